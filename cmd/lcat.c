@@ -1,0 +1,506 @@
+/* lcat - JSON (or msgpack) records in, events out; merge event streams */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/err.h"
+#include "../common/json.h"
+#include "../common/mp.h"
+#include "../common/opt.h"
+#include "../common/sig.h"
+#include "../common/stats.h"
+#include "../common/stream.h"
+#include "../common/timefmt.h"
+
+#define USAGE "[options] TAG  |  lcat -m FILE..."
+#define ABOUT "Read JSON values (one per line, back to back, or arrays of " \
+	"objects) and write\nthem as events with TAG and the current time, " \
+	"like fluent-cat.  With -m,\nmerge event streams at event boundaries."
+
+enum {
+	O_TIME_KEY = OPT_LONG, O_TIME_FORMAT, O_KEEP_TIME_KEY, O_UTC,
+	O_TIMEZONE, O_SKIP, O_MAX, O_STATS, O_MSGPACK
+};
+
+static const struct opt opts[] = {
+	{ 'm', "merge", NULL, "merge the event streams in FILE... (files or "
+	    "FIFOs)" },
+	{ O_MSGPACK, "msgpack", NULL, "read msgpack maps instead of JSON" },
+	{ O_TIME_KEY, "time-key", "KEY", "take the event time from field KEY" },
+	{ O_TIME_FORMAT, "time-format", "FMT", "time format of KEY (default: "
+	    "numbers are unixtime, strings iso8601)" },
+	{ O_KEEP_TIME_KEY, "keep-time-key", NULL, "keep KEY in the record" },
+	{ O_UTC, "utc", NULL, "times without a zone are UTC" },
+	{ O_TIMEZONE, "timezone", "TZ", "zone of times without one (+09:00, "
+	    "Asia/Tokyo)" },
+	{ O_SKIP, "skip-invalid", NULL, "skip bad input, count it and report "
+	    "at exit" },
+	{ O_MAX, "max-event-size", "SIZE", "largest value or event accepted "
+	    "(default 64M)" },
+	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_STD,
+	OPT_END
+};
+
+static struct {
+	int merge, msgpack, keep, skip, stats;
+	const char *time_key, *time_format, *tz;
+	size_t max;
+} o = { .max = STREAM_MAX_EVENT };
+
+static const char *tag;
+static size_t tag_len;
+static struct out out;
+static struct timefmt *tf_str;
+static struct buf rec;          /* record without the time key */
+static uint64_t skipped;        /* values skipped by --skip-invalid */
+static const char *skip_first;  /* the first thing skipped, for the report */
+static char skip_msg[512];
+
+static void
+sync_stats(void)
+{
+	stats.bytes_out = out.bytes + out.b.len;
+}
+
+/* Notes a bad value: dies, or with --skip-invalid counts it. */
+static void
+bad_value(const char *fmt, const char *where, const char *what)
+{
+	if (!o.skip) {
+		out_flush(&out);
+		die(EX_DATA, fmt, where, what);
+	}
+	if (!skipped++) {
+		snprintf(skip_msg, sizeof(skip_msg), fmt, where, what);
+		skip_first = skip_msg;
+	}
+	stats.dropped++;
+}
+
+/* Reads the time field; 0, or -1 with *why set. */
+static int
+field_time(const char *v, size_t vlen, int64_t *sec, uint32_t *nsec,
+    const char **why)
+{
+	const char *p = v;
+	struct mp_obj t;
+
+	if (mp_head(&p, v + vlen, &t) != MP_OK)
+		return -1;
+	switch (t.type) {
+	case MP_STR: case MP_BIN:
+		if (timefmt_parse(tf_str, t.data, t.len, sec, nsec) == 0)
+			return 0;
+		*why = "time does not match the time format";
+		return -1;
+	case MP_UINT: case MP_INT: case MP_FLOAT:
+		if (o.time_format) {
+			*why = "time is a number, the time format wants text";
+			return -1;
+		}
+		*nsec = 0;
+		if (t.type == MP_FLOAT) {
+			if (event_time_from_double(t.v.f, sec, nsec) == 0)
+				return 0;
+			*why = "time is out of range";
+			return -1;
+		}
+		if (t.type == MP_UINT && t.v.u > INT64_MAX) {
+			*why = "time is out of range";
+			return -1;
+		}
+		*sec = t.type == MP_UINT ? (int64_t)t.v.u : t.v.i;
+		return 0;
+	default:
+		*why = "time is neither a string nor a number";
+		return -1;
+	}
+}
+
+/* Writes one record (a validated msgpack map) as an event. */
+static void
+emit(const char *m, size_t len, const char *where)
+{
+	int64_t sec;
+	uint32_t nsec;
+	const char *v, *why = "";
+	size_t vlen;
+
+	if (!o.time_key || !mp_map_get(m, m + len, o.time_key,
+	    strlen(o.time_key), &v, &vlen)) {
+		event_now(&sec, &nsec);
+	} else if (field_time(v, vlen, &sec, &nsec, &why) < 0) {
+		bad_value("%s: %s", where, why);
+		return;
+	} else if (!o.keep) {
+		rec.len = 0;
+		mp_map_put_without(&rec, m, m + len, o.time_key,
+		    strlen(o.time_key));
+		m = rec.p;
+		len = rec.len;
+	}
+	event_write(&out, tag, tag_len, sec, nsec, m, len);
+	stats.out++;
+}
+
+/* A top-level value: a map is an event, an array of maps is several. */
+static void
+value(const char *p, size_t len, const char *where)
+{
+	static const char *const names[] = { "null", "boolean", "number",
+		"number", "number", "string", "binary", "array", "object",
+		"extension" };
+	const char *q = p, *end = p + len, *e;
+	struct mp_obj h;
+	uint32_t i;
+
+	stats.in++;
+	mp_head(&q, end, &h);
+	if (h.type == MP_MAP) {
+		emit(p, len, where);
+		return;
+	}
+	if (h.type != MP_ARRAY) {
+		bad_value("%s: expected an object, found %s", where,
+		    names[h.type]);
+		return;
+	}
+	for (i = 0; i < h.v.n; i++) {
+		e = q;
+		mp_skip(&q, end, NULL);
+		if ((unsigned char)*e >= 0x80 && (unsigned char)*e <= 0x8f)
+			emit(e, q - e, where);
+		else if ((unsigned char)*e == 0xde || (unsigned char)*e == 0xdf)
+			emit(e, q - e, where);
+		else
+			bad_value("%s: %s", where, "array element is not "
+			    "an object");
+	}
+}
+
+/* Line and column of in[off], counting from in[from] at line *line. */
+static void
+where_at(const char *in, size_t from, size_t off, uint64_t line,
+    size_t col0, char *w, size_t cap)
+{
+	size_t i, col = col0;
+
+	for (i = from; i < off; i++) {
+		if (in[i] == '\n') {
+			line++;
+			col = 0;
+		} else {
+			col++;
+		}
+	}
+	snprintf(w, cap, "stdin: line %llu, column %zu", (unsigned long long)line,
+	    col + 1);
+}
+
+/* Advances the line count over in[from..to). */
+static void
+count_lines(const char *in, size_t from, size_t to, uint64_t *line,
+    size_t *col)
+{
+	const char *p = in + from, *end = in + to, *nl;
+
+	while ((nl = memchr(p, '\n', end - p))) {
+		(*line)++;
+		*col = 0;
+		p = nl + 1;
+	}
+	*col += end - p;
+}
+
+static void
+read_json(void)
+{
+	struct buf in = { 0 }, val = { 0 };
+	struct waiter wt = { 0 };
+	struct json_err err;
+	size_t start = 0, used, col = 0;
+	uint64_t line = 1;
+	char where[128];
+	int eof = 0, ret;
+	ssize_t n;
+
+	for (;;) {
+		val.len = 0;
+		ret = json_parse(in.p + start, in.len - start, eof, &used, &val,
+		    &err);
+		if (ret == JSON_OK) {
+			size_t v = start;
+
+			while (v < start + used && (in.p[v] == ' ' ||
+			    in.p[v] == '\t' || in.p[v] == '\n' || in.p[v] == '\r'))
+				v++;
+			where_at(in.p, start, v, line, col, where, sizeof(where));
+			value(val.p, val.len, where);
+			count_lines(in.p, start, start + used, &line, &col);
+			start += used;
+			continue;
+		}
+		if (ret == JSON_BAD) {
+			size_t at = start + err.offset, nl;
+			char *p;
+
+			where_at(in.p, start, at, line, col, where, sizeof(where));
+			stats.in++;
+			bad_value("%s: %s", where, err.msg);
+			/* resynchronise at the next line */
+			p = memchr(in.p + at, '\n', in.len - at);
+			nl = p ? (size_t)(p - in.p) + 1 : in.len;
+			count_lines(in.p, start, nl, &line, &col);
+			start = nl;
+			continue;
+		}
+		if (eof)
+			break;
+		if (in.len - start > o.max) {
+			where_at(in.p, start, start, line, col, where,
+			    sizeof(where));
+			die(EX_DATA, "%s: JSON value larger than %zu bytes (see "
+			    "--max-event-size)", where, o.max);
+		}
+		if (start > 0) {
+			memmove(in.p, in.p + start, in.len - start);
+			in.len -= start;
+			start = 0;
+		}
+		if (!stream_wait(0, &wt, out_flush_cb, &out))
+			break;
+		buf_reserve(&in, 128 * 1024);
+		n = read(0, in.p + in.len, in.cap - in.len);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			die(EX_SYS, "unable to read stdin:");
+		if (n == 0)
+			eof = 1;
+		if (n > 0) {
+			in.len += n;
+			stats.bytes_in += n;
+		}
+	}
+	buf_free(&in);
+	buf_free(&val);
+}
+
+static void
+read_msgpack(void)
+{
+	struct reader *r = reader_new(0, "stdin");
+	const char *p;
+	size_t len;
+	char where[64];
+	int ret;
+
+	reader_set_max(r, o.max);
+	reader_set_idle(r, out_flush_cb, &out);
+	while ((ret = reader_next_value(r, &p, &len)) == READ_EVENT) {
+		snprintf(where, sizeof(where), "stdin: byte %llu",
+		    (unsigned long long)(reader_offset(r) - len));
+		value(p, len, where);
+	}
+	stats.bytes_in = reader_stats(r)->bytes;
+	if (ret != READ_EOF) {
+		out_flush(&out);
+		die(ret == READ_SYSERR ? EX_SYS : EX_DATA, "%s", reader_errmsg(r));
+	}
+	reader_free(r);
+}
+
+/* Writes every whole event r holds; returns the last reader_next_buffered. */
+static int
+drain(struct reader *r)
+{
+	struct event ev;
+	int ret;
+
+	while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT) {
+		stats.in++;
+		event_write(&out, ev.tag, ev.tag_len, ev.sec, ev.nsec, ev.rec,
+		    ev.rec_len);
+		stats.out++;
+	}
+	if (ret == READ_ERR) {
+		out_flush(&out);
+		die(EX_DATA, "%s", reader_errmsg(r));
+	}
+	return ret;
+}
+
+/* Polls the inputs; returns 0 when a stop signal's grace is over. */
+static int
+merge_wait(struct pollfd *pf, size_t n, struct waiter *wt)
+{
+	int timeout, ret;
+	long long gone;
+
+	for (;;) {
+		if (sig_stop && !wt->stopping) {
+			wt->stopping = 1;
+			wt->stop_ms = stream_ms();
+		}
+		timeout = -1;
+		if (wt->stopping) {
+			gone = stream_ms() - wt->stop_ms;
+			if (gone >= 5000)
+				return 0;
+			timeout = gone > 4500 ? (int)(5000 - gone) : 500;
+		}
+		if (out.b.len && poll(pf, n, 0) == 0)
+			out_flush(&out);
+		ret = poll(pf, n, timeout);
+		if (ret < 0 && errno != EINTR)
+			die(EX_SYS, "poll:");
+		if (ret == 0)
+			return 0;
+		if (ret > 0 && pf[0].revents) {
+			sig_drain();
+			sig_service();
+			continue;
+		}
+		if (ret > 0)
+			return 1;
+	}
+}
+
+static void
+merge(int n, char **paths)
+{
+	struct reader **r = xcalloc(n, sizeof(*r));
+	struct pollfd *pf = xcalloc(n + 1, sizeof(*pf));
+	struct waiter wt = { 0 };
+	int i, fd, live = n;
+	ssize_t got;
+
+	for (i = 0; i < n; i++) {
+		fd = strcmp(paths[i], "-") == 0 ? 0 : open(paths[i], O_RDONLY);
+		if (fd < 0)
+			die(EX_SYS, "unable to open %s:", paths[i]);
+		r[i] = reader_new(fd, paths[i]);
+		reader_set_max(r[i], o.max);
+		reader_set_skip_invalid(r[i], o.skip);
+		pf[i + 1].fd = fd;
+		pf[i + 1].events = POLLIN;
+	}
+	pf[0].fd = sig_fd();
+	pf[0].events = POLLIN;
+	while (live > 0 && merge_wait(pf, n + 1, &wt)) {
+		for (i = 0; i < n; i++) {
+			if (pf[i + 1].fd < 0 || !pf[i + 1].revents)
+				continue;
+			got = reader_fill(r[i]);
+			if (got < 0 && errno != EINTR && errno != EAGAIN)
+				die(EX_SYS, "unable to read %s:", paths[i]);
+			if (drain(r[i]) == READ_EOF) {
+				stats.bytes_in += reader_stats(r[i])->bytes;
+				close(pf[i + 1].fd);
+				pf[i + 1].fd = -1;
+				live--;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (pf[i + 1].fd >= 0) {
+			stats.bytes_in += reader_stats(r[i])->bytes;
+			close(pf[i + 1].fd);
+		}
+		stats.dropped += reader_stats(r[i])->skipped_places;
+		if (reader_stats(r[i])->skipped_bytes)
+			warn("%s: skipped %llu bytes of invalid input in %llu "
+			    "places", paths[i], (unsigned long long)
+			    reader_stats(r[i])->skipped_bytes,
+			    (unsigned long long)reader_stats(r[i])->skipped_places);
+		reader_free(r[i]);
+	}
+	free(r);
+	free(pf);
+}
+
+static void
+setup_time(void)
+{
+	const char *err;
+
+	if (!o.time_key)
+		return;
+	tf_str = timefmt_new(o.time_format ? o.time_format : "iso8601", o.tz,
+	    &err);
+	if (!tf_str)
+		die(EX_USAGE, "bad time format '%s': %s", o.time_format ?
+		    o.time_format : "iso8601", err);
+}
+
+static void
+options(int argc, char **argv)
+{
+	const char *arg;
+	long long v;
+	int c;
+
+	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
+		switch (c) {
+		case 'm': o.merge = 1; break;
+		case O_MSGPACK: o.msgpack = 1; break;
+		case O_TIME_KEY: o.time_key = arg; break;
+		case O_TIME_FORMAT: o.time_format = arg; break;
+		case O_KEEP_TIME_KEY: o.keep = 1; break;
+		case O_UTC: o.tz = "UTC"; break;
+		case O_TIMEZONE: o.tz = arg; break;
+		case O_SKIP: o.skip = 1; break;
+		case O_STATS: o.stats = 1; break;
+		case O_MAX:
+			if ((v = opt_size(arg)) <= 0)
+				die(EX_USAGE, "bad size '%s' for --max-event-size",
+				    arg);
+			o.max = (size_t)v;
+			break;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	progname_set(argv[0]);
+	options(argc, argv);
+	argc -= optind;
+	argv += optind;
+	if (o.merge ? argc < 1 : argc != 1)
+		opt_usage(USAGE);
+	if (o.merge && (o.msgpack || o.time_key))
+		die(EX_USAGE, "-m merges event streams: --msgpack and "
+		    "--time-key do not apply");
+	sig_init();
+	stats_init(sync_stats, NULL);
+	setup_time();
+	out_init(&out, 1, "stdout");
+	if (o.merge) {
+		merge(argc, argv);
+	} else {
+		tag = argv[0];
+		tag_len = strlen(tag);
+		if (!tag_len)
+			die(EX_USAGE, "the tag is empty");
+		if (o.msgpack)
+			read_msgpack();
+		else
+			read_json();
+	}
+	out_flush(&out);
+	if (o.stats)
+		stats_print();
+	if (skipped)
+		warn("skipped %llu invalid values (first: %s)",
+		    (unsigned long long)skipped, skip_first);
+	out_free(&out);
+	buf_free(&rec);
+	timefmt_free(tf_str);
+	return EX_OK;
+}

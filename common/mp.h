@@ -1,0 +1,84 @@
+/* mp - a zero-copy msgpack cursor over raw bytes, and a packer into a buf */
+#ifndef LKIT_MP_H
+#define LKIT_MP_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <msgpack.h>
+
+#include "buf.h"
+
+/*
+ * msgpack-c's unpacker decodes into a zone-allocated object tree and gives
+ * no byte spans, so lkit reads msgpack with this cursor: a value is a span
+ * of bytes in the input, copied through untouched unless a program changes
+ * it.  Writing uses msgpack-c's packer (mp_packer_init).
+ */
+
+enum mp_type {
+	MP_NIL, MP_BOOL, MP_UINT, MP_INT, MP_FLOAT, MP_STR, MP_BIN,
+	MP_ARRAY, MP_MAP, MP_EXT
+};
+
+/* Results of mp_head and mp_skip. */
+enum { MP_OK = 0, MP_SHORT = -1, MP_BAD = -2 };
+
+/* Deepest nesting mp_skip accepts, so renderers may recurse safely. */
+#define MP_MAX_DEPTH 512
+
+struct mp_obj {
+	enum mp_type type;
+	union {
+		int b;          /* MP_BOOL */
+		uint64_t u;     /* MP_UINT: every non-negative integer */
+		int64_t i;      /* MP_INT: negative integers only */
+		double f;       /* MP_FLOAT: float 32 widened */
+		uint32_t n;     /* MP_ARRAY: elements, MP_MAP: pairs */
+	} v;
+	const char *data;       /* MP_STR, MP_BIN, MP_EXT payload (borrowed) */
+	uint32_t len;           /* its length in bytes */
+	int8_t ext_type;        /* MP_EXT */
+};
+
+/*
+ * Decodes the head of the value at *p and advances *p past it: past the
+ * whole value for scalars, str, bin and ext (payload in o->data), past the
+ * header only for arrays and maps (o->v.n elements or pairs follow).
+ * Returns MP_OK, MP_SHORT if the bytes end first (nothing advanced), or
+ * MP_BAD for the never-used byte 0xc1 (nothing advanced).
+ */
+int mp_head(const char **p, const char *end, struct mp_obj *o);
+
+/*
+ * Advances *p past one whole value, validating its structure.  Returns
+ * MP_OK, MP_SHORT (value incomplete), or MP_BAD (invalid byte, or nesting
+ * deeper than MP_MAX_DEPTH); on failure *p is left unchanged and, if bad is
+ * not NULL, *bad is set to the offending byte.
+ */
+int mp_skip(const char **p, const char *end, const char **bad);
+
+/* Binds a msgpack-c packer to append to b. */
+void mp_packer_init(msgpack_packer *pk, struct buf *b);
+
+/* Appends an EventTime (fixext8, type 0): seconds then nanoseconds, BE. */
+void mp_put_eventtime(struct buf *b, uint32_t sec, uint32_t nsec);
+
+/* Appends a str header for a string of n bytes (the bytes follow). */
+void mp_put_strhdr(struct buf *b, size_t n);
+
+#endif
+
+/*
+ * Looks up the str (or bin) key k in the map at map[0..end); on success
+ * returns 1 and the value's raw bytes in *val, *vlen (borrowed).  The map
+ * must be validated.  Returns 0 when the key is absent.
+ */
+int mp_map_get(const char *map, const char *end, const char *k, size_t klen,
+    const char **val, size_t *vlen);
+
+/* Appends the map at map[0..end) to out without the pair of key k. */
+void mp_map_put_without(struct buf *out, const char *map, const char *end,
+    const char *k, size_t klen);
+
+/* Appends a map header for n pairs. */
+void mp_put_maphdr(struct buf *b, uint32_t n);

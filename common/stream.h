@@ -1,0 +1,123 @@
+/* stream - the lkit event stream: reading every Forward shape, writing Message mode */
+#ifndef LKIT_STREAM_H
+#define LKIT_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "out.h"
+
+#define STREAM_MAX_EVENT (64u * 1024 * 1024)    /* default size limit */
+
+/* One event; every pointer is borrowed, valid until the next read call. */
+struct event {
+	const char *tag;
+	size_t tag_len;
+	int64_t sec;
+	uint32_t nsec;
+	const char *rec;        /* the record: raw msgpack map bytes */
+	size_t rec_len;
+};
+
+struct reader_stats {
+	uint64_t bytes;         /* read from the fd */
+	uint64_t events;        /* returned */
+	uint64_t skipped_bytes; /* dropped by --skip-invalid */
+	uint64_t skipped_places;
+	uint64_t nil_records;   /* entries with a nil record, skipped */
+};
+
+enum {
+	READ_EOF = 0,           /* end of input, or a stop signal */
+	READ_EVENT = 1,
+	READ_ERR = -1,          /* bad data: reader_errmsg says where */
+	READ_SYSERR = -2,       /* read failed: reader_errmsg says why */
+	READ_AGAIN = -3         /* reader_next_buffered: needs more bytes */
+};
+
+struct reader;
+
+/* name is used in messages ("stdin", a path); it is copied. */
+struct reader *reader_new(int fd, const char *name);
+void reader_free(struct reader *r);
+
+/* Largest single event or frame accepted (default STREAM_MAX_EVENT). */
+void reader_set_max(struct reader *r, size_t max);
+/* Skip bad bytes and resynchronise instead of failing. */
+void reader_set_skip_invalid(struct reader *r, int on);
+/* Called before the reader blocks waiting for input: flush output here. */
+void reader_set_idle(struct reader *r, void (*fn)(void *), void *arg);
+
+/*
+ * Returns the next event, reading as needed.  After SIGINT/SIGTERM it
+ * keeps returning what arrives until the input is idle for half a second
+ * (an upstream stage flushing its last events) or five seconds pass, then
+ * returns READ_EOF.
+ */
+int reader_next(struct reader *r, struct event *ev);
+
+/* As reader_next, but never reads: READ_AGAIN when more bytes are needed. */
+int reader_next_buffered(struct reader *r, struct event *ev);
+
+/*
+ * Reads the next top-level msgpack value whole, whatever it is (lcat
+ * --msgpack).  *p and *len are borrowed like an event's pointers.
+ */
+int reader_next_value(struct reader *r, const char **p, size_t *len);
+
+/*
+ * One read(2) into the buffer: bytes read, 0 at end of input, -1 with
+ * errno (EINTR, EAGAIN on a non-blocking fd, or a real error).
+ */
+ssize_t reader_fill(struct reader *r);
+
+/* "NAME: byte OFFSET: what was found", after READ_ERR or READ_SYSERR. */
+const char *reader_errmsg(const struct reader *r);
+const struct reader_stats *reader_stats(const struct reader *r);
+/* Stream offset of the next unread byte. */
+uint64_t reader_offset(const struct reader *r);
+
+/*
+ * The option map of the frame the last event came from (Message mode's
+ * fourth element, or the Forward option), or NULL; and whether that event
+ * was the frame's last.  For acks in lrecv.
+ */
+const char *reader_frame_option(const struct reader *r, size_t *len);
+int reader_frame_done(const struct reader *r);
+
+/* State of a wait that honours the stop signal's grace period. */
+struct waiter {
+	int stopping;
+	long long stop_ms;      /* monotonic time the stop was seen */
+};
+
+/*
+ * Waits until fd is readable, calling idle(arg) first if it would block
+ * and servicing SIGUSR1/SIGHUP.  Returns 1 to read, or 0 once a stop
+ * signal was seen and the input has been idle for half a second or five
+ * seconds have passed since.
+ */
+int stream_wait(int fd, struct waiter *w, void (*idle)(void *), void *arg);
+
+/* Monotonic milliseconds. */
+long long stream_ms(void);
+
+/* Appends one event in Message mode: [tag, EventTime, record]. */
+void event_write(struct out *o, const char *tag, size_t tag_len,
+    int64_t sec, uint32_t nsec, const char *rec, size_t rec_len);
+
+/* Appends the msgpack time: EventTime, or an int if sec is out of range. */
+void event_put_time(struct buf *b, int64_t sec, uint32_t nsec);
+
+/*
+ * Splits a float time into seconds and nanoseconds, rounding away the
+ * digits finer than the double can hold (1502880723.309664 gives 309664000
+ * ns, not the 309664011 of its binary value).  -1 if out of range.
+ */
+int event_time_from_double(double d, int64_t *sec, uint32_t *nsec);
+
+/* The current time as seconds and nanoseconds (CLOCK_REALTIME). */
+void event_now(int64_t *sec, uint32_t *nsec);
+
+#endif

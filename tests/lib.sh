@@ -1,0 +1,81 @@
+# lib.sh - TAP helpers for the shell tests (sourced).  Each test file:
+#   #!/bin/sh
+#   . "${0%/*}/lib.sh"
+#   plan N ... checks ...
+set -u
+export LC_ALL=C TZ=UTC
+TESTS_DIR=$(cd "${0%/*}" && pwd)
+DATA="$TESTS_DIR/data"
+VECTORS="$TESTS_DIR/../../shared/vectors/forward"
+[ -d "$VECTORS" ] || VECTORS="$TESTS_DIR/../shared/vectors/forward"
+[ -n "${LKIT_BIN:-}" ] && PATH="$LKIT_BIN:$PATH"
+T=$(mktemp -d "${TMPDIR:-/tmp}/lkit-test.XXXXXX")
+_n=0
+_cleanup() {
+	# stop anything a test left running in the background
+	jobs -p 2>/dev/null | xargs -r kill 2>/dev/null
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+plan() { echo "1..$1"; }
+
+_ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
+_notok() { _n=$((_n + 1)); echo "not ok $_n - $1"; }
+
+# check NAME CMD: passes if the shell command CMD exits 0
+check() {
+	if (eval "$2") >"$T/.out" 2>&1; then _ok "$1"; else
+		_notok "$1"; sed 's/^/#   /' "$T/.out" | head -n 20; fi
+}
+
+# check_same NAME CMD EXPECTED-CMD: the two commands print the same
+check_same() {
+	(eval "$2") >"$T/.got" 2>"$T/.err"
+	(eval "$3") >"$T/.want" 2>/dev/null
+	if cmp -s "$T/.got" "$T/.want"; then _ok "$1"; else
+		_notok "$1"
+		diff "$T/.want" "$T/.got" | head -n 20 | sed 's/^/#   /'
+		sed 's/^/#   stderr: /' "$T/.err" | head -n 5
+	fi
+}
+
+# check_out NAME CMD EXPECTED-TEXT: CMD prints exactly the text (plus \n)
+check_out() {
+	_want=$3
+	check_same "$1" "$2" 'printf "%s\n" "$_want"'
+}
+
+# check_exit NAME CODE CMD: CMD exits with CODE
+check_exit() {
+	(eval "$3") >"$T/.out" 2>&1
+	rc=$?
+	if [ "$rc" = "$2" ]; then _ok "$1"; else
+		_notok "$1"; echo "#   exit $rc, want $2"
+		sed 's/^/#   /' "$T/.out" | head -n 10; fi
+}
+
+# check_err NAME CODE CMD TEXT: exits CODE and stderr contains TEXT
+check_err() {
+	(eval "$3") >"$T/.out" 2>"$T/.err"
+	rc=$?
+	if [ "$rc" = "$2" ] && grep -qF -- "$4" "$T/.err"; then _ok "$1"; else
+		_notok "$1"; echo "#   exit $rc (want $2), stderr:"
+		sed 's/^/#   /' "$T/.err" | head -n 10; fi
+}
+
+skip() { _n=$((_n + 1)); echo "ok $_n - $1 # SKIP $2"; }
+
+# hex2bin FILE.hex: the bytes of a captured vector
+hex2bin() { xxd -r -p "$1"; }
+
+# wait_for CMD [TENTHS]: poll CMD up to TENTHS/10 seconds (default 10 s)
+wait_for() {
+	_i=0
+	while ! (eval "$1") >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ "$_i" -ge "${2:-100}" ] && return 1
+		sleep 0.1
+	done
+}
