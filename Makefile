@@ -30,10 +30,9 @@ else
 B ?= build
 endif
 
-TOOLS = lcat lout
-COMMON_SRC = common/err.c common/buf.c common/mp.c common/stream.c \
-	common/out.c common/sig.c common/opt.c common/stats.c common/json.c \
-	common/timefmt.c common/tagpat.c
+# every cmd/NAME.c is a program: adding one needs no change here
+TOOLS = $(sort $(basename $(notdir $(wildcard cmd/*.c))))
+COMMON_SRC = $(sort $(wildcard common/*.c))
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(wildcard tests/unit/t_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)

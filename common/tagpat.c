@@ -51,73 +51,90 @@ put_lit(char *o, unsigned char c)
 	return o;
 }
 
+/* The state of a glob being translated. */
+struct glob {
+	char *o;		/* the regex so far */
+	int dot;		/* a '.' is held back */
+	int esc;		/* the next character is literal */
+	int depth;		/* open '{' groups */
+};
+
+/* Translates "**" at p[i]; returns the index after what it used. */
+static size_t
+glob_stars(struct glob *g, const char *p, size_t i, size_t n)
+{
+	/* "a.**" matches "a" too: the dot becomes "end or a dot follows". */
+	if (g->dot)
+		g->o = put(g->o, "(?![^.])");
+	g->dot = 0;
+	if (i + 2 < n && p[i + 2] == '.') {
+		g->o = put(g->o, "(?:.*\\.|^)");
+		return i + 3;
+	}
+	g->o = put(g->o, ".*");
+	return i + 2;
+}
+
+static void
+glob_char(struct glob *g, char c)
+{
+	if (g->dot)
+		g->o = put(g->o, "\\.");
+	g->dot = 0;
+	switch (c) {
+	case '\\':
+		g->esc = 1;
+		break;
+	case '.':
+		g->dot = 1;
+		break;
+	case '*':
+		g->o = put(g->o, "[^.]*");
+		break;
+	case '{':
+		g->o = put(g->o, "(?:");
+		g->depth++;
+		break;
+	case '}':
+	case ',':
+		if (g->depth == 0) {
+			g->o = put_lit(g->o, (unsigned char)c);
+			break;
+		}
+		*g->o++ = c == ',' ? '|' : ')';
+		g->depth -= c == '}';
+		break;
+	default:
+		g->o = put_lit(g->o, (unsigned char)c);
+		break;
+	}
+}
+
 /*
  * Translates one glob alternative as Fluentd's GlobMatchPattern does.  A
- * dot is held back: before "**" it becomes a look-ahead, so that "a.**"
- * matches "a" too.  A dot still held at the end is dropped, as in Fluentd.
- * Returns an allocated string; each input byte yields at most 11 bytes.
+ * dot is held back until the next character; one still held at the end
+ * is dropped, as in Fluentd.  Groups left open are closed at the end.
+ * Returns an allocated string; no input byte yields more than 11 bytes.
  */
 static char *
 glob_regex(const char *p, size_t n)
 {
-	char *out = xmalloc(n * 11 + 16), *o = out;
-	int dot = 0, esc = 0, depth = 0;
+	char *out = xmalloc(n * 11 + 16);
+	struct glob g = { out, 0, 0, 0 };
 	size_t i = 0;
 
 	while (i < n) {
-		if (esc) {
-			o = put_lit(o, (unsigned char)p[i++]);
-			esc = 0;
-			continue;
-		}
-		if (p[i] == '*' && i + 1 < n && p[i + 1] == '*') {
-			if (dot)
-				o = put(o, "(?![^.])");
-			dot = 0;
-			if (i + 2 < n && p[i + 2] == '.') {
-				o = put(o, "(?:.*\\.|^)");
-				i += 3;
-			} else {
-				o = put(o, ".*");
-				i += 2;
-			}
-			continue;
-		}
-		if (dot)
-			o = put(o, "\\.");
-		dot = 0;
-		switch (p[i]) {
-		case '\\':
-			esc = 1;
-			break;
-		case '.':
-			dot = 1;
-			break;
-		case '*':
-			o = put(o, "[^.]*");
-			break;
-		case '{':
-			o = put(o, "(?:");
-			depth++;
-			break;
-		case '}':
-		case ',':
-			if (depth == 0) {
-				o = put_lit(o, (unsigned char)p[i]);
-				break;
-			}
-			*o++ = p[i] == ',' ? '|' : ')';
-			depth -= p[i] == '}';
-			break;
-		default:
-			o = put_lit(o, (unsigned char)p[i]);
-			break;
-		}
-		i++;
+		if (g.esc) {
+			g.o = put_lit(g.o, (unsigned char)p[i++]);
+			g.esc = 0;
+		} else if (p[i] == '*' && i + 1 < n && p[i + 1] == '*')
+			i = glob_stars(&g, p, i, n);
+		else
+			glob_char(&g, p[i++]);
 	}
-	while (depth-- > 0)
-		*o++ = ')';
-	*o = '\0';
+	while (g.depth-- > 0)
+		*g.o++ = ')';
+	*g.o = '\0';
 	return out;
 }
 

@@ -692,7 +692,8 @@ scan_name(const char *s, const char *e, const char *const *names, int n,
 			continue;
 		len = strlen(names[i]);
 		*idx = i;
-		if ((size_t)(e - s) >= len && strncasecmp(s, names[i], len) == 0)
+		if ((size_t)(e - s) >= len &&
+		    strncasecmp(s, names[i], len) == 0)
 			return s + len;
 		return s + 3;
 	}
