@@ -953,7 +953,12 @@ json_put_double(struct buf *out, double d)
 		buf_put(out, ".0", 2);
 		return;
 	}
-	for (prec = 15; prec <= 17; prec++) {
+	/*
+	 * For a normal double, %.15g is the shortest form whenever it reads
+	 * back (any shorter decimal that did would round to it); a subnormal
+	 * holds fewer digits, so search from one.
+	 */
+	for (prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
 		n = snprintf(t, sizeof t, "%.*g", prec, d);
 		if (strtod(t, NULL) == d)
 			break;

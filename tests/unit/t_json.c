@@ -297,7 +297,7 @@ test_put_double(void)
 	double_is(0.1, "0.1");
 	double_is(1.0 / 3, "0.3333333333333333");
 	double_is(1e-300, "1e-300");
-	double_is(5e-324, "4.94065645841247e-324");
+	double_is(5e-324, "5e-324");
 	double_is(DBL_MAX, "1.7976931348623157e+308");
 	double_is(1e20, "1e+20");
 	double_is(123456789012345680000.0, "1.2345678901234568e+20");
@@ -778,8 +778,8 @@ static const char *const samples[] = {
 	"[18446744073709551615,18446744073709551616,-9223372036854775808]",
 	"[-9223372036854775809,5e-324,1.7976931348623157e308,0.1,1E22]",
 	"[123456789012345678901234567890,3.14159265358979323846264338]",
-	"{\"\":\"\",\"\\\"\":\"\\\\\",\"\\/\":\"/\",\"\x7f\":"
-	    "\"\\b\\f\\n\\r\\t\"}",
+	"{\"\":\"\",\"\\\"\":\"\\\\\",\"\\/\":\"/\"}",
+	"{\"\x7f\":\"\\b\\f\\n\\r\\t\"}",
 	"[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]",
 	"{\"a\":{\"a\":{\"a\":{\"a\":{}}}}}",
 	"\"\\u0001\\u001f\\u007f\\u0080\\u07ff\\u0800\\uffff\\ufffe\"",
@@ -962,12 +962,6 @@ test_random_texts(void)
 	buf_free(&t);
 }
 
-/* Inputs the fuzzer found, kept so the bugs stay fixed. */
-static void
-test_regressions(void)
-{
-}
-
 int
 main(void)
 {
@@ -990,7 +984,6 @@ main(void)
 	test_sample_roundtrips();
 	test_random_bytes();
 	test_random_texts();
-	test_regressions();
 	msgpack_sbuffer_destroy(&sb);
 	buf_free(&out);
 	buf_free(&txt);
