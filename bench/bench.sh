@@ -33,7 +33,7 @@ trap 'exit 130' INT TERM
 RX='^(?<time>\S+ \S+) - \[(?<level>\S+)\] (?<msg>.+)$'
 TF='%Y-%m-%d %H:%M:%S,%L'
 JQ='.level |= ascii_downcase'
-GREP='level=^(WARN|ERROR)$'
+GREP='level ^(WARN|ERROR)$'
 export RX TF JQ GREP LOG JSONL EVENTS PARSED
 
 # --- rusage: GNU time, else python3 os.wait4 -------------------------------
@@ -220,7 +220,7 @@ stage "lreform hostname= phase=" lreform "$PARSED" 1 \
 stage "lreform --jq" lreform "$PARSED" 1 \
 	'lreform --jq "$JQ" <"$PARSED" >/dev/null'
 stage "lgrep level WARN|ERROR" "lparse lgrep" "$PARSED" 1 \
-	'lgrep --regex "$GREP" <"$PARSED" >/dev/null'
+	'lgrep --regexp "$GREP" <"$PARSED" >/dev/null'
 stage "td-agent: ltail|lparse|lreform|lout" "ltail lparse lreform lout" "$LOG" 0 \
 	'ltail --once --read-from-head "$LOG" |
 	 lparse --regex "$RX" --time-format "$TF" |

@@ -100,7 +100,8 @@ field_time(const char *v, size_t vlen, int64_t *sec, uint32_t *nsec,
 		*why = "time does not match the time format";
 		return -1;
 	case MP_UINT: case MP_INT: case MP_FLOAT:
-		if (o.time_format) {
+		if (o.time_format && strcmp(o.time_format, "unixtime") != 0 &&
+		    strcmp(o.time_format, "float") != 0) {
 			*why = "time is a number, the time format wants text";
 			return -1;
 		}
@@ -218,6 +219,23 @@ count_lines(const char *in, size_t from, size_t to, uint64_t *line,
 	*col += end - p;
 }
 
+/*
+ * --skip-invalid after an oversized value: drops text up to the next
+ * newline.  Returns 1 when one was found, 0 when all was dropped.
+ */
+static int
+discard_line(struct buf *in, size_t *start, uint64_t *line, size_t *col,
+    int *discarding)
+{
+	char *nl = memchr(in->p + *start, '\n', in->len - *start);
+	size_t to = nl ? (size_t)(nl - in->p) + 1 : in->len;
+
+	count_lines(in->p, *start, to, line, col);
+	*start = to;
+	*discarding = !nl;
+	return nl != NULL;
+}
+
 static void
 read_json(void)
 {
@@ -227,10 +245,13 @@ read_json(void)
 	size_t start = 0, used, col = 0;
 	uint64_t line = 1;
 	char where[128];
-	int eof = 0, ret;
+	int eof = 0, ret, discarding = 0;
 	ssize_t n;
 
 	for (;;) {
+		if (discarding && !discard_line(&in, &start, &line, &col,
+		    &discarding) && !eof)
+			goto more;
 		val.len = 0;
 		ret = json_parse(in.p + start, in.len - start, eof, &used, &val,
 		    &err);
@@ -241,7 +262,13 @@ read_json(void)
 			    in.p[v] == '\t' || in.p[v] == '\n' || in.p[v] == '\r'))
 				v++;
 			where_at(in.p, start, v, line, col, where, sizeof(where));
-			value(val.p, val.len, where);
+			if (val.len > o.max) {
+				stats.in++;
+				bad_value("%s: %s", where, "JSON value larger than "
+				    "--max-event-size");
+			} else {
+				value(val.p, val.len, where);
+			}
 			count_lines(in.p, start, start + used, &line, &col);
 			start += used;
 			continue;
@@ -265,9 +292,13 @@ read_json(void)
 		if (in.len - start > o.max) {
 			where_at(in.p, start, start, line, col, where,
 			    sizeof(where));
-			die(EX_DATA, "%s: JSON value larger than %zu bytes (see "
-			    "--max-event-size)", where, o.max);
+			stats.in++;
+			bad_value("%s: %s", where, "JSON value larger than "
+			    "--max-event-size");
+			discarding = 1;
+			continue;
 		}
+more:
 		if (start > 0) {
 			memmove(in.p, in.p + start, in.len - start);
 			in.len -= start;
@@ -290,6 +321,22 @@ read_json(void)
 	buf_free(&val);
 }
 
+/* Says what a reader skipped (--skip-invalid, nil records), and counts it. */
+static void
+report_skipped(const struct reader *r, const char *name)
+{
+	const struct reader_stats *rs = reader_stats(r);
+
+	stats.dropped += rs->skipped_places + rs->nil_records;
+	if (rs->skipped_bytes)
+		warn("%s: skipped %llu bytes of invalid input in %llu places",
+		    name, (unsigned long long)rs->skipped_bytes,
+		    (unsigned long long)rs->skipped_places);
+	if (rs->nil_records)
+		warn("%s: skipped %llu events whose record is nil", name,
+		    (unsigned long long)rs->nil_records);
+}
+
 static void
 read_msgpack(void)
 {
@@ -300,6 +347,7 @@ read_msgpack(void)
 	int ret;
 
 	reader_set_max(r, o.max);
+	reader_set_skip_invalid(r, o.skip);
 	reader_set_idle(r, out_flush_cb, &out);
 	while ((ret = reader_next_value(r, &p, &len)) == READ_EVENT) {
 		snprintf(where, sizeof(where), "stdin: byte %llu",
@@ -307,6 +355,7 @@ read_msgpack(void)
 		value(p, len, where);
 	}
 	stats.bytes_in = reader_stats(r)->bytes;
+	report_skipped(r, "stdin");
 	if (ret != READ_EOF) {
 		out_flush(&out);
 		die(ret == READ_SYSERR ? EX_SYS : EX_DATA, "%s", reader_errmsg(r));
@@ -375,15 +424,17 @@ merge(int n, char **paths)
 {
 	struct reader **r = xcalloc(n, sizeof(*r));
 	struct pollfd *pf = xcalloc(n + 1, sizeof(*pf));
+	const char **names = xcalloc(n, sizeof(*names));
 	struct waiter wt = { 0 };
 	int i, fd, live = n;
 	ssize_t got;
 
 	for (i = 0; i < n; i++) {
-		fd = strcmp(paths[i], "-") == 0 ? 0 : open(paths[i], O_RDONLY);
+		names[i] = strcmp(paths[i], "-") == 0 ? "stdin" : paths[i];
+		fd = names[i] == paths[i] ? open(paths[i], O_RDONLY) : 0;
 		if (fd < 0)
 			die(EX_SYS, "unable to open %s:", paths[i]);
-		r[i] = reader_new(fd, paths[i]);
+		r[i] = reader_new(fd, names[i]);
 		reader_set_max(r[i], o.max);
 		reader_set_skip_invalid(r[i], o.skip);
 		pf[i + 1].fd = fd;
@@ -397,7 +448,7 @@ merge(int n, char **paths)
 				continue;
 			got = reader_fill(r[i]);
 			if (got < 0 && errno != EINTR && errno != EAGAIN)
-				die(EX_SYS, "unable to read %s:", paths[i]);
+				die(EX_SYS, "unable to read %s:", names[i]);
 			if (drain(r[i]) == READ_EOF) {
 				stats.bytes_in += reader_stats(r[i])->bytes;
 				close(pf[i + 1].fd);
@@ -411,16 +462,12 @@ merge(int n, char **paths)
 			stats.bytes_in += reader_stats(r[i])->bytes;
 			close(pf[i + 1].fd);
 		}
-		stats.dropped += reader_stats(r[i])->skipped_places;
-		if (reader_stats(r[i])->skipped_bytes)
-			warn("%s: skipped %llu bytes of invalid input in %llu "
-			    "places", paths[i], (unsigned long long)
-			    reader_stats(r[i])->skipped_bytes,
-			    (unsigned long long)reader_stats(r[i])->skipped_places);
+		report_skipped(r[i], names[i]);
 		reader_free(r[i]);
 	}
 	free(r);
 	free(pf);
+	free(names);
 }
 
 static void

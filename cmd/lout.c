@@ -81,7 +81,7 @@ static struct {
 	const char *fields, *key, *time_key, *tag_key, *time_format;
 	enum time_type time_type;
 	const char *delim, *label_delim, *tz, *path, *tag;
-	int gzip, skip, stats;
+	int gzip, skip, stats, time_type_set;
 	size_t max;
 } o = { .key = "message", .label_delim = ":", .max = STREAM_MAX_EVENT };
 
@@ -501,7 +501,7 @@ sync_stats(void)
 
 	stats.in = rs->events;
 	stats.bytes_in = rs->bytes;
-	stats.dropped = rs->skipped_places;
+	stats.dropped = rs->skipped_places + rs->nil_records;
 	if (!o.path)
 		stats.bytes_out = out.bytes + out.b.len;
 }
@@ -552,7 +552,6 @@ static void
 setup(void)
 {
 	const char *err;
-	int time_type_given = o.time_type != T_FLOAT;
 
 	split_fields();
 	if (o.format == F_STDOUT)
@@ -561,7 +560,7 @@ setup(void)
 	else if (o.format == F_OUT_FILE)
 		tf_time = compile_time(o.time_format ? o.time_format :
 		    "%Y-%m-%dT%H:%M:%S%z");
-	if (o.time_key && o.time_format && !time_type_given)
+	if (o.time_key && o.time_format && !o.time_type_set)
 		o.time_type = T_STRING;
 	if (o.time_type == T_STRING)
 		tf_inject = compile_time(o.time_format ? o.time_format :
@@ -602,7 +601,9 @@ options(int argc, char **argv)
 		case O_TIME_KEY: o.time_key = arg; break;
 		case O_TAG_KEY: o.tag_key = arg; break;
 		case O_TIME_FORMAT: o.time_format = arg; break;
-		case O_TIME_TYPE: o.time_type = lookup(types, arg, "time type");
+		case O_TIME_TYPE:
+			o.time_type = lookup(types, arg, "time type");
+			o.time_type_set = 1;
 			break;
 		case O_DELIM: o.delim = arg; break;
 		case O_LABEL_DELIM: o.label_delim = arg; break;
@@ -682,6 +683,9 @@ main(int argc, char **argv)
 		warn("stdin: skipped %llu bytes of invalid input in %llu places",
 		    (unsigned long long)rs->skipped_bytes,
 		    (unsigned long long)rs->skipped_places);
+	if (rs->nil_records)
+		warn("stdin: skipped %llu events whose record is nil",
+		    (unsigned long long)rs->nil_records);
 	if (o.stats)
 		stats_print();
 	reader_free(rd);

@@ -774,11 +774,24 @@ reader_next_value(struct reader *r, const char **p, size_t *len)
 			*len = q - *p;
 			r->start = q - r->buf;
 			r->st.events++;
+			r->resyncing = 0;
 			return READ_EVENT;
 		}
 		if (ret == MP_BAD)
-			return short_or_bad(r, ret, bad);
-		if (r->start != r->end && (ret = need_more(r)) != READ_AGAIN)
+			ret = short_or_bad(r, ret, bad);
+		else if (r->start != r->end)
+			ret = need_more(r);
+		else
+			ret = READ_AGAIN;
+		if (ret == READ_ERR && r->skip) {
+			/* resynchronise a byte at a time: any value will do */
+			if (!r->resyncing)
+				r->st.skipped_places++;
+			r->resyncing = 1;
+			skip_bytes(r, 1);
+			continue;
+		}
+		if (ret != READ_AGAIN)
 			return ret;
 		if ((ret = read_more(r)) != READ_AGAIN)
 			return ret;

@@ -2,7 +2,7 @@
 # lcat: JSON in, events out (fluent-cat); -m merges event streams.
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
-plan 30
+plan 35
 
 # JSON values survive lcat | lout exactly (compared as values by python)
 lcat t <"$DATA/hard.jsonl" | lout -f json >"$T/hard.out"
@@ -96,6 +96,25 @@ check_err "a scalar is not a record" 3 "echo '42' | lcat t" \
 check_out "--stats counts" \
 	"lcat --stats t <'$DATA/hard.jsonl' 2>&1 >/dev/null | sed 's/, bytes.*//'" \
 	"lcat: events in 9, out 9, dropped 0"
+
+# size limit and skipping
+(echo '{"a":1}'; printf '{"big":"%04000d"}\n' 0; echo '{"b":2}') >"$T/big.json"
+check_err "a value over --max-event-size is a data error" 3 \
+	"lcat --max-event-size 1k t <'$T/big.json'" \
+	"lcat: stdin: line 2, column 1: JSON value larger than --max-event-size"
+check_out "--skip-invalid skips an oversized value and goes on" \
+	"lcat --max-event-size 1k --skip-invalid t <'$T/big.json' 2>/dev/null | lout -f json | tr -d '\n'; echo" \
+	'{"a":1}{"b":2}'
+check_out "--msgpack --skip-invalid resynchronises after bad bytes" \
+	"printf '\201\241a\001\301\301\201\241b\002' | lcat --msgpack --skip-invalid t 2>&1 >'$T/m.bin'; lout -f json <'$T/m.bin' | tr -d '\n'; echo" \
+	'lcat: stdin: skipped 2 bytes of invalid input in 1 places
+{"a":1}{"b":2}'
+check_out "--time-format unixtime takes numbers" \
+	"echo '{\"t\":1503085179}' | lcat --time-key t --time-format unixtime x | lout -f out_file" \
+	'2017-08-18T19:39:39+0000	x	{}'
+check_out "lcat -m: nil records are counted and said" \
+	"$PY -c 'import msgpack,sys; sys.stdout.buffer.write(msgpack.packb([\"t\",[[1,None],[2,{\"a\":1}]]]))' | lcat -m - 2>&1 >/dev/null" \
+	"lcat: stdin: skipped 1 events whose record is nil"
 
 # usage
 check_exit "no tag is a usage error" 2 "echo '{}' | lcat"

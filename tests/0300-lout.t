@@ -2,7 +2,7 @@
 # lout: events in, text out (out_stdout, formatters, out_file).
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
-plan 26
+plan 27
 
 # events at fixed times: 2017-08-16 10:52:03.309664 UTC and an hour later
 ev() { lcat --time-key t x.y "$@"; }
@@ -33,6 +33,9 @@ check_out "--time-type unixtime" \
 check_out "--time-format makes the injected time a string" \
 	"lout -f json --time-key time --time-format iso8601 <'$T/one.bin'" \
 	'{"json":"message","time":"2017-08-16T10:52:03.309664000+00:00"}'
+check_out "an explicit --time-type float wins over --time-format" \
+	"lout -f json --time-key time --time-type float --time-format iso8601 <'$T/one.bin'" \
+	'{"json":"message","time":1502880723.309664}'
 check_out "an injected key replaces the record's own" \
 	"echo '{\"tag\":\"old\",\"k\":1}' | lcat new | lout -f json --tag-key tag" \
 	'{"k":1,"tag":"new"}'

@@ -1,0 +1,1540 @@
+/* ltail - follow files like Fluentd's in_tail: one event per line */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/err.h"
+#include "../common/mp.h"
+#include "../common/opt.h"
+#include "../common/rx.h"
+#include "../common/sig.h"
+#include "../common/stats.h"
+#include "../common/stream.h"
+
+#define USAGE "[options] PATH...   (a file, a glob, or - for stdin)"
+#define ABOUT "Follow files as Fluentd's in_tail does and write one event " \
+	"per line: the tag,\nthe time it was read and {\"message\": line}.  " \
+	"Files are followed across\nrotation and truncation; --pos-file " \
+	"remembers how far each was read."
+
+#define RBUF (128 * 1024)       /* one read(2) */
+#define ROUND (1024 * 1024)     /* read from one file before the next */
+#define NHASH 4096              /* hash chains for inodes and watches */
+#define POS_MS 100              /* least time between position writes */
+#define KEEP (64 * 1024)        /* line buffers larger than this are freed */
+#define WARN_MAX 10             /* long lines reported one by one */
+#define WATCH_MASK (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
+#define DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
+#define UNWATCHED 0xffffffffffffffffULL
+
+enum {
+	O_PATH_KEY = OPT_LONG, O_ONCE, O_REFRESH, O_ROTATE_WAIT, O_POLL,
+	O_POLL_INTERVAL, O_MAX_LINE, O_LONG_LINES, O_ML_FLUSH, O_STATS
+};
+
+static const struct opt opts[] = {
+	{ 't', "tag", "TAG", "event tag (default tail); a '*' in TAG becomes "
+	    "the path, '/' as '.'" },
+	{ 'k', "key", "KEY", "record key of the line (default message)" },
+	{ O_PATH_KEY, "path-key", "KEY", "also put the file's path in the "
+	    "record as KEY" },
+	{ 'p', "pos-file", "FILE", "keep read positions in FILE (Fluentd's "
+	    "pos_file format)" },
+	{ 'e', "exclude", "GLOB", "leave out paths matching GLOB "
+	    "(repeatable)" },
+	{ 'r', "read-from-head", NULL, "start files with no position at "
+	    "their start, not their end" },
+	{ O_ONCE, "once", NULL, "read every file to its end, then exit" },
+	{ 'F', "follow", NULL, "follow files by name across rotation (the "
+	    "default)" },
+	{ O_REFRESH, "refresh-interval", "TIME", "look for new files every "
+	    "TIME (default 60s)" },
+	{ O_ROTATE_WAIT, "rotate-wait", "TIME", "keep reading a rotated or "
+	    "deleted file for TIME (default 5s)" },
+	{ O_POLL, "poll", NULL, "poll the files instead of using inotify" },
+	{ O_POLL_INTERVAL, "poll-interval", "TIME", "how often to poll "
+	    "(default 1s)" },
+	{ O_MAX_LINE, "max-line-size", "SIZE", "longest line passed on whole "
+	    "(default 1M)" },
+	{ O_LONG_LINES, "long-lines", "split|skip", "cut longer lines into "
+	    "parts (default) or skip them" },
+	{ 'm', "multiline-start", "REGEX", "a line matching REGEX starts a "
+	    "message, others continue it" },
+	{ O_ML_FLUSH, "multiline-flush-interval", "TIME", "pass a message on "
+	    "after TIME without lines (5s; 0 never)" },
+	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_STD,
+	OPT_END
+};
+
+static struct {
+	const char *tag, *key, *path_key, *pos;
+	char **exclude;
+	size_t nexclude;
+	int head, once, follow, poll, skip, stats;
+	long long refresh_ms, rotate_ms, poll_ms, ml_ms;
+	size_t max;
+	const char *ml;
+} o = {
+	.tag = "tail", .key = "message", .refresh_ms = 60000,
+	.rotate_ms = 5000, .poll_ms = 1000, .ml_ms = 5000,
+	.max = 1024 * 1024
+};
+
+/* One followed file, or stdin.  Offsets are in the file. */
+struct file {
+	char *path;             /* its name now, as the glob gave it */
+	struct buf pre;         /* event head: array of 3, the tag */
+	struct buf post;        /* the --path-key pair, or nothing */
+	dev_t dev;
+	ino_t ino;
+	int fd;
+	int wd;                 /* inotify watch, or -1: polled */
+	off_t off;              /* of the next byte read */
+	off_t emitted;          /* past the last line passed on or skipped */
+	off_t committed;        /* as emitted, of events written out */
+	struct buf part;        /* the line being read, incomplete */
+	int skipping;           /* dropping the rest of a long line */
+	int splitting;          /* cutting a long line into parts */
+	struct buf ml;          /* the pending multiline message */
+	int ml_on;
+	off_t ml_end;           /* past its last line */
+	long long ml_ms;        /* when its last line came */
+	int ready;              /* may have bytes to read */
+	int check;              /* see whether its name still leads to it */
+	int rotated;            /* its name no longer leads to it */
+	long long rotated_ms;
+	int is_stdin;
+	int dead;               /* to be closed */
+	unsigned gen;           /* the scan that last found it */
+	struct file *ino_next, *wd_next;
+};
+
+struct dir {
+	char *path;
+	int wd;
+};
+
+/* An entry of the position file read at start. */
+struct pent {
+	char *path;
+	uint64_t off, ino;
+	int used;
+};
+
+static struct out out;
+static struct file **fv;
+static size_t nf, fcap;
+static struct file *by_ino[NHASH], *by_wd[NHASH];
+static struct dir *dirs;
+static size_t ndirs, dcap;
+static struct pent *pents;
+static size_t npents;
+static char **pats, **pat_base;
+static size_t npats;
+static struct rx *mlrx;
+static char *rbuf;
+static struct buf tb;           /* the event time of the current batch */
+static struct buf keyb;         /* map header and the line's key */
+static struct buf posb, posold;
+static char *pos_tmp;
+static int pos_written, pos_failing, pos_final;
+static int pos_dirty;
+static long long pos_last, next_refresh, next_tick, now_ms;
+static int ifd = -1;
+static unsigned gen;
+static int startup = 1, rescan_now, only_stdin, missing;
+static struct file *in_file;    /* stdin, while it is read */
+static size_t nrotated, nml, npolled, nwatched;
+static const char *tag_suf;
+static size_t tag_pre_len, tag_suf_len;
+static int tag_star;
+static struct {
+	uint64_t skipped, split, rotations, truncations, warned;
+} n;
+
+static void
+sync_stats(void)
+{
+	stats.bytes_out = out.bytes + out.b.len;
+}
+
+static void
+extra_stats(char *b, size_t cap)
+{
+	snprintf(b, cap, ", lines skipped %llu, split %llu, files watched %zu, "
+	    "rotations %llu, truncations %llu",
+	    (unsigned long long)n.skipped, (unsigned long long)n.split,
+	    nwatched, (unsigned long long)n.rotations,
+	    (unsigned long long)n.truncations);
+}
+
+/* --- the file table ------------------------------------------------- */
+
+static size_t
+ino_slot(dev_t dev, ino_t ino)
+{
+	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev;
+
+	return (size_t)(h >> 40) & (NHASH - 1);
+}
+
+static struct file *
+find_file(dev_t dev, ino_t ino)
+{
+	struct file *f;
+
+	for (f = by_ino[ino_slot(dev, ino)]; f; f = f->ino_next)
+		if (f->dev == dev && f->ino == ino)
+			return f;
+	return NULL;
+}
+
+static struct file *
+find_wd(int wd)
+{
+	struct file *f;
+
+	for (f = by_wd[wd & (NHASH - 1)]; f; f = f->wd_next)
+		if (f->wd == wd)
+			return f;
+	return NULL;
+}
+
+static void
+unhash_wd(struct file *f)
+{
+	struct file **pp;
+
+	for (pp = &by_wd[f->wd & (NHASH - 1)]; *pp; pp = &(*pp)->wd_next)
+		if (*pp == f) {
+			*pp = f->wd_next;
+			break;
+		}
+	f->wd = -1;
+	npolled++;
+}
+
+static void
+unhash_ino(struct file *f)
+{
+	struct file **pp;
+
+	for (pp = &by_ino[ino_slot(f->dev, f->ino)]; *pp;
+	    pp = &(*pp)->ino_next)
+		if (*pp == f) {
+			*pp = f->ino_next;
+			break;
+		}
+}
+
+/* Watches f with inotify, through /proc so it is this very file. */
+static void
+watch_file(struct file *f)
+{
+	char proc[64];
+	int wd = -1;
+
+	if (ifd >= 0) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+		wd = inotify_add_watch(ifd, proc, WATCH_MASK);
+		if (wd < 0)
+			wd = inotify_add_watch(ifd, f->path, WATCH_MASK);
+	}
+	f->wd = wd;
+	if (wd < 0) {
+		npolled++;
+		return;
+	}
+	f->wd_next = by_wd[wd & (NHASH - 1)];
+	by_wd[wd & (NHASH - 1)] = f;
+}
+
+static void
+watch_dir(const char *path, size_t len)
+{
+	char *p;
+	size_t i;
+	int wd;
+
+	if (ifd < 0)
+		return;
+	p = len ? xstrndup(path, len) : xstrdup(".");
+	for (i = 0; i < ndirs; i++)
+		if (strcmp(dirs[i].path, p) == 0) {
+			free(p);
+			return;
+		}
+	wd = inotify_add_watch(ifd, p, DIR_MASK);
+	if (wd < 0) {
+		free(p);
+		return;
+	}
+	if (ndirs == dcap) {
+		dcap = dcap ? 2 * dcap : 8;
+		dirs = xrealloc(dirs, dcap * sizeof(*dirs));
+	}
+	dirs[ndirs].path = p;
+	dirs[ndirs++].wd = wd;
+}
+
+/* Appends the tag for path: Fluentd's prefix, path, suffix rule. */
+static void
+put_tag(struct buf *b, const char *path)
+{
+	size_t from;
+	char c;
+
+	if (!tag_star) {
+		buf_puts(b, o.tag);
+		return;
+	}
+	buf_put(b, o.tag, tag_pre_len);
+	from = b->len;
+	/* path.tr('/', '.').squeeze('.') without a leading '.' */
+	for (; *path; path++) {
+		c = *path == '/' ? '.' : *path;
+		if (c == '.' && (b->len == from || b->p[b->len - 1] == '.'))
+			continue;
+		buf_putc(b, c);
+	}
+	buf_put(b, tag_suf, tag_suf_len);
+}
+
+static struct file *
+file_new(const char *path, int fd)
+{
+	struct file *f = xcalloc(1, sizeof(*f));
+	struct buf tag = { 0 };
+
+	f->path = xstrdup(path);
+	f->fd = fd;
+	f->wd = -1;
+	put_tag(&tag, fd == 0 && strcmp(path, "-") == 0 ? "stdin" : path);
+	buf_putc(&f->pre, (char)0x93);
+	mp_put_strhdr(&f->pre, tag.len);
+	buf_put(&f->pre, tag.p, tag.len);
+	buf_free(&tag);
+	if (o.path_key) {
+		mp_put_strhdr(&f->post, strlen(o.path_key));
+		buf_puts(&f->post, o.path_key);
+		mp_put_strhdr(&f->post, strlen(path));
+		buf_puts(&f->post, path);
+	}
+	if (nf == fcap) {
+		fcap = fcap ? 2 * fcap : 16;
+		fv = xrealloc(fv, fcap * sizeof(*fv));
+	}
+	fv[nf++] = f;
+	return f;
+}
+
+static void
+file_free(struct file *f)
+{
+	if (f->wd >= 0) {
+		inotify_rm_watch(ifd, f->wd);
+		unhash_wd(f);
+	}
+	if (!f->is_stdin) {
+		npolled--;
+		nwatched--;
+		unhash_ino(f);
+		close(f->fd);
+	}
+	if (f->rotated)
+		nrotated--;
+	if (f->ml_on)
+		nml--;
+	buf_free(&f->pre);
+	buf_free(&f->post);
+	buf_free(&f->part);
+	buf_free(&f->ml);
+	free(f->path);
+	free(f);
+}
+
+/* Closes the files marked dead, keeping the order of the others. */
+static void
+sweep(void)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < nf; i++) {
+		if (fv[i]->dead) {
+			file_free(fv[i]);
+			pos_dirty = 1;
+		} else {
+			fv[j++] = fv[i];
+		}
+	}
+	nf = j;
+}
+
+/* --- events ------------------------------------------------------------ */
+
+/* Marks everything passed on so far as written: out was just flushed. */
+static void
+commit_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < nf; i++)
+		if (fv[i]->committed != fv[i]->emitted) {
+			fv[i]->committed = fv[i]->emitted;
+			pos_dirty = 1;
+		}
+}
+
+static void
+flush_out(void)
+{
+	if (out.b.len)
+		out_flush(&out);
+	commit_all();
+}
+
+/* Takes the time of the batch of lines about to be read. */
+static void
+batch_time(void)
+{
+	int64_t sec;
+	uint32_t nsec;
+
+	event_now(&sec, &nsec);
+	tb.len = 0;
+	event_put_time(&tb, sec, nsec);
+	now_ms = stream_ms();
+}
+
+static inline void
+cat(struct buf *b, const void *p, size_t len)
+{
+	if (len)
+		memcpy(b->p + b->len, p, len);
+	b->len += len;
+}
+
+/* Writes the event for the line a + b, which ends at file offset end. */
+static void
+emit(struct file *f, const char *a, size_t an, const char *b, size_t bn,
+    off_t end)
+{
+	struct buf *ob = &out.b;
+
+	buf_reserve(ob, f->pre.len + tb.len + keyb.len + 5 + an + bn +
+	    f->post.len);
+	cat(ob, f->pre.p, f->pre.len);
+	cat(ob, tb.p, tb.len);
+	cat(ob, keyb.p, keyb.len);
+	mp_put_strhdr(ob, an + bn);
+	cat(ob, a, an);
+	cat(ob, b, bn);
+	cat(ob, f->post.p, f->post.len);
+	stats.out++;
+	f->emitted = end;
+	out_check(&out);
+	if (!ob->len)
+		commit_all();
+}
+
+/* A line that produced no event is done with: move past it. */
+static void
+advance(struct file *f, off_t end)
+{
+	if (f->ml_on)
+		return;
+	f->emitted = end;
+	if (!out.b.len && f->committed != end) {
+		f->committed = end;
+		pos_dirty = 1;
+	}
+}
+
+static void
+ml_flush(struct file *f)
+{
+	if (!f->ml_on)
+		return;
+	f->ml_on = 0;
+	nml--;
+	emit(f, f->ml.p, f->ml.len, NULL, 0, f->ml_end);
+	f->ml.len = 0;
+	if (f->ml.cap > KEEP)
+		buf_free(&f->ml);
+}
+
+/* A whole line (no newline) ending at end: an event or part of one. */
+static void
+line(struct file *f, const char *p, size_t len, off_t end)
+{
+	int start;
+
+	if (!mlrx) {
+		emit(f, p, len, NULL, 0, end);
+		return;
+	}
+	start = rx_match(mlrx, p, len) == 1;
+	if (f->ml_on && !start && f->ml.len + 1 + len <= o.max) {
+		buf_putc(&f->ml, '\n');
+		buf_put(&f->ml, p, len);
+	} else {
+		if (f->ml_on && !start)
+			n.split++;      /* the message grew too long */
+		ml_flush(f);
+		buf_put(&f->ml, p, len);
+		f->ml_on = 1;
+		nml++;
+	}
+	f->ml_end = end;
+	f->ml_ms = now_ms;
+}
+
+/* A line longer than --max-line-size begins at offset at. */
+static void
+long_line(struct file *f, off_t at)
+{
+	if (o.skip) {
+		f->skipping = 1;
+		n.skipped++;
+		stats.dropped++;
+	} else {
+		f->splitting = 1;
+		n.split++;
+	}
+	if (n.warned++ < WARN_MAX)
+		warn("%s: line at byte %lld is longer than %zu bytes: %s%s",
+		    f->path, (long long)at, o.max, o.skip ? "skipped" :
+		    "split", n.warned == WARN_MAX ? " (no more of these "
+		    "warnings)" : "");
+}
+
+static void
+part_reset(struct file *f)
+{
+	f->part.len = 0;
+	f->skipping = f->splitting = 0;
+	if (f->part.cap > KEEP)
+		buf_free(&f->part);
+}
+
+/* Passes on the first --max-line-size bytes of the gathered line. */
+static void
+cut(struct file *f, off_t end)
+{
+	line(f, f->part.p, o.max, end);
+	f->part.len -= o.max;
+	memmove(f->part.p, f->part.p + o.max, f->part.len);
+}
+
+/*
+ * The gathered line is complete: its bytes stop at offset stop (before
+ * the newline), and the next line starts at end.
+ */
+static void
+line_done(struct file *f, off_t stop, off_t end)
+{
+	size_t len = f->part.len;
+
+	if (f->skipping) {
+		part_reset(f);
+		advance(f, end);
+		return;
+	}
+	if (len && f->part.p[len - 1] == '\r')
+		len--;
+	if (len > o.max) {
+		if (!f->splitting)
+			long_line(f, stop - (off_t)f->part.len);
+		if (f->skipping) {
+			part_reset(f);
+			advance(f, end);
+			return;
+		}
+		cut(f, stop - (off_t)(f->part.len - o.max));
+		len -= o.max;
+	}
+	if (len || !f->splitting)
+		line(f, f->part.p, len, end);
+	else
+		advance(f, end);
+	part_reset(f);
+}
+
+/*
+ * Adds p[0..len) to the line being gathered.  The bytes stop at file
+ * offset stop; end >= 0 says the line is complete and the next one starts
+ * there.  The line held never exceeds --max-line-size (plus a byte that
+ * may be the '\r' of "\r\n").
+ */
+static void
+piece(struct file *f, const char *p, size_t len, off_t stop, off_t end)
+{
+	size_t k;
+
+	if (f->skipping) {
+		if (end >= 0)
+			line_done(f, stop, end);
+		return;
+	}
+	while (f->part.len + len > o.max + 1) {
+		if (!f->splitting)
+			long_line(f, stop - (off_t)(f->part.len + len));
+		if (f->skipping) {
+			f->part.len = 0;
+			if (end >= 0)
+				line_done(f, stop, end);
+			return;
+		}
+		k = f->part.len < o.max ? o.max - f->part.len : 0;
+		buf_put(&f->part, p, k);
+		p += k;
+		len -= k;
+		cut(f, stop - (off_t)(f->part.len - o.max + len));
+	}
+	buf_put(&f->part, p, len);
+	if (end >= 0)
+		line_done(f, stop, end);
+}
+
+/* The bytes p[0..len) were read from f and end at f->off. */
+static void
+take(struct file *f, const char *p, size_t len)
+{
+	const char *s = p, *e = p + len, *nl;
+	off_t base = f->off - (off_t)len;
+	size_t k;
+
+	while ((nl = memchr(s, '\n', e - s))) {
+		stats.in++;
+		k = nl - s;
+		if (f->part.len || f->skipping || f->splitting) {
+			piece(f, s, k, base + (nl - p), base + (nl - p) + 1);
+		} else {
+			if (k && s[k - 1] == '\r')
+				k--;
+			if (k <= o.max)
+				line(f, s, k, base + (nl - p) + 1);
+			else
+				piece(f, s, nl - s, base + (nl - p),
+				    base + (nl - p) + 1);
+		}
+		s = nl + 1;
+	}
+	if (s < e)
+		piece(f, s, e - s, f->off, -1);
+}
+
+/* At the end of f for good: pass on the incomplete line and message. */
+static void
+finish(struct file *f)
+{
+	if (f->part.len || f->skipping || f->splitting) {
+		stats.in++;
+		line_done(f, f->off, f->off);
+	}
+	ml_flush(f);
+}
+
+/* --- reading ----------------------------------------------------------- */
+
+static void
+truncated(struct file *f)
+{
+	batch_time();
+	finish(f);
+	if (lseek(f->fd, 0, SEEK_SET) < 0) {
+		warn("unable to seek %s:", f->path);
+		f->dead = 1;
+		return;
+	}
+	f->off = 0;
+	f->emitted = 0;
+	n.truncations++;
+}
+
+/*
+ * Reads up to budget bytes of f (stdin: one read).  Returns 1 if there
+ * may be more, 0 at the end of the file for now.
+ */
+static int
+read_file(struct file *f, size_t budget)
+{
+	struct stat st;
+	ssize_t got;
+
+	if (!f->is_stdin && fstat(f->fd, &st) == 0 && st.st_size < f->off)
+		truncated(f);
+	while (!f->dead) {
+		got = read(f->fd, rbuf, RBUF);
+		if (got < 0 && errno == EINTR)
+			return 1;
+		if (got < 0) {
+			warn("unable to read %s:", f->is_stdin ? "stdin" :
+			    f->path);
+			f->dead = 1;
+			return 0;
+		}
+		if (got == 0) {
+			if (f->is_stdin) {
+				finish(f);
+				f->dead = 1;
+			}
+			return 0;
+		}
+		batch_time();
+		f->off += got;
+		stats.bytes_in += got;
+		take(f, rbuf, got);
+		if (f->is_stdin)
+			return o.once;  /* else wait for poll: a pipe may block */
+		if (got < RBUF)
+			return 0;
+		if (budget <= (size_t)got || sig_stop)
+			return 1;
+		budget -= got;
+	}
+	return 0;
+}
+
+/* --- the position file ------------------------------------------------ */
+
+static int
+pos_parse_line(char *s, struct pent *e)
+{
+	char *t1, *t2, *end;
+
+	t1 = strchr(s, '\t');
+	if (!t1 || t1 == s || !isxdigit((unsigned char)t1[1]))
+		return -1;
+	t2 = strchr(t1 + 1, '\t');
+	if (!t2 || !isxdigit((unsigned char)t2[1]))
+		return -1;
+	errno = 0;
+	e->off = strtoull(t1 + 1, &end, 16);
+	if (end != t2 || end == t1 + 1 || errno)
+		return -1;
+	e->ino = strtoull(t2 + 1, &end, 16);
+	if (end == t2 + 1 || errno)
+		return -1;
+	e->path = xstrndup(s, t1 - s);
+	e->used = 0;
+	return 0;
+}
+
+static void
+pos_load(void)
+{
+	struct buf b = { 0 };
+	struct pent e;
+	char *s, *nl, *end;
+	ssize_t got;
+	int fd;
+
+	fd = open(o.pos, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	if (fd < 0)
+		die(EX_SYS, "unable to open %s:", o.pos);
+	do {
+		buf_reserve(&b, 65536);
+		got = read(fd, b.p + b.len, b.cap - b.len);
+		if (got < 0 && errno != EINTR)
+			die(EX_SYS, "unable to read %s:", o.pos);
+		if (got > 0)
+			b.len += got;
+	} while (got != 0);
+	close(fd);
+	buf_putc(&b, '\0');
+	end = b.p + b.len - 1;
+	for (s = b.p; s < end; s = nl + 1) {
+		if (!(nl = memchr(s, '\n', end - s)))
+			nl = end;
+		*nl = '\0';
+		if (pos_parse_line(s, &e) < 0) {
+			if (*s)
+				warn("%s: not a position entry, ignored: %s",
+				    o.pos, s);
+			continue;
+		}
+		if (e.off == UNWATCHED || e.ino == 0) {
+			free(e.path);
+			continue;
+		}
+		pents = xrealloc(pents, (npents + 1) * sizeof(*pents));
+		pents[npents++] = e;
+	}
+	buf_free(&b);
+}
+
+/* The entry for this inode, preferring one with the same path. */
+static struct pent *
+pos_find(const char *path, uint64_t ino)
+{
+	struct pent *any = NULL;
+	size_t i;
+
+	for (i = npents; i-- > 0;) {
+		if (pents[i].used || pents[i].ino != ino)
+			continue;
+		if (strcmp(pents[i].path, path) == 0)
+			return &pents[i];
+		if (!any)
+			any = &pents[i];
+	}
+	return any;
+}
+
+static int
+pos_path_known(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < npents; i++)
+		if (strcmp(pents[i].path, path) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+pos_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < npents; i++)
+		free(pents[i].path);
+	free(pents);
+	pents = NULL;
+	npents = 0;
+}
+
+static void
+pos_entries(struct buf *b)
+{
+	char line[64];
+	struct file *f;
+	size_t i;
+	int pass;
+
+	/* rotated files first: Fluentd keeps the last entry of a path */
+	for (pass = 1; pass >= 0; pass--) {
+		for (i = 0; i < nf; i++) {
+			f = fv[i];
+			if (f->is_stdin || f->dead || f->rotated != pass ||
+			    strpbrk(f->path, "\t\n"))
+				continue;
+			buf_puts(b, f->path);
+			snprintf(line, sizeof(line), "\t%016llx\t%016llx\n",
+			    (unsigned long long)f->committed,
+			    (unsigned long long)f->ino);
+			buf_puts(b, line);
+		}
+	}
+}
+
+/* Writes p[0..len) to the temporary position file and syncs it. */
+static int
+write_tmp(const char *p, size_t len)
+{
+	ssize_t w;
+	int fd, saved;
+
+	fd = open(pos_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	while (len) {
+		w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			goto fail;
+		p += w;
+		len -= w;
+	}
+	if (fsync(fd) < 0)
+		goto fail;
+	return close(fd);
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Writes the positions of what has been written out: to a temporary
+ * file, synced, then renamed over the old one, so a crash leaves either
+ * the old or the new file whole.  Call only right after flush_out.
+ */
+static int
+pos_save(void)
+{
+	struct buf t;
+
+	if (!o.pos)
+		return 0;
+	pos_dirty = 0;
+	pos_last = stream_ms();
+	posb.len = 0;
+	pos_entries(&posb);
+	if (pos_written && posb.len == posold.len && (!posb.len ||
+	    memcmp(posb.p, posold.p, posb.len) == 0))
+		return 0;
+	if (write_tmp(posb.p, posb.len) < 0 || rename(pos_tmp, o.pos) < 0) {
+		if (!pos_failing++ || pos_final)
+			warn("unable to write %s:", o.pos);
+		unlink(pos_tmp);
+		pos_dirty = 1;
+		return -1;
+	}
+	pos_failing = 0;
+	pos_written = 1;
+	t = posold;
+	posold = posb;
+	posb = t;
+	return 0;
+}
+
+/* atexit: a closed downstream or a fatal error still saves positions. */
+static void
+pos_at_exit(void)
+{
+	if (!pos_final) {
+		pos_final = 1;
+		pos_save();
+	}
+}
+
+/* --- finding files ----------------------------------------------------- */
+
+static int
+has_magic(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '*' || s[i] == '?' || s[i] == '[')
+			return 1;
+	return 0;
+}
+
+static int
+excluded(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t i;
+
+	base = base ? base + 1 : path;
+	if (o.pos && (strcmp(path, o.pos) == 0 || strcmp(path, pos_tmp) == 0))
+		return 1;
+	for (i = 0; i < o.nexclude; i++) {
+		if (fnmatch(o.exclude[i], path, 0) == 0)
+			return 1;
+		if (!strchr(o.exclude[i], '/') &&
+		    fnmatch(o.exclude[i], base, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Where a newly found file starts (Fluentd's rules, plus inodes). */
+static off_t
+start_at(struct file *f, const struct stat *st)
+{
+	struct pent *e = pos_find(f->path, st->st_ino);
+
+	if (e) {
+		e->used = 1;
+		if (e->off <= (uint64_t)st->st_size)
+			return (off_t)e->off;
+		warn("%s: recorded position %llu is past the end (%lld "
+		    "bytes): reading from the start", f->path,
+		    (unsigned long long)e->off, (long long)st->st_size);
+		return 0;
+	}
+	if (pos_path_known(f->path))
+		return 0;       /* a new file under a known name */
+	if (startup && !o.head)
+		return st->st_size;
+	return 0;
+}
+
+/* Notes that a scan found f under path. */
+static void
+seen(struct file *f, const char *path)
+{
+	if (f->gen == gen)
+		return;         /* a second name in one scan: a hard link */
+	f->gen = gen;
+	if (strcmp(f->path, path) != 0) {
+		free(f->path);
+		f->path = xstrdup(path);
+		pos_dirty = 1;
+	}
+	if (f->rotated) {
+		f->rotated = 0;
+		nrotated--;
+	}
+}
+
+static void
+add_path(const char *path)
+{
+	struct stat st;
+	struct file *f;
+	const char *slash;
+	off_t at;
+	int fd;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	if ((f = find_file(st.st_dev, st.st_ino))) {
+		seen(f, path);
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT)
+			warn("unable to open %s:", path);
+		return;
+	}
+	if (fstat(fd, &st) < 0 || (f = find_file(st.st_dev, st.st_ino))) {
+		close(fd);
+		if (f)
+			seen(f, path);
+		return;
+	}
+	f = file_new(path, fd);
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->gen = gen;
+	f->ready = 1;
+	f->ino_next = by_ino[ino_slot(f->dev, f->ino)];
+	by_ino[ino_slot(f->dev, f->ino)] = f;
+	nwatched++;
+	at = start_at(f, &st);
+	if (at && lseek(fd, at, SEEK_SET) < 0)
+		at = 0;
+	f->off = f->emitted = f->committed = at;
+	pos_dirty = 1;
+	watch_file(f);
+	slash = strrchr(path, '/');
+	watch_dir(path, slash ? (size_t)(slash - path + (slash == path)) : 0);
+}
+
+/* Whether f's name still leads to it; if not, it was rotated or deleted. */
+static void
+check_name(struct file *f)
+{
+	struct stat st;
+	int r;
+
+	if (f->is_stdin || f->rotated || f->dead)
+		return;
+	r = stat(f->path, &st);
+	if (r == 0 && st.st_dev == f->dev && st.st_ino == f->ino)
+		return;
+	f->rotated = 1;
+	f->rotated_ms = stream_ms();
+	f->ready = 1;
+	nrotated++;
+	n.rotations++;
+	pos_dirty = 1;
+	if (r == 0)
+		add_path(f->path);      /* the new file under the name */
+}
+
+static void
+scan(void)
+{
+	const char *slash;
+	glob_t g;
+	size_t i, j;
+	int r;
+
+	gen++;
+	for (i = 0; i < npats; i++) {
+		r = glob(pats[i], 0, NULL, &g);
+		for (j = 0; r == 0 && j < g.gl_pathc; j++)
+			if (!excluded(g.gl_pathv[j]))
+				add_path(g.gl_pathv[j]);
+		if (r == GLOB_NOMATCH && startup &&
+		    !has_magic(pats[i], strlen(pats[i]))) {
+			warn("%s: no such file%s", pats[i], o.once ? "" :
+			    " (yet): watching for it");
+			missing = 1;
+		}
+		globfree(&g);
+		slash = strrchr(pats[i], '/');
+		j = slash ? (size_t)(slash - pats[i] + (slash == pats[i])) : 0;
+		if (!has_magic(pats[i], j))
+			watch_dir(pats[i], j);
+	}
+	for (i = 0; i < nf; i++)
+		if (fv[i]->gen != gen)
+			check_name(fv[i]);
+}
+
+/* --- waiting ----------------------------------------------------------- */
+
+static int
+name_wanted(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < npats; i++)
+		if (fnmatch(pat_base[i], name, FNM_PERIOD) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+dir_event(size_t i, const struct inotify_event *ev)
+{
+	if (ev->mask & IN_IGNORED) {
+		free(dirs[i].path);
+		dirs[i] = dirs[--ndirs];
+		return;
+	}
+	if (ev->len && name_wanted(ev->name))
+		rescan_now = 1;
+}
+
+static void
+inotify_event(const struct inotify_event *ev)
+{
+	struct file *f;
+	size_t i;
+
+	if (ev->wd < 0) {
+		for (i = 0; i < nf; i++)
+			fv[i]->ready = fv[i]->check = 1;
+		rescan_now = 1;
+		return;
+	}
+	if ((f = find_wd(ev->wd))) {
+		f->ready = 1;
+		if (ev->mask & (IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF |
+		    IN_IGNORED))
+			f->check = 1;
+		if (ev->mask & IN_IGNORED)
+			unhash_wd(f);
+		return;
+	}
+	for (i = 0; i < ndirs; i++)
+		if (dirs[i].wd == ev->wd) {
+			dir_event(i, ev);
+			return;
+		}
+}
+
+static void
+read_inotify(void)
+{
+	union {
+		struct inotify_event ev;
+		char b[16384];
+	} u;
+	const struct inotify_event *ev;
+	ssize_t got;
+	char *p;
+
+	while ((got = read(ifd, u.b, sizeof(u.b))) > 0) {
+		for (p = u.b; p < u.b + got; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(void *)p;
+			inotify_event(ev);
+		}
+	}
+}
+
+static long long
+deadline_min(long long t, long long d)
+{
+	return t < 0 || d < t ? d : t;
+}
+
+/* Milliseconds until the next timed chore, -1 for none. */
+static long long
+next_timeout(long long now)
+{
+	long long t = -1;
+	size_t i;
+
+	if (!only_stdin)
+		t = deadline_min(t, next_refresh);
+	if (npolled || nrotated)
+		t = deadline_min(t, next_tick);
+	if (o.pos && pos_dirty)
+		t = deadline_min(t, pos_last + POS_MS);
+	for (i = 0; (nml && o.ml_ms) || nrotated ? i < nf : 0; i++) {
+		if (fv[i]->ml_on && o.ml_ms)
+			t = deadline_min(t, fv[i]->ml_ms + o.ml_ms);
+		if (fv[i]->rotated)
+			t = deadline_min(t, fv[i]->rotated_ms + o.rotate_ms);
+	}
+	if (t < 0)
+		return -1;
+	return t > now ? t - now : 0;
+}
+
+static void
+wait_events(long long timeout)
+{
+	struct pollfd p[3];
+	int np = 1, r;
+
+	p[0].fd = sig_fd();
+	p[0].events = POLLIN;
+	if (ifd >= 0) {
+		p[np].fd = ifd;
+		p[np++].events = POLLIN;
+	}
+	if (in_file && !in_file->ready) {
+		p[np].fd = 0;
+		p[np++].events = POLLIN;
+	}
+	r = poll(p, np, timeout > 86400000 ? 86400000 : (int)timeout);
+	if (r < 0 && errno != EINTR)
+		die(EX_SYS, "poll:");
+	if (r <= 0)
+		return;
+	if (p[0].revents) {
+		sig_drain();
+		sig_service();
+	}
+	if (ifd >= 0 && p[1].revents)
+		read_inotify();
+	if (in_file && p[np - 1].fd == 0 && p[np - 1].revents)
+		in_file->ready = 1;
+}
+
+/* --- the main loops ---------------------------------------------------- */
+
+/* Reads every file that may have bytes; 1 if some may have more. */
+static int
+read_round(void)
+{
+	struct file *f;
+	size_t i;
+	int more = 0;
+
+	for (i = 0; i < nf && !sig_stop; i++) {
+		f = fv[i];
+		if (f->ready) {
+			f->ready = read_file(f, ROUND);
+			more |= f->ready;
+		}
+		if (f->check) {
+			f->check = 0;
+			check_name(f);
+		}
+	}
+	if (in_file && in_file->dead)
+		in_file = NULL;
+	sweep();
+	return more;
+}
+
+/* Timed work: new files, polling, stale messages, rotated files. */
+static void
+chores(long long now)
+{
+	struct file *f;
+	size_t i;
+
+	if (rescan_now || (!only_stdin && now >= next_refresh)) {
+		rescan_now = 0;
+		scan();
+		next_refresh = now + o.refresh_ms;
+	}
+	if ((npolled || nrotated) && now >= next_tick) {
+		for (i = 0; i < nf; i++)
+			if (fv[i]->wd < 0 && !fv[i]->is_stdin)
+				fv[i]->ready = fv[i]->check = 1;
+		if (nrotated)
+			rescan_now = 1; /* the new file may be there now */
+		next_tick = now + o.poll_ms;
+	}
+	for (i = 0; (nml || nrotated) && i < nf; i++) {
+		f = fv[i];
+		if (f->ml_on && o.ml_ms && now - f->ml_ms >= o.ml_ms) {
+			batch_time();
+			ml_flush(f);
+		}
+		if (f->rotated && !f->ready &&
+		    now - f->rotated_ms >= o.rotate_ms) {
+			batch_time();
+			finish(f);
+			f->dead = 1;
+		}
+	}
+	sweep();
+}
+
+static void
+follow(void)
+{
+	long long now;
+	size_t i;
+	int busy;
+
+	next_refresh = stream_ms() + o.refresh_ms;
+	while (!sig_stop) {
+		busy = read_round();
+		if (only_stdin && !in_file)
+			break;
+		now = stream_ms();
+		chores(now);
+		if (!busy || (pos_dirty && o.pos && now - pos_last >= POS_MS))
+			flush_out();
+		if (pos_dirty && o.pos && now - pos_last >= POS_MS)
+			pos_save();
+		wait_events(busy ? 0 : next_timeout(stream_ms()));
+	}
+	batch_time();
+	for (i = 0; i < nf; i++)
+		ml_flush(fv[i]);
+}
+
+static void
+once(void)
+{
+	struct file *f;
+	size_t i;
+
+	for (i = 0; i < nf && !sig_stop; i++) {
+		f = fv[i];
+		while (read_file(f, ROUND) && !sig_stop)
+			;
+		if (!sig_stop && !f->dead) {
+			batch_time();
+			finish(f);
+		}
+	}
+	sweep();
+}
+
+/* SIGHUP: look for new files now. */
+static void
+hup(void)
+{
+	rescan_now = 1;
+}
+
+/* --- setup ------------------------------------------------------------- */
+
+static long long
+duration(const char *arg, const char *name, long long min)
+{
+	long long v = opt_duration_ms(arg);
+
+	if (v < min)
+		die(EX_USAGE, "bad time '%s' for --%s", arg, name);
+	return v;
+}
+
+static void
+options(int argc, char **argv)
+{
+	const char *arg;
+	long long v;
+	int c;
+
+	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
+		switch (c) {
+		case 't': o.tag = arg; break;
+		case 'k': o.key = arg; break;
+		case O_PATH_KEY: o.path_key = arg; break;
+		case 'p': o.pos = arg; break;
+		case 'e':
+			o.exclude = xrealloc(o.exclude, (o.nexclude + 1) *
+			    sizeof(*o.exclude));
+			o.exclude[o.nexclude++] = (char *)arg;
+			break;
+		case 'r': o.head = 1; break;
+		case O_ONCE: o.once = 1; break;
+		case 'F': o.follow = 1; break;
+		case O_REFRESH:
+			o.refresh_ms = duration(arg, "refresh-interval", 1);
+			break;
+		case O_ROTATE_WAIT:
+			o.rotate_ms = duration(arg, "rotate-wait", 0);
+			break;
+		case O_POLL: o.poll = 1; break;
+		case O_POLL_INTERVAL:
+			o.poll_ms = duration(arg, "poll-interval", 1);
+			break;
+		case O_MAX_LINE:
+			if ((v = opt_size(arg)) < 1 || v > (1LL << 30))
+				die(EX_USAGE, "bad size '%s' for "
+				    "--max-line-size (1 to 1G)", arg);
+			o.max = (size_t)v;
+			break;
+		case O_LONG_LINES:
+			if (strcmp(arg, "skip") != 0 && strcmp(arg, "split") != 0)
+				die(EX_USAGE, "bad value '%s' for --long-lines "
+				    "(split or skip)", arg);
+			o.skip = strcmp(arg, "skip") == 0;
+			break;
+		case 'm': o.ml = arg; break;
+		case O_ML_FLUSH:
+			o.ml_ms = duration(arg, "multiline-flush-interval", 0);
+			break;
+		case O_STATS: o.stats = 1; break;
+		}
+	}
+}
+
+static void
+check_options(int argc, char **argv)
+{
+	char err[256];
+	int i, dash = 0;
+
+	if (argc < 1) {
+		warn("no file given (use - for stdin)");
+		opt_usage(USAGE);
+	}
+	for (i = 0; i < argc; i++) {
+		if (!*argv[i])
+			die(EX_USAGE, "an empty path");
+		if (strcmp(argv[i], "-") == 0 && dash++)
+			die(EX_USAGE, "- (stdin) is given twice");
+	}
+	if (o.once && o.follow)
+		die(EX_USAGE, "--once and --follow contradict each other");
+	if (!*o.tag)
+		die(EX_USAGE, "the tag is empty");
+	if (!*o.key || (o.path_key && !*o.path_key))
+		die(EX_USAGE, "a record key is empty");
+	if (o.path_key && strcmp(o.path_key, o.key) == 0)
+		die(EX_USAGE, "--path-key and --key are the same key '%s'",
+		    o.key);
+	if (o.pos && !*o.pos)
+		die(EX_USAGE, "the position file name is empty");
+	if (o.ml && !(mlrx = rx_new(o.ml, 0, err, sizeof(err))))
+		die(EX_USAGE, "bad --multiline-start regex '%s': %s", o.ml, err);
+}
+
+static void
+setup(int argc, char **argv)
+{
+	const char *star = strchr(o.tag, '*'), *s;
+	int i;
+
+	if (star) {
+		tag_star = 1;
+		tag_pre_len = star - o.tag;
+		tag_suf = star + 1;
+		s = strchr(tag_suf, '*');       /* Ruby's split('*')[1] */
+		tag_suf_len = s ? (size_t)(s - tag_suf) : strlen(tag_suf);
+	}
+	mp_put_maphdr(&keyb, o.path_key ? 2 : 1);
+	mp_put_strhdr(&keyb, strlen(o.key));
+	buf_puts(&keyb, o.key);
+	pats = xcalloc(argc + 1, sizeof(*pats));
+	pat_base = xcalloc(argc + 1, sizeof(*pat_base));
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0) {
+			in_file = file_new("-", 0);
+			in_file->is_stdin = 1;
+			continue;
+		}
+		pats[npats] = argv[i];
+		s = strrchr(argv[i], '/');
+		pat_base[npats++] = s ? (char *)s + 1 : argv[i];
+	}
+	only_stdin = npats == 0;
+	rbuf = xmalloc(RBUF);
+	batch_time();
+	if (o.pos) {
+		pos_tmp = xmalloc(strlen(o.pos) + 5);
+		sprintf(pos_tmp, "%s.tmp", o.pos);
+		pos_load();
+	}
+	if (!o.once && !only_stdin && !o.poll) {
+		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (ifd < 0)
+			warn("inotify is unavailable (%s): polling every %lld "
+			    "ms", strerror(errno), o.poll_ms);
+	}
+}
+
+static void
+cleanup(void)
+{
+	size_t i;
+
+	for (i = 0; i < nf; i++)
+		fv[i]->dead = 1;
+	sweep();
+	for (i = 0; i < ndirs; i++)
+		free(dirs[i].path);
+	free(dirs);
+	free(fv);
+	free(pats);
+	free(pat_base);
+	free(o.exclude);
+	free(rbuf);
+	free(pos_tmp);
+	buf_free(&tb);
+	buf_free(&keyb);
+	buf_free(&posb);
+	buf_free(&posold);
+	rx_free(mlrx);
+	out_free(&out);
+	if (ifd >= 0)
+		close(ifd);
+}
+
+int
+main(int argc, char **argv)
+{
+	int status = EX_OK;
+
+	progname_set(argv[0]);
+	options(argc, argv);
+	argc -= optind;
+	argv += optind;
+	check_options(argc, argv);
+	sig_init();
+	sig_on_hup(hup);
+	stats_init(sync_stats, extra_stats);
+	out_init(&out, 1, "stdout");
+	setup(argc, argv);
+	scan();
+	startup = 0;
+	pos_forget();
+	if (o.pos) {
+		if (pos_save() < 0)
+			die(EX_SYS, "the position file cannot be written");
+		atexit(pos_at_exit);
+	}
+	if (o.once)
+		once();
+	else
+		follow();
+	flush_out();
+	pos_final = 1;
+	if (pos_save() < 0)
+		status = EX_SYS;
+	if (o.stats)
+		stats_print();
+	if (n.warned > WARN_MAX || (n.warned && o.stats))
+		warn("%llu lines longer than %zu bytes were %s", (unsigned long
+		    long)(o.skip ? n.skipped : n.split), o.max, o.skip ?
+		    "skipped" : "split");
+	if (o.once && missing)
+		status = EX_SYS;
+	cleanup();
+	return status;
+}

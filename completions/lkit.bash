@@ -1,0 +1,109 @@
+# bash completion for the lkit programs.
+#
+# One entry per program in _lkit_spec: its options, a trailing '=' marking
+# one that takes an argument; the values some arguments take, as
+# OPT|OPT:value,value (the value @file completes file names); and which
+# options make the operands files ('*' if they always are).  To add a
+# program, add its entry and its name to the complete line at the end.
+
+# _lkit_spec PROG: sets opts, values and files for PROG; 1 if unknown.
+_lkit_spec()
+{
+	opts= values= files=
+	case $1 in
+	lcat)
+		opts='-m --merge --msgpack --time-key= --time-format=
+		    --keep-time-key --utc --timezone= --skip-invalid
+		    --max-event-size= --stats -h --help -V --version'
+		values='--time-format:iso8601,unixtime,float --timezone:UTC'
+		files='-m --merge'
+		;;
+	lout)
+		opts='-f= --format= --fields= --key= --time-key= --tag-key=
+		    --time-format= --time-type= --delimiter= --label-delimiter=
+		    --utc --timezone= -p= --path= --compress= -t= --tag=
+		    --skip-invalid --max-event-size= --stats -h --help
+		    -V --version'
+		values='-f|--format:stdout,json,ltsv,csv,tsv,single_value,msgpack,out_file
+		    --time-type:float,unixtime,string
+		    --time-format:iso8601,unixtime,float
+		    --compress:gzip --timezone:UTC -p|--path:@file'
+		;;
+	*)
+		return 1
+		;;
+	esac
+}
+
+# _lkit_values OPT: completes the argument of OPT from $values.
+_lkit_values()
+{
+	local v list
+
+	for v in $values; do
+		case "|${v%%:*}|" in
+		*"|$1|"*)
+			list=${v#*:}
+			if [ "$list" = @file ]; then
+				compopt -o filenames 2>/dev/null
+				COMPREPLY=($(compgen -f -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "${list//,/ }" -- "$cur"))
+			fi
+			return
+			;;
+		esac
+	done
+}
+
+_lkit()
+{
+	local cur prev prog opts values files w i ended=
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+	prog=${1##*/}
+	_lkit_spec "$prog" || return
+	opts=" ${opts//[$'\n\t']/ } "
+
+	# --opt=value: bash splits it at '=' unless COMP_WORDBREAKS lacks it
+	if [ "$cur" = = ]; then
+		cur=
+	elif [ "$prev" = = ] && [ "$COMP_CWORD" -ge 2 ]; then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	elif [[ $cur == --*=* ]]; then
+		prev=${cur%%=*}
+		cur=${cur#*=}
+	fi
+	case $opts in
+	*" $prev= "*)
+		_lkit_values "$prev"
+		return
+		;;
+	esac
+
+	# options end at the first operand or at --
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [ "$w" = -- ] || [[ $w != -?* ]]; then
+			ended=1
+			break
+		fi
+		case " $files " in *" $w "*) files='*' ;; esac
+		case $opts in
+		*" $w= "*)
+			# its argument: the next word, or '=' and the word after
+			((i++))
+			[ "${COMP_WORDS[i]}" = = ] && ((i++))
+			;;
+		esac
+	done
+	if [ -z "$ended" ] && [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "${opts//=/}" -- "$cur"))
+	elif [ "$files" = '*' ]; then
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+
+complete -F _lkit lcat lout
