@@ -1021,6 +1021,17 @@ put_key(struct buf *b, const char **p, const char *end)
 		*p = q;
 		return;
 	}
+	if (o.type == MP_ARRAY || o.type == MP_MAP) {
+		/*
+		 * The JSON text of a container key would be escaped again at
+		 * every level of nesting, growing exponentially: write the
+		 * key's msgpack bytes in base64 instead.
+		 */
+		q = *p;
+		mp_skip(p, end, NULL);
+		put_base64(b, (const unsigned char *)q, *p - q);
+		return;
+	}
 	json_from_mp(&t, p, end);
 	json_put_str(b, t.p, t.len);
 	buf_free(&t);

@@ -42,7 +42,8 @@ int json_parse(const char *s, size_t len, int eof, size_t *used,
  * double, always with a '.' or exponent (1.0, not 1); NaN and infinities
  * are null; ext type 0 of 8 bytes (an EventTime) is its seconds as an
  * integer; any other ext is a string of its base64 payload; map keys that
- * are not str or bin are written as the JSON string of their JSON text.
+ * are numbers, booleans or nil are written as the JSON string of their JSON
+ * text, keys that are arrays or maps as the base64 of their msgpack bytes.
  */
 void json_from_mp(struct buf *out, const char **p, const char *end);
 

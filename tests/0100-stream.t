@@ -4,7 +4,7 @@
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
 FWD="$PY $DATA/fwd.py"
-plan 20
+plan 21
 
 # Fluentd's own captures, decoded by lout and by the reference decoder
 for v in packed_plain packed_ack packed_gzip_ack fluentcat_forward \
@@ -57,3 +57,7 @@ check_err "--skip-invalid: reports what it skipped" 0 \
 check_err "--max-event-size: a clear error" 3 \
 	"lout --max-event-size 100 <'$T/packed_plain.bin'" \
 	"event larger than 100 bytes"
+
+# fuzzer finding: maps nested as map keys once grew exponentially in JSON
+check_out "nested container keys render in linear size (fuzz regression)" \
+	"timeout 10 lout -f json <'$DATA/fuzz-stream-nested-keys.bin' 2>/dev/null | wc -c" 270
