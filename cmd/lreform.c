@@ -20,8 +20,8 @@
 #include "../common/timefmt.h"
 
 #define USAGE "[options] [KEY=VALUE ...]"
-#define ABOUT "Add or overwrite fields, rename, remove or keep fields, retag, " \
-	"or transform\neach record with a jq program, like Fluentd's " \
+#define ABOUT "Add or overwrite fields, rename, remove or keep fields, " \
+	"retag, or transform\neach record with a jq program, like Fluentd's " \
 	"record_transformer.  VALUE may\nhold ${tag}, ${tag_parts[N]}, " \
 	"${tag_prefix[N]}, ${tag_suffix[N]}, ${hostname},\n${time}, " \
 	"${record[\"key\"]} and ${key}; a VALUE that starts with { or [ is " \
@@ -152,13 +152,14 @@ static unsigned char *done;
 static int keys_vary;           /* some key has placeholders */
 static struct rename *renames;
 static size_t nrenames;
-static struct recpath *removes; /* paths below the top level */
+static struct recpath *removes; /* owns every -d and -k path */
 static size_t nremoves;
 static struct name *names;
 static size_t nnames;
 static const char **keeps;
 static size_t *keep_lens, nkeeps;
 static uint64_t bloom, bloom_static;
+static size_t nremove_names;    /* top-level --remove-keys */
 static struct tmpl tag_t;
 static int tag_set, tag_unit = -1;
 static size_t nunits;
@@ -171,7 +172,7 @@ static struct out out;
 static struct buf recb, tmpb, keybuf, tagbuf, jqb;
 static int plain;               /* nothing to do to the record */
 static uint64_t jq_errors, jq_nonobj, bad_time, shown, dropped;
-static struct recpath **nested;  /* removes below the top level */
+static struct recpath **nested; /* removes below the top level */
 static size_t nnested;
 
 static _Noreturn void
@@ -273,31 +274,43 @@ add_seg(struct tmpl *t, const struct seg *sg)
 		t->dyn = 1;
 }
 
-/* Cuts s[0..len) into literal text and placeholders ("${...}"). */
+/*
+ * The next placeholder in p[0..end): "${", one or more bytes other than
+ * '}', and "}" (Fluentd's /\$\{[^}]+\}/).  0 when there is none.
+ */
+static int
+next_ph(const char *p, const char *end, const char **ph, const char **close)
+{
+	while ((p = memchr(p, '$', end - p)) && end - p >= 4) {
+		if (p[1] == '{' && p[2] != '}' && (*close = memchr(p + 2, '}',
+		    end - p - 2))) {
+			*ph = p;
+			return 1;
+		}
+		p++;
+	}
+	return 0;
+}
+
+/* Cuts s[0..len) into literal text and placeholders. */
 static void
 parse_tmpl(struct tmpl *t, const char *s, size_t len, const char *arg)
 {
 	const char *p = s, *end = s + len, *ph, *close;
 	struct seg sg;
 	size_t nph = 0;
+	int more;
 
 	memset(t, 0, sizeof(*t));
 	while (p < end) {
-		ph = p;
-		while ((ph = memchr(ph, '$', end - ph)) && (ph + 1 >= end ||
-		    ph[1] != '{'))
-			ph++;
-		close = ph ? memchr(ph + 2, '}', end - ph - 2) : NULL;
-		if (!ph || !close || close == ph + 2) {
-			ph = close = NULL;
-		}
+		more = next_ph(p, end, &ph, &close);
 		memset(&sg, 0, sizeof(sg));
 		sg.kind = PH_LIT;
 		sg.s = p;
-		sg.len = (ph ? ph : end) - p;
+		sg.len = (more ? ph : end) - p;
 		if (sg.len)
 			add_seg(t, &sg);
-		if (!ph)
+		if (!more)
 			break;
 		classify(&sg, ph + 2, close - ph - 2, arg);
 		add_seg(t, &sg);
@@ -342,8 +355,7 @@ tag_piece(const struct ctx *c, const struct seg *sg, const char **p,
 	if (!e)
 		e = t + tl;
 	*p = sg->kind == PH_PREFIX ? t : s;
-	*len = (sg->kind == PH_PARTS ? e : sg->kind == PH_PREFIX ? e :
-	    t + tl) - *p;
+	*len = (sg->kind == PH_SUFFIX ? t + tl : e) - *p;
 	return 1;
 }
 
@@ -422,7 +434,8 @@ tmpl_value(const struct tmpl *t, const struct ctx *c, struct buf *b)
 
 	if (o.typecast && t->single && !t->is_key) {
 		if (sg->kind == PH_RECORD) {
-			if (recpath_get(&sg->path, c->rec, c->rec_end, &v, &len))
+			if (recpath_get(&sg->path, c->rec, c->rec_end, &v,
+			    &len))
 				buf_put(b, v, len);
 			else
 				buf_putc(b, 0xc0);
@@ -530,6 +543,7 @@ add_name(const char *s, size_t len, int remove, int src, int dst)
 	n->remove = remove;
 	n->src = src;
 	n->dst = dst;
+	nremove_names += remove != 0;
 	bloom_static |= bloom_bit(s, len);
 }
 
@@ -610,14 +624,16 @@ resolve_keys(const struct ctx *c, const struct slot *s)
 {
 	size_t i, j;
 	struct field *f;
+	int u;
 
 	keybuf.len = 0;
 	bloom = bloom_static;
 	for (i = 0; i < nfields; i++) {
 		f = &fields[i];
 		if (f->key_unit >= 0) {
-			fk[i].s = s->b.p + s->off[f->key_unit];
-			fk[i].len = s->off[f->key_unit + 1] - s->off[f->key_unit];
+			u = f->key_unit;
+			fk[i].s = s->b.p + s->off[u];
+			fk[i].len = s->off[u + 1] - s->off[u];
 		} else if (!f->kconst) {
 			fk[i].off = keybuf.len;
 			tmpl_text(&f->key, c, &keybuf);
@@ -691,8 +707,9 @@ base_pair(struct rec *r, const struct ctx *c, const struct slot *s,
 	if (ro.remove)
 		return;
 	if (ro.field >= 0) {
-		if (done[ro.field]++)
-			return;
+		if (done[ro.field])
+			return;         /* a key the record has twice */
+		done[ro.field] = 1;
 		rec_key(r, k, klen);
 		field_value((size_t)ro.field, c, s, r->b);
 	} else if (renamed || !kraw) {
@@ -755,9 +772,11 @@ build(const struct ctx *c, const struct slot *s)
 	for (i = 0; i < nfields; i++) {
 		if (done[i] || fk[i].shadowed)
 			continue;
-		lookup(fk[i].s, fk[i].len, &ro);
-		if (ro.remove)
-			continue;
+		if (nremove_names) {
+			lookup(fk[i].s, fk[i].len, &ro);
+			if (ro.remove)
+				continue;
+		}
 		rec_key(&r, fk[i].s, fk[i].len);
 		field_value(i, c, s, &recb);
 	}
@@ -1082,7 +1101,8 @@ options(int argc, char **argv)
 
 	/* options may follow KEY=VALUE operands; "--" ends them */
 	for (;;) {
-		while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1)
+		while ((c = opt_next(argc, argv, opts, USAGE, ABOUT,
+		    &arg)) != -1)
 			option(c, arg);
 		if (optind >= argc || strcmp(argv[optind - 1], "--") == 0)
 			break;
@@ -1170,8 +1190,8 @@ report(void)
 	const struct reader_stats *rs = reader_stats(rd);
 
 	if (rs->skipped_bytes)
-		warn("stdin: skipped %llu bytes of invalid input in %llu places",
-		    (unsigned long long)rs->skipped_bytes,
+		warn("stdin: skipped %llu bytes of invalid input in %llu "
+		    "places", (unsigned long long)rs->skipped_bytes,
 		    (unsigned long long)rs->skipped_places);
 	if (bad_time)
 		warn("%llu events kept their time: field %s was not a unix "

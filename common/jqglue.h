@@ -1,4 +1,4 @@
-/* jqglue - libjq: a program compiled once with $tag and $time, msgpack <-> jv */
+/* jqglue - libjq: programs compiled once with $tag and $time; msgpack <-> jv */
 #ifndef LKIT_JQGLUE_H
 #define LKIT_JQGLUE_H
 

@@ -222,8 +222,8 @@ target(const struct recpath_step *st, const char **p, const char *end,
 
 		if (mp_head(&q, end, &k) != MP_OK)
 			return -1;
-		if ((k.type == MP_STR || k.type == MP_BIN) && k.len == st->len &&
-		    memcmp(k.data, st->key, st->len) == 0)
+		if ((k.type == MP_STR || k.type == MP_BIN) &&
+		    k.len == st->len && memcmp(k.data, st->key, st->len) == 0)
 			return i;
 		q = at;
 		mp_skip(&q, end, NULL);
@@ -320,40 +320,49 @@ recpath_put_without(const struct recpath *rp, struct buf *out,
 	return 1;
 }
 
-/* Ruby's Float#to_s: shortest digits, fixed for 1e-4 <= |d| < 1e16. */
-static void
-put_ruby_float(struct buf *out, double d)
+/*
+ * The shortest decimal digits that read back as d (finite, not zero),
+ * without a sign or trailing zeros, and the exponent of the first one.
+ */
+static int
+shortest_digits(double d, char *dig, int *exp)
 {
-	char tmp[40], dig[24];
-	int prec, exp, decpt, nd = 0, i;
+	char tmp[40];
 	const char *p;
+	int prec, nd = 0;
 
-	if (isnan(d) || isinf(d)) {
-		buf_puts(out, isnan(d) ? "NaN" : d > 0 ? "Infinity" :
-		    "-Infinity");
-		return;
-	}
-	if (d == 0) {
-		buf_puts(out, signbit(d) ? "-0.0" : "0.0");
-		return;
-	}
 	for (prec = 1; prec < 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
-	p = tmp;
-	if (*p == '-')
-		buf_putc(out, *p++);
-	for (; *p != 'e'; p++)
+	snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, fabs(d));
+	for (p = tmp; *p != 'e'; p++)
 		if (*p != '.')
 			dig[nd++] = *p;
-	exp = atoi(p + 1);
+	*exp = atoi(p + 1);
 	while (nd > 1 && dig[nd - 1] == '0')
 		nd--;
+	return nd;
+}
+
+/* Ruby's Float#to_s: fixed for 1e-4 <= |d| < 1e15 or all digits whole. */
+static void
+put_ruby_float(struct buf *out, double d)
+{
+	char dig[24], e[16];
+	int nd, exp, decpt, i;
+
+	if (isnan(d) || isinf(d) || d == 0) {
+		buf_puts(out, isnan(d) ? "NaN" : isinf(d) ? (d > 0 ?
+		    "Infinity" : "-Infinity") : signbit(d) ? "-0.0" : "0.0");
+		return;
+	}
+	nd = shortest_digits(d, dig, &exp);
 	decpt = exp + 1;
-	if (decpt > 0 && decpt <= 16) {
+	if (d < 0)
+		buf_putc(out, '-');
+	if (decpt > 0 && (decpt < nd || decpt <= 15)) {
 		for (i = 0; i < decpt; i++)
 			buf_putc(out, i < nd ? dig[i] : '0');
 		buf_putc(out, '.');
@@ -369,12 +378,9 @@ put_ruby_float(struct buf *out, double d)
 	} else {
 		buf_putc(out, dig[0]);
 		buf_putc(out, '.');
-		if (nd > 1)
-			buf_put(out, dig + 1, nd - 1);
-		else
-			buf_putc(out, '0');
-		snprintf(tmp, sizeof(tmp), "e%+03d", decpt - 1);
-		buf_puts(out, tmp);
+		buf_put(out, nd > 1 ? dig + 1 : "0", nd > 1 ? nd - 1 : 1);
+		snprintf(e, sizeof(e), "e%+03d", decpt - 1);
+		buf_puts(out, e);
 	}
 }
 

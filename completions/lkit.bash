@@ -29,6 +29,39 @@ _lkit_spec()
 		    --time-format:iso8601,unixtime,float
 		    --compress:gzip --timezone:UTC -p|--path:@file'
 		;;
+	lreform)
+		opts='-j= --jq= -t= --tag= -d= --remove-keys= -k= --keep-keys=
+		    -m= --rename= -n --renew-record -a --auto-typecast
+		    --renew-time-key= --time-format= --utc --timezone=
+		    --skip-invalid --max-event-size= --stats -h --help
+		    -V --version'
+		values='--time-format:iso8601,unixtime,float --timezone:UTC'
+		;;
+	lgrep)
+		opts='-r= --regexp= -x= --exclude= --or --and -t= --tag=
+		    -j= --jq= -i --ignore-case -v --invert-match -c --count
+		    --add-tag-prefix= --remove-tag-prefix= --add-tag-suffix=
+		    --remove-tag-suffix= --skip-invalid --max-event-size=
+		    --stats -h --help -V --version'
+		;;
+	lparse)
+		opts='-k= --key= -e= --regex= -f= --format= --keys= --delimiter=
+		    --delimiter-pattern= --label-delimiter= --message-key=
+		    --message-format= --with-priority --rfc5424-time-format=
+		    --parser-engine= --no-colonless-ident --time-key=
+		    --time-format= --time-type= --keep-time-key --utc --timezone=
+		    --estimate-current-event --reserve-time --types=
+		    --null-value-pattern= --null-empty-string --reserve-data
+		    --remove-key-name-field --inject-key-prefix=
+		    --hash-value-field= --on-error= --skip-invalid
+		    --max-event-size= --stats -h --help -V --version'
+		values='-f|--format:regexp,json,ltsv,csv,tsv,logfmt,apache2,apache,apache_error,nginx,syslog,none
+		    --message-format:rfc3164,rfc5424,auto
+		    --parser-engine:regexp,string
+		    --time-format:iso8601,unixtime,float
+		    --time-type:string,unixtime,float --timezone:UTC
+		    --on-error:keep,drop,tag:'
+		;;
 	*)
 		return 1
 		;;
@@ -106,4 +139,4 @@ _lkit()
 	fi
 }
 
-complete -F _lkit lcat lout
+complete -F _lkit lcat lout lreform lgrep lparse
