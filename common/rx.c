@@ -11,6 +11,7 @@
 struct rx {
 	pcre2_code *code;
 	pcre2_match_data *md;
+	int jit;                /* JIT-compiled: match with pcre2_jit_match */
 	size_t nnames;
 	char **names;           /* by position */
 	int *groups;            /* their group numbers */
@@ -72,7 +73,8 @@ rx_new(const char *pattern, int flags, char *err, size_t errcap)
 		free(rx);
 		return NULL;
 	}
-	pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE);  /* falls back */
+	/* without JIT (an unsupported CPU), pcre2_match interprets */
+	rx->jit = pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE) == 0;
 	rx->md = pcre2_match_data_create_from_pattern(rx->code, NULL);
 	if (!rx->md)
 		die(EX_SYS, "out of memory");
@@ -99,7 +101,9 @@ rx_free(struct rx *rx)
 int
 rx_match(struct rx *rx, const char *s, size_t len)
 {
-	int r = pcre2_match(rx->code, (PCRE2_SPTR)s, len, 0, 0, rx->md, NULL);
+	int r = rx->jit ?
+	    pcre2_jit_match(rx->code, (PCRE2_SPTR)s, len, 0, 0, rx->md, NULL) :
+	    pcre2_match(rx->code, (PCRE2_SPTR)s, len, 0, 0, rx->md, NULL);
 
 	if (r >= 0)
 		return 1;
