@@ -1,4 +1,4 @@
-/* lparse - parse a text field into fields: Fluentd's parser plugins as a filter */
+/* lparse - Fluentd's parser plugins as a filter: a text field into fields */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +10,11 @@
 #include "../common/json.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
+#include "../common/parse_rx.h"
 #include "../common/parse_syslog.h"
 #include "../common/parse_text.h"
 #include "../common/rec.h"
+#include "../common/recpath.h"
 #include "../common/rx.h"
 #include "../common/sig.h"
 #include "../common/stats.h"
@@ -22,9 +24,9 @@
 #define USAGE "[options] --regex REGEX | --format FORMAT"
 #define ABOUT "Parse the text field --key of each event with a regular " \
 	"expression or one of\nFluentd's parser formats; the fields found " \
-	"become the record, and --time-key\nsets the event time.  Events that " \
-	"do not parse are counted, reported and\npassed on unchanged (see " \
-	"--on-error)."
+	"become the record, and\n--time-key sets the event time.  Events " \
+	"that do not parse are counted,\nreported and passed on unchanged " \
+	"(see --on-error)."
 
 enum {
 	O_KEYS = OPT_LONG, O_DELIM, O_DELIM_PATTERN, O_LABEL_DELIM,
@@ -39,8 +41,8 @@ static const struct opt opts[] = {
 	{ 'k', "key", "KEY", "the field to parse (default message)" },
 	{ 'e', "regex", "REGEX", "PCRE2 regex with named groups (?<name>...), "
 	    "or /REGEX/im" },
-	{ 'f', "format", "FORMAT", "regexp, json, ltsv, csv, tsv, logfmt, "
-	    "apache2, apache, apache_error, nginx, syslog, none" },
+	{ 'f', "format", "FORMAT", "json, ltsv, csv, tsv, logfmt, syslog, "
+	    "none, nginx, apache2, ..." },
 	{ O_KEYS, "keys", "K1,K2,...", "field names of csv and tsv columns" },
 	{ O_DELIM, "delimiter", "STR", "csv ',', tsv and ltsv tab; \\t is a "
 	    "tab" },
@@ -133,6 +135,9 @@ static const char RX_3164[] = "(?<host>[^ ]*) (?<ident>[^ :\\[]*)(?:\\["
 static const char RX_5424[] = "/(?<host>[!-~]{1,255}) (?<ident>[!-~]{1,48}) "
 	"(?<pid>[!-~]{1,128}) (?<msgid>[!-~]{1,32}) (?<extradata>(?:\\-|"
 	"(?:\\[.*?(?<!\\\\)\\])))(?: (?<message>.+))?\\z/m";
+#define ISDIGIT(c) ((unsigned char)((c) - '0') <= 9)
+#define ISSPACE(c) ((c) == ' ' || ((c) >= '\t' && (c) <= '\r'))
+
 #define TF_APACHE "%d/%b/%Y:%H:%M:%S %z"
 #define TF_3164 "%b %d %H:%M:%S"
 #define TF_5424 "%Y-%m-%dT%H:%M:%S.%N%z"
@@ -141,6 +146,7 @@ static const char RX_5424[] = "/(?<host>[!-~]{1,255}) (?<ident>[!-~]{1,48}) "
 /* Formats tried in turn for a time without --time-format. */
 static const char *const guess_formats[] = {
 	"iso8601", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S.%N %z",
+	"%Y-%m-%d %H:%M:%S,%N",
 	"%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M:%S %z", TF_APACHE,
 	"%a %b %e %H:%M:%S %Y", "%a %b %e %H:%M:%S.%N %Y",
 	"%b %e %H:%M:%S %Y", "%b %e %H:%M:%S.%N %Y",
@@ -199,14 +205,25 @@ static struct {
 };
 
 static size_t key_len, time_key_len, prefix_len, hash_len;
-static int convert_values;             /* null patterns or --types given */
+static int convert_values;      /* null patterns or --types given */
 static char *delim;             /* --delimiter with \t decoded */
 static size_t delim_len;
-static struct rx *rx_main, *rx_3164, *rx_5424, *rx_delim, *rx_null;
-static struct rx *rx_fast;              /* rx_main for text without '\n' */
-static size_t *name_len;                /* of rx_main's named groups */
+/*
+ * A regular expression twice: as Ruby reads it, and for text without a
+ * newline, where the second gives the same matches faster.
+ */
+struct rxpair {
+	struct rx *nl;
+	struct rx *fast;
+};
+
+static struct rxpair rx_main, rx_3164, rx_5424, rx_null;
+static struct rx *rx_delim;
+static size_t *name_len;        /* of rx_main's named groups */
 static struct pkeys keys;
-static struct tparser tp_time;          /* the time key's */
+static struct recpath keypath;  /* --key as a $.a.b path */
+static int use_path;
+static struct tparser tp_time;  /* the time key's */
 static struct timefmt *tf_apache, *tf_3164, *tf_5424, *tf_5424_nosub;
 static struct timefmt *guess[NGUESS];
 static size_t guess_last;
@@ -217,164 +234,41 @@ static struct syslog_opts so3164, so5424;
 static struct out out;
 static struct reader *rd;
 static struct pfields pf;
-static struct buf jsonbuf, tagbuf, tmp;
+static struct buf jsonbuf, tagbuf, tmp, valbuf, stripped;
 static uint64_t nevents, failures, dropped, unshown;
 static long long last_warn;
 
-/*
- * Ruby regular expressions in PCRE2.
- */
-
-/* Appends s, noting for each byte that it stands for pattern offset at. */
-static void
-rx_put(struct buf *b, struct buf *map, const char *s, size_t n, size_t at)
-{
-	size_t i;
-
-	buf_put(b, s, n);
-	for (i = 0; i < n; i++)
-		buf_put(map, &at, sizeof(at));
-}
-
-/* \h and \H are hex digits in Ruby, horizontal space in PCRE2. */
-static void
-rx_hex(struct buf *b, struct buf *map, char c, int inclass, size_t at)
-{
-	static const char *const forms[2][2] = {
-		{ "[[:xdigit:]]", "[^[:xdigit:]]" },
-		{ "[:xdigit:]", "[:^xdigit:]" }
-	};
-	const char *s = forms[inclass][c == 'H'];
-
-	rx_put(b, map, s, strlen(s), at);
-}
-
-/* An inline option group "(?imx-imx:" or ")": Ruby's m is PCRE2's s. */
-static size_t
-rx_inline(struct buf *b, struct buf *map, const char *p, const char *e,
-    size_t at)
-{
-	size_t n = 2;
-
-	while (p + n < e && strchr("imx-", p[n]))
-		n++;
-	if (n == 2 || p + n >= e || (p[n] != ':' && p[n] != ')'))
-		return 0;
-	rx_put(b, map, "(?", 2, at);
-	for (n = 2; p[n] != ':' && p[n] != ')'; n++)
-		rx_put(b, map, p[n] == 'm' ? "s" : p + n, 1, at + n);
-	return n;
-}
-
-/* Rewrites the Ruby pattern p[0..n) for PCRE2 into b. */
-#define RR_WRAP 1       /* the whole match is the first named group */
-#define RR_NOLINE 2     /* for text without a newline: '.' is any byte */
-
-static void
-rx_translate(struct buf *b, struct buf *map, const char *p, size_t n,
-    size_t base, int dotall, int flags)
-{
-	const char *pre = flags & RR_NOLINE ? "(?s)" : dotall ? "(?ms)" : "(?m)";
-
-	const char *s = p, *e = p + n;
-	int inclass = 0;
-	size_t k;
-
-	while (e - p > 2 && p[0] == '(' && p[1] == '*' && memchr(p, ')', e - p)) {
-		k = (const char *)memchr(p, ')', e - p) - p + 1;
-		rx_put(b, map, p, k, base + (p - s));
-		p += k;
-	}
-	rx_put(b, map, pre, strlen(pre), base);
-	if (flags & RR_WRAP)
-		rx_put(b, map, "(?<_>", 5, base);
-	while (p < e) {
-		size_t at = base + (p - s);
-
-		if (*p == '\\' && p + 1 < e) {
-			if (p[1] == 'h' || p[1] == 'H')
-				rx_hex(b, map, p[1], inclass, at);
-			else
-				rx_put(b, map, p, 2, at);
-			p += 2;
-		} else if (inclass && *p == '[' && p + 1 < e && p[1] == ':') {
-			rx_put(b, map, p, 2, at);
-			p += 2;
-		} else if (!inclass && *p == '(' && p + 1 < e && p[1] == '?' &&
-		    (k = rx_inline(b, map, p, e, at)) > 0) {
-			p += k;
-		} else {
-			if (*p == '[' && !inclass) {
-				inclass = 1;
-				rx_put(b, map, p++, 1, at);
-				if (p < e && *p == '^')
-					rx_put(b, map, p++, 1, at + 1);
-				if (p < e && *p == ']')
-					rx_put(b, map, p++, 1, at + 2);
-				continue;
-			}
-			if (*p == ']')
-				inclass = 0;
-			rx_put(b, map, p++, 1, at);
-		}
-	}
-	if (flags & RR_WRAP)
-		rx_put(b, map, ")", 1, base + n);
-	buf_putc(b, '\0');
-}
-
-/* Fluentd's /pattern/flags form: 1 and the flags, or 0 for a bare one. */
-static int
-rx_slashed(const char *src, size_t *plen, int *caseless, int *dotall)
-{
-	const char *r = strrchr(src, '/'), *f;
-
-	if (src[0] != '/' || r == src || strlen(r + 1) > 2)
-		return 0;
-	for (f = r + 1; *f; f++)
-		if (*f != 'i' && *f != 'm')
-			return 0;
-	*caseless = strchr(r + 1, 'i') != NULL;
-	*dotall = strchr(r + 1, 'm') != NULL;
-	*plen = r - src - 1;
-	return 1;
-}
-
-/*
- * Compiles a regular expression as Fluentd's configuration reads it, with
- * Ruby's meaning of ^, $ (at each line) and \h; dies with EX_USAGE naming
- * what and the offset in src on error.  With RR_NOLINE it gives the same
- * matches on text without a newline, faster ('.' need not test for one).
- */
+/* Compiles a regular expression, dying with EX_USAGE naming what. */
 static struct rx *
 ruby_rx(const char *what, const char *src, int flags)
 {
-	struct buf b = { 0 }, map = { 0 };
-	size_t plen = strlen(src), off, base = 0;
-	int caseless = 0, dotall = 0;
-	char err[512], *at;
 	struct rx *rx;
+	char err[512];
 
-	if (rx_slashed(src, &plen, &caseless, &dotall))
-		base = 1;
-	rx_translate(&b, &map, src + base, plen, base, dotall, flags);
-	rx = rx_new(b.p, caseless ? RX_CASELESS : 0, err, sizeof(err));
-	if (!rx) {
-		at = strstr(err, " at offset ");
-		if (at && sscanf(at + 11, "%zu", &off) == 1) {
-			size_t mapped = base + plen;
-
-			if (off < map.len / sizeof(size_t))
-				memcpy(&mapped, map.p + off * sizeof(size_t),
-				    sizeof(size_t));
-			snprintf(at, err + sizeof(err) - at, " at offset %zu",
-			    mapped);
-		}
+	if (!(rx = parse_rx(src, flags, err, sizeof(err))))
 		die(EX_USAGE, "bad %s '%s': %s", what, src, err);
-	}
-	buf_free(&b);
-	buf_free(&map);
 	return rx;
+}
+
+static void
+rx_pair(struct rxpair *r, const char *what, const char *src)
+{
+	r->nl = ruby_rx(what, src, 0);
+	r->fast = ruby_rx(what, src, PRX_NOLINE);
+}
+
+static void
+rx_pair_free(struct rxpair *r)
+{
+	rx_free(r->nl);
+	rx_free(r->fast);
+}
+
+/* The expression to match s[0..n) with. */
+static struct rx *
+pick(const struct rxpair *r, const char *s, size_t n)
+{
+	return memchr(s, '\n', n) ? r->nl : r->fast;
 }
 
 /*
@@ -545,7 +439,7 @@ is_null(const char *s, size_t n)
 {
 	if (o.null_empty && n == 0)
 		return 1;
-	return rx_null && rx_match(rx_null, s, n) == 1;
+	return rx_null.nl && rx_match(pick(&rx_null, s, n), s, n) == 1;
 }
 
 static const struct conv *
@@ -559,77 +453,31 @@ conv_find(const char *k, size_t klen)
 	return NULL;
 }
 
-/* Ruby's Float#to_s: 100.0, 1.0e+16, 1.0e-05, NaN, Infinity. */
+/* A field's value as it is, without conversions. */
 static void
-ruby_float_text(struct buf *b, double d)
+put_plain(struct buf *b, const struct pfield *f)
 {
-	char t[40], digits[20];
-	int prec, exp, nd, i;
-
-	if (isnan(d) || isinf(d)) {
-		buf_puts(b, isnan(d) ? "NaN" : d < 0 ? "-Infinity" : "Infinity");
-		return;
+	switch (f->kind) {
+	case PK_STR: put_str(b, f->v, f->vlen); break;
+	case PK_RAW: buf_put(b, f->v, f->vlen); break;
+	case PK_NIL: put_nil(b); break;
+	case PK_TRUE: put_bool(b, 1); break;
+	case PK_INT: put_int(b, f->i); break;
+	case PK_FLOAT: put_float(b, f->f); break;
 	}
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(t, sizeof(t), "%.*e", prec - 1, d);
-		if (strtod(t, NULL) == d)
-			break;
-	}
-	for (nd = 0, i = t[0] == '-'; t[i] != 'e'; i++)
-		if (t[i] != '.')
-			digits[nd++] = t[i];
-	exp = atoi(strchr(t, 'e') + 1);
-	if (t[0] == '-')
-		buf_putc(b, '-');
-	if (exp < -4 || exp >= 16) {
-		buf_putc(b, digits[0]);
-		buf_putc(b, '.');
-		buf_put(b, nd > 1 ? digits + 1 : "0", nd > 1 ? nd - 1 : 1);
-		snprintf(t, sizeof(t), "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
-		buf_puts(b, t);
-		return;
-	}
-	if (exp < 0) {
-		buf_put(b, "0.", 2);
-		for (i = exp + 1; i < 0; i++)
-			buf_putc(b, '0');
-		buf_put(b, digits, nd);
-		return;
-	}
-	for (i = 0; i <= exp; i++)
-		buf_putc(b, i < nd ? digits[i] : '0');
-	buf_putc(b, '.');
-	if (nd > exp + 1)
-		buf_put(b, digits + exp + 1, nd - exp - 1);
-	else
-		buf_putc(b, '0');
 }
 
-/* The value as Ruby's to_s would give it, into tmp. */
+/* The value as Ruby's to_s gives it (text as it is), in tmp. */
 static void
 value_text(const struct pfield *f, const char **s, size_t *n)
 {
-	const char *p = f->v;
-	struct mp_obj h;
-	char num[24];
-
 	tmp.len = 0;
+	buf_reserve(&tmp, 1);
 	if (field_text(f, s, n))
 		return;
-	if (f->kind == PK_TRUE) {
-		buf_puts(&tmp, "true");
-	} else if (f->kind == PK_INT) {
-		snprintf(num, sizeof(num), "%lld", (long long)f->i);
-		buf_puts(&tmp, num);
-	} else if (f->kind == PK_FLOAT) {
-		ruby_float_text(&tmp, f->f);
-	} else if (f->kind == PK_RAW && mp_head(&p, f->v + f->vlen, &h) ==
-	    MP_OK && h.type == MP_FLOAT) {
-		ruby_float_text(&tmp, h.v.f);
-	} else if (f->kind == PK_RAW) {
-		p = f->v;
-		json_from_mp(&tmp, &p, f->v + f->vlen);
-	}
+	valbuf.len = 0;
+	put_plain(&valbuf, f);
+	recpath_to_s(&tmp, valbuf.p, valbuf.p + valbuf.len);
 	*s = tmp.p;
 	*n = tmp.len;
 }
@@ -649,7 +497,8 @@ to_int(const struct pfield *f)
 		return f->i;
 	if (f->kind == PK_FLOAT)
 		d = f->f;
-	else if (f->kind == PK_RAW && mp_head(&p, f->v + f->vlen, &h) == MP_OK) {
+	else if (f->kind == PK_RAW && mp_head(&p, f->v + f->vlen, &h) ==
+	    MP_OK) {
 		if (h.type == MP_UINT)
 			return h.v.u > INT64_MAX ? INT64_MAX : (int64_t)h.v.u;
 		if (h.type == MP_INT)
@@ -777,22 +626,15 @@ put_value(struct buf *b, const struct pfield *f)
 		put_nil(b);
 		return;
 	}
-	if ((o.null_empty || rx_null) && field_text(f, &s, &n) &&
+	if ((o.null_empty || rx_null.nl) && field_text(f, &s, &n) &&
 	    is_null(s, n)) {
 		put_nil(b);
 		return;
 	}
-	if (nconv && (c = conv_find(f->k, f->klen))) {
+	if (nconv && (c = conv_find(f->k, f->klen)))
 		convert(b, c, f);
-		return;
-	}
-	switch (f->kind) {
-	case PK_STR: put_str(b, f->v, f->vlen); break;
-	case PK_RAW: buf_put(b, f->v, f->vlen); break;
-	case PK_TRUE: put_bool(b, 1); break;
-	case PK_INT: put_int(b, f->i); break;
-	case PK_FLOAT: put_float(b, f->f); break;
-	}
+	else
+		put_plain(b, f);
 }
 
 /*
@@ -897,12 +739,19 @@ merge(struct rec *r, const struct event *ev)
 	size_t kl = 0;
 	int hashed = 0;
 
+	if (o.remove_key && use_path) {
+		stripped.len = 0;
+		if (recpath_put_without(&keypath, &stripped, p, end)) {
+			p = stripped.p;
+			end = p + stripped.len;
+		}
+	}
 	mp_head(&p, end, &m);
 	for (i = 0; i < m.v.n; i++) {
 		pair = p;
 		k = pair_key(&p, end, &kl);
 		mp_skip(&p, end, NULL);
-		if (k && o.remove_key && kl == key_len &&
+		if (k && o.remove_key && !use_path && kl == key_len &&
 		    memcmp(k, o.key, kl) == 0)
 			continue;
 		if (k && o.hash_field && kl == hash_len &&
@@ -1087,16 +936,11 @@ match(struct rx *rx, const char *s, size_t n, const char **why)
 
 	if (r == 1)
 		return 0;
-	*why = r == 0 ? "pattern not matched" : "regex match failed (limit)";
+	*why = r == 0 ? "pattern not matched" : "the regex could not finish "
+	    "(a match or stack limit)";
 	return -1;
 }
 
-/* rx_main, or rx_fast if the text has no newline (the same matches). */
-static struct rx *
-main_rx(const char *s, size_t n)
-{
-	return memchr(s, '\n', n) ? rx_main : rx_fast;
-}
 
 /* The named groups that took part, in order (lens: their lengths). */
 static int
@@ -1150,7 +994,7 @@ static int
 parse_apache2(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
     const char **why)
 {
-	struct rx *rx = main_rx(s, n);
+	struct rx *rx = pick(&rx_main, s, n);
 	const char *t;
 	size_t tlen;
 
@@ -1173,9 +1017,6 @@ parse_apache2(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
 		pfields_str(&pf, "time", 4, t, tlen);
 	return 0;
 }
-
-#define ISDIGIT(c) ((unsigned char)((c) - '0') <= 9)
-#define ISSPACE(c) ((c) == ' ' || ((c) >= '\t' && (c) <= '\r'))
 
 /* <PRI> of the regexp engine: ^<[0-9]{1,3}> (5424: then [0-9]{1,3}\s). */
 static long
@@ -1230,8 +1071,8 @@ syslog_rx(int is5424, const char *s, size_t n, const char **t, size_t *tlen,
 	}
 	if (o.keep_time)
 		pfields_str(&pf, "time", 4, *t, *tlen);
-	if (parse_regex(is5424 ? rx_5424 : rx_3164, NULL, s + i + 1,
-	    n - i - 1, why) < 0)
+	if (parse_regex(pick(is5424 ? &rx_5424 : &rx_3164, s + i + 1,
+	    n - i - 1), NULL, s + i + 1, n - i - 1, why) < 0)
 		return -1;
 	for (j = 0; j < pf.n; j++)
 		if (pf.f[j].kind == PK_STR && pf.f[j].klen == 7 &&
@@ -1310,7 +1151,7 @@ parse_line(const char *s, size_t n, int *have, int64_t *sec, uint32_t *nsec,
 {
 	switch (o.format) {
 	case F_REGEXP: case F_APACHE: case F_APACHE_ERROR: case F_NGINX:
-		return parse_regex(main_rx(s, n), name_len, s, n, why);
+		return parse_regex(pick(&rx_main, s, n), name_len, s, n, why);
 	case F_APACHE2:
 		*have = 1;
 		return parse_apache2(s, n, sec, nsec, why);
@@ -1380,7 +1221,8 @@ parse_json(const struct event *ev, const char *s, size_t n)
 		return;
 	}
 	for (i = used; i < n; i++)
-		if (!ISSPACE(s[i])) {
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+		    s[i] != '\r') {
 			fail(ev, "text after the JSON value", s, n);
 			return;
 		}
@@ -1418,16 +1260,27 @@ key_text(const struct event *ev, const char **s, size_t *n)
 {
 	const char *p = ev->rec, *end = p + ev->rec_len, *k;
 	struct mp_obj m, h;
+	size_t vlen;
 	uint32_t i;
 
+	if (use_path) {
+		if (!recpath_get(&keypath, p, end, &k, &vlen))
+			return -1;
+		if (mp_head(&k, k + vlen, &h) != MP_OK || (h.type != MP_STR &&
+		    h.type != MP_BIN))
+			return -2;
+		*s = h.data;
+		*n = h.len;
+		return 0;
+	}
 	mp_head(&p, end, &m);
 	for (i = 0; i < m.v.n; i++) {
 		k = p;
 		mp_head(&p, end, &h);
-		if ((h.type == MP_STR || h.type == MP_BIN) && h.len == key_len &&
-		    memcmp(h.data, o.key, key_len) == 0) {
-			if (mp_head(&p, end, &h) != MP_OK || (h.type != MP_STR &&
-			    h.type != MP_BIN))
+		if ((h.type == MP_STR || h.type == MP_BIN) &&
+		    h.len == key_len && memcmp(h.data, o.key, key_len) == 0) {
+			if (mp_head(&p, end, &h) != MP_OK ||
+			    (h.type != MP_STR && h.type != MP_BIN))
 				return -2;
 			*s = h.data;
 			*n = h.len;
@@ -1496,7 +1349,8 @@ need_guess(void)
 
 	for (i = 0; i < NGUESS; i++)
 		if (!guess[i])
-			guess[i] = compile_time(guess_formats[i], o.tz, "format");
+			guess[i] = compile_time(guess_formats[i], o.tz,
+			    "format");
 }
 
 /* time[:[TZ:]FMT] of --types, FMT also unixtime or float. */
@@ -1546,8 +1400,15 @@ conv_add(const char *k, size_t klen, const char *def)
 		die(EX_USAGE, "bad --types: unknown type '%.*s' for '%.*s' "
 		    "(string, integer, float, bool, time, array)", (int)tlen,
 		    def, (int)klen, k);
-	convs = xrealloc(convs, (nconv + 1) * sizeof(*convs));
-	c = &convs[nconv++];
+	if ((c = (struct conv *)conv_find(k, klen))) {
+		/* a key given again: the last type wins, as in a Ruby Hash */
+		free(c->key);
+		free(c->sep);
+		timefmt_free(c->tp.tf);
+	} else {
+		convs = xrealloc(convs, (nconv + 1) * sizeof(*convs));
+		c = &convs[nconv++];
+	}
 	memset(c, 0, sizeof(*c));
 	c->key = xstrndup(k, klen);
 	c->klen = klen;
@@ -1606,7 +1467,8 @@ types_parse(const char *spec)
 		for (e = item + strlen(item); e > item && e[-1] == ' ';)
 			*--e = '\0';
 		if (!(colon = strchr(item, ':')) || colon == item)
-			die(EX_USAGE, "bad --types: '%s' is not KEY:TYPE", item);
+			die(EX_USAGE, "bad --types: '%s' is not KEY:TYPE",
+			    item);
 		conv_add(item, colon - item, colon + 1);
 	}
 	free(s);
@@ -1662,8 +1524,8 @@ setup_syslog(void)
 	tf_5424 = compile_time(f5424, o.tz, "time format");
 	tf_5424_nosub = compile_time(TF_5424_NOSUB, o.tz, "time format");
 	if (!o.string_engine) {
-		rx_3164 = ruby_rx("expression", RX_3164, 0);
-		rx_5424 = ruby_rx("expression", RX_5424, 0);
+		rx_pair(&rx_3164, "expression", RX_3164);
+		rx_pair(&rx_5424, "expression", RX_5424);
 	}
 }
 
@@ -1691,14 +1553,19 @@ setup_time(void)
 	if (!fmt && (o.format == F_APACHE || o.format == F_NGINX))
 		fmt = TF_APACHE;
 	if (tt < 0)
-		tt = o.format == F_JSON && !o.time_format ? TT_FLOAT : TT_STRING;
+		tt = o.format == F_JSON && !o.time_format ? TT_FLOAT :
+		    TT_STRING;
 	tp_time.type = tt;
 	if (o.format == F_APACHE2)
 		tf_apache = compile_time(TF_APACHE, o.tz, "time format");
 	else if (o.format == F_SYSLOG)
 		setup_syslog();
-	else if (!o.time_key)
+	else if (!o.time_key) {
+		if (o.time_format || o.time_type >= 0)
+			warn("warning: no time key, so the time format and "
+			    "type are not used (see --time-key)");
 		return;
+	}
 	else if (tt != TT_STRING)
 		tp_time.tf = compile_time(tt == TT_FLOAT ? "float" : "unixtime",
 		    NULL, "time type");
@@ -1724,24 +1591,24 @@ setup_format(void)
 		die(EX_USAGE, o.format_set ? "--format regexp needs --regex" :
 		    "give --regex REGEX or --format FORMAT");
 	if (o.regex) {
-		rx_main = ruby_rx("--regex", o.regex, 0);
-		rx_fast = ruby_rx("--regex", o.regex, RR_NOLINE);
-		if (!rx_names(rx_main))
+		rx_pair(&rx_main, "--regex", o.regex);
+		if (!rx_names(rx_main.nl))
 			die(EX_USAGE, "bad --regex '%s': no named group "
 			    "(?<name>...)", o.regex);
-		for (i = 0; i < rx_names(rx_main); i++)
+		for (i = 0; i < rx_names(rx_main.nl); i++)
 			for (j = 0; j < i; j++)
-				if (!strcmp(rx_name(rx_main, i), rx_name(rx_main, j)))
+				if (!strcmp(rx_name(rx_main.nl, i),
+				    rx_name(rx_main.nl, j)))
 					pf.dedup = 1;
 	} else if (o.format < sizeof(builtin) / sizeof(*builtin) &&
 	    builtin[o.format]) {
-		rx_main = ruby_rx("expression", builtin[o.format], 0);
-		rx_fast = ruby_rx("expression", builtin[o.format], RR_NOLINE);
+		rx_pair(&rx_main, "expression", builtin[o.format]);
 	}
-	if (rx_main) {
-		name_len = xcalloc(rx_names(rx_main) + 1, sizeof(*name_len));
-		for (i = 0; i < rx_names(rx_main); i++)
-			name_len[i] = strlen(rx_name(rx_main, i));
+	if (rx_main.nl) {
+		name_len = xcalloc(rx_names(rx_main.nl) + 1,
+		    sizeof(*name_len));
+		for (i = 0; i < rx_names(rx_main.nl); i++)
+			name_len[i] = strlen(rx_name(rx_main.nl, i));
 	}
 	if (o.format == F_CSV || o.format == F_TSV) {
 		if (!o.keys)
@@ -1757,9 +1624,11 @@ setup_format(void)
 	if (o.format == F_LTSV || o.format == F_LOGFMT)
 		pf.dedup = 1;
 	set_delim(o.delim ? o.delim : o.format == F_CSV ? "," : "\t");
+	if (o.format == F_CSV && !delim_len)
+		die(EX_USAGE, "--delimiter: empty for --format csv");
 	if (o.delim_pattern)
 		rx_delim = ruby_rx("--delimiter-pattern", o.delim_pattern,
-		    RR_WRAP);
+		    PRX_WRAP);
 }
 
 /* Options that only a few formats read: refused elsewhere. */
@@ -1817,11 +1686,16 @@ setup(unsigned given)
 	if (o.types)
 		(o.types[0] == '{' ? types_json : types_parse)(o.types);
 	if (o.null_pattern)
-		rx_null = ruby_rx("--null-value-pattern", o.null_pattern, 0);
+		rx_pair(&rx_null, "--null-value-pattern", o.null_pattern);
 	if (!o.prefix)
 		o.prefix = "";
-	convert_values = o.null_empty || rx_null || nconv;
+	convert_values = o.null_empty || rx_null.nl || nconv;
 	key_len = strlen(o.key);
+	if (o.key[0] == '$' && (o.key[1] == '.' || o.key[1] == '[')) {
+		if (recpath_parse(&keypath, o.key, &err) < 0)
+			die(EX_USAGE, "bad --key '%s': %s", o.key, err);
+		use_path = 1;
+	}
 	prefix_len = strlen(o.prefix);
 	hash_len = o.hash_field ? strlen(o.hash_field) : 0;
 	if (o.remove_key && !o.reserve_data)
@@ -1903,8 +1777,8 @@ options(int argc, char **argv)
 		case O_STATS: o.stats = 1; break;
 		case O_MAX:
 			if ((v = opt_size(arg)) <= 0)
-				die(EX_USAGE, "bad size '%s' for --max-event-size",
-				    arg);
+				die(EX_USAGE, "bad size '%s' for "
+				    "--max-event-size", arg);
 			o.max = (size_t)v;
 			break;
 		}
@@ -1939,7 +1813,8 @@ summary(void)
 	const struct reader_stats *rs = reader_stats(rd);
 
 	if (rs->skipped_bytes)
-		warn("stdin: skipped %llu bytes of invalid input in %llu places",
+		warn("stdin: skipped %llu bytes of invalid input in %llu "
+		    "places",
 		    (unsigned long long)rs->skipped_bytes,
 		    (unsigned long long)rs->skipped_places);
 	if (failures)
@@ -1963,13 +1838,12 @@ cleanup(void)
 	free(convs);
 	for (i = 0; i < NGUESS; i++)
 		timefmt_free(guess[i]);
-	rx_free(rx_main);
-	rx_free(rx_fast);
+	rx_pair_free(&rx_main);
 	free(name_len);
-	rx_free(rx_3164);
-	rx_free(rx_5424);
+	rx_pair_free(&rx_3164);
+	rx_pair_free(&rx_5424);
 	rx_free(rx_delim);
-	rx_free(rx_null);
+	rx_pair_free(&rx_null);
 	timefmt_free(tp_time.tf);
 	timefmt_free(tf_apache);
 	timefmt_free(tf_3164);
@@ -1981,6 +1855,9 @@ cleanup(void)
 	buf_free(&jsonbuf);
 	buf_free(&tagbuf);
 	buf_free(&tmp);
+	buf_free(&valbuf);
+	buf_free(&stripped);
+	recpath_free(&keypath);
 	reader_free(rd);
 	out_free(&out);
 }

@@ -1,4 +1,4 @@
-/* parse_syslog - RFC 3164 and RFC 5424 lines as Fluentd's syslog parser splits them */
+/* parse_syslog - syslog lines (RFC 3164, 5424) split as Fluentd does */
 #ifndef LKIT_PARSE_SYSLOG_H
 #define LKIT_PARSE_SYSLOG_H
 
@@ -8,7 +8,7 @@
 
 struct syslog_opts {
 	int with_pri;           /* the line starts with <PRI> */
-	int nspace;             /* words in the time: spaces in its format + 1 */
+	int nspace;             /* words in the time: its format's spaces + 1 */
 	int fixed;              /* 3164: the time is "Mmm dd hh:mm:ss[.frac]" */
 	int colonless;          /* 3164: "host ident message" has an ident */
 };

@@ -190,7 +190,8 @@ parse_split(const char *s, size_t len, const char *sep, size_t seplen,
 	if (seplen == 0)
 		return split_chars(p, e, limit, fn, arg);
 	for (;;) {
-		q = limit && n + 1 == limit ? NULL : find_sep(p, e, sep, seplen);
+		q = limit && n + 1 == limit ? NULL :
+		    find_sep(p, e, sep, seplen);
 		end = q ? q : e;
 		if (end == p && !limit) {
 			pending++;
@@ -538,8 +539,8 @@ digits(const char **pp, const char *e, char *out, size_t room)
 			if (n < room)
 				out[n++] = *p;
 			p++;
-		} else if (*p == '_' && p > *pp && ISDIGIT(p[-1]) && p + 1 < e &&
-		    ISDIGIT(p[1])) {
+		} else if (*p == '_' && p > *pp && ISDIGIT(p[-1]) &&
+		    p + 1 < e && ISDIGIT(p[1])) {
 			p++;
 		} else {
 			break;
@@ -562,8 +563,7 @@ parse_ruby_int(const char *s, size_t len)
 		p++;
 	if (p < e && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
-	while (p < e && *p == '0' && p + 1 < e && (ISDIGIT(p[1]) ||
-	    p[1] == '_'))
+	while (p + 1 < e && *p == '0' && ISDIGIT(p[1]))
 		p++;
 	n = digits(&p, e, d, sizeof(d));
 	if (n > 19)

@@ -1,4 +1,4 @@
-/* parse_text - text into fields: csv, tsv, ltsv, logfmt, Ruby's split and numbers */
+/* parse_text - csv, tsv, ltsv, logfmt into fields; Ruby's split, to_i */
 #ifndef LKIT_PARSE_TEXT_H
 #define LKIT_PARSE_TEXT_H
 

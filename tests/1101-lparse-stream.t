@@ -3,7 +3,7 @@
 # failure reports, idle flush, signals, --help, --estimate-current-event.
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
-plan 26
+plan 27
 
 RX='^(?<time>\S+ \S+) - \[(?<level>\S+)\] (?<msg>.+)$'
 TF='%Y-%m-%d %H:%M:%S,%L'
@@ -34,6 +34,13 @@ check_err "--skip-invalid: says what it skipped" 0 \
 	"lparse --skip-invalid --regex '$RX' <'$T/bad.bin' >/dev/null" \
 	"skipped 2 bytes of invalid input in 1 places"
 
+check_err "--max-event-size: a bigger event is bad input" 3 \
+	"lparse -f none --max-event-size 20 <'$T/one.bin'" \
+	"event larger than 20 bytes"
+check_err "--time-format without a time key is said to be unused" 0 \
+	"lparse -f csv --keys a --time-format %s </dev/null" \
+	"no time key, so the time format and type are not used"
+
 # failures: the first is reported, the rest counted; a summary at exit
 printf '{"message":"bad %s"}\n' 1 2 3 4 5 | lcat t >"$T/five.bin"
 lparse --regex '^ok (?<n>.*)' <"$T/five.bin" >/dev/null 2>"$T/five.err"
@@ -55,8 +62,7 @@ check_out "a field that is not text is a failure" \
 	"lparse: event 1, tag t: field 'message' is not a string"
 
 # the bench log parses completely
-lcat t <"$TESTS_DIR/../bench/sample.log" >/dev/null 2>&1
-sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/{"message":"&"}/' "$TESTS_DIR/../bench/sample.log" |
+sh "$TESTS_DIR/../bench/jsonl.sh" "$TESTS_DIR/../bench/sample.log" |
 	lcat t >"$T/sample.bin"
 check_out "the td-agent sample: every line parses" \
 	"lparse --stats --regex '$RX' --time-format '$TF' <'$T/sample.bin' 2>&1 >/dev/null | sed 's/.*parse failures/failures/'" \
@@ -66,7 +72,6 @@ check_out "the td-agent sample: as many events out as in" \
 	"$(wc -l <"$TESTS_DIR/../bench/sample.log" | tr -d ' ')"
 
 # bytes that are not UTF-8 are matched and kept as they are
-printf '\377' >"$T/ff"
 $PY -c 'import msgpack, sys; sys.stdout.buffer.write(msgpack.packb(["t", 1, {"message": b"\xffab cd"}], use_bin_type=True))' >"$T/binmsg.bin"
 check_out "a bin message is parsed like text" \
 	"lparse --regex '^(?<a>\S+) (?<b>\S+)$' <'$T/binmsg.bin' | lout -f json" \

@@ -1,0 +1,24 @@
+/* parse_rx - Ruby (Fluentd) regular expressions in PCRE2 */
+#ifndef LKIT_PARSE_RX_H
+#define LKIT_PARSE_RX_H
+
+#include <stddef.h>
+
+#include "rx.h"
+
+#define PRX_WRAP 1      /* the whole match is the first named group */
+#define PRX_NOLINE 2    /* for text without a newline only: faster */
+
+/*
+ * Compiles src as Fluentd reads a regexp parameter: "/pattern/flags"
+ * (i ignores case, m lets '.' match a newline) or a bare pattern, with
+ * Ruby's meanings PCRE2 lacks: ^ and $ match at every line, \h and \H
+ * are (not) hex digits, the inline option m is PCRE2's s.  Matching is
+ * by bytes.  With PRX_NOLINE the expression gives the same matches as
+ * without on text that has no newline, and is faster ('.' need not test
+ * for one).  Returns NULL and PCRE2's message with the offset in src,
+ * "missing ) at offset 7", in err.
+ */
+struct rx *parse_rx(const char *src, int flags, char *err, size_t errcap);
+
+#endif
