@@ -20,7 +20,7 @@ export UBSAN_OPTIONS="log_path=$sanlog/ubsan:print_stacktrace=1"
 run_one() {
 	name=$1
 	shift
-	timeout -k 5 600 "$@" >"$log" 2>&1 </dev/null
+	timeout -k 5 300 "$@" >"$log" 2>&1 </dev/null
 	rc=$?
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
