@@ -43,35 +43,35 @@ enum {
 };
 
 static const struct opt opts[] = {
-	{ 't', "tag", "TAG", "event tag (default tail); a '*' in TAG becomes "
-	    "the path, '/' as '.'" },
+	{ 't', "tag", "TAG", "event tag (default tail); '*': the path, / as "
+	    "." },
 	{ 'k', "key", "KEY", "record key of the line (default message)" },
 	{ O_PATH_KEY, "path-key", "KEY", "also put the file's path in the "
 	    "record as KEY" },
-	{ 'p', "pos-file", "FILE", "keep read positions in FILE (Fluentd's "
-	    "pos_file format)" },
+	{ 'p', "pos-file", "FILE", "keep read positions in FILE (Fluentd "
+	    "pos_file)" },
 	{ 'e', "exclude", "GLOB", "leave out paths matching GLOB "
 	    "(repeatable)" },
 	{ 'r', "read-from-head", NULL, "start files with no position at "
-	    "their start, not their end" },
+	    "their start" },
 	{ O_ONCE, "once", NULL, "read every file to its end, then exit" },
-	{ 'F', "follow", NULL, "follow files by name across rotation (the "
-	    "default)" },
+	{ 'F', "follow", NULL, "follow files by name across rotation "
+	    "(default)" },
 	{ O_REFRESH, "refresh-interval", "TIME", "look for new files every "
 	    "TIME (default 60s)" },
-	{ O_ROTATE_WAIT, "rotate-wait", "TIME", "keep reading a rotated or "
-	    "deleted file for TIME (default 5s)" },
+	{ O_ROTATE_WAIT, "rotate-wait", "TIME", "read a rotated or deleted "
+	    "file TIME more (5s)" },
 	{ O_POLL, "poll", NULL, "poll the files instead of using inotify" },
 	{ O_POLL_INTERVAL, "poll-interval", "TIME", "how often to poll "
 	    "(default 1s)" },
 	{ O_MAX_LINE, "max-line-size", "SIZE", "longest line passed on whole "
 	    "(default 1M)" },
-	{ O_LONG_LINES, "long-lines", "split|skip", "cut longer lines into "
-	    "parts (default) or skip them" },
+	{ O_LONG_LINES, "long-lines", "split|skip", "split longer lines "
+	    "(default) or skip them" },
 	{ 'm', "multiline-start", "REGEX", "a line matching REGEX starts a "
-	    "message, others continue it" },
+	    "message" },
 	{ O_ML_FLUSH, "multiline-flush-interval", "TIME", "pass a message on "
-	    "after TIME without lines (5s; 0 never)" },
+	    "after TIME quiet (5s; 0: never)" },
 	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
 	OPT_STD,
 	OPT_END
@@ -148,12 +148,15 @@ static struct buf tb;           /* the event time of the current batch */
 static struct buf keyb;         /* map header and the line's key */
 static struct buf posb, posold;
 static char *pos_tmp;
+static const char *pos_base;    /* the last component of o.pos */
+static struct stat pos_dir;     /* the directory of o.pos */
 static int pos_written, pos_failing, pos_final;
 static int pos_dirty;
 static long long pos_last, next_refresh, next_tick, now_ms;
 static int ifd = -1;
 static unsigned gen;
 static int startup = 1, rescan_now, only_stdin, missing;
+static int kick;                /* a file was made ready outside reading */
 static struct file *in_file;    /* stdin, while it is read */
 static size_t nrotated, nml, npolled, nwatched;
 static const char *tag_suf;
@@ -696,8 +699,8 @@ read_file(struct file *f, size_t budget)
 		f->off += got;
 		stats.bytes_in += got;
 		take(f, rbuf, got);
-		if (f->is_stdin)
-			return o.once;  /* else wait for poll: a pipe may block */
+		if (f->is_stdin)        /* a pipe may block: wait for poll */
+			return o.once;
 		if (got < RBUF)
 			return 0;
 		if (budget <= (size_t)got || sig_stop)
@@ -749,8 +752,12 @@ pos_load(void)
 	do {
 		buf_reserve(&b, 65536);
 		got = read(fd, b.p + b.len, b.cap - b.len);
-		if (got < 0 && errno != EINTR)
+		if (got < 0 && errno != EINTR) {
+			fd = errno;     /* free may change it */
+			buf_free(&b);
+			errno = fd;
 			die(EX_SYS, "unable to read %s:", o.pos);
+		}
 		if (got > 0)
 			b.len += got;
 	} while (got != 0);
@@ -928,6 +935,25 @@ has_magic(const char *s, size_t len)
 	return 0;
 }
 
+/* Whether path is the position file or its temporary copy. */
+static int
+is_pos(const char *path, const char *base)
+{
+	struct stat st;
+	size_t n = strlen(pos_base);
+	char *dir;
+	int r;
+
+	if (strncmp(base, pos_base, n) != 0 || (base[n] && strcmp(base + n,
+	    ".tmp") != 0))
+		return 0;
+	dir = base == path ? xstrdup(".") : xstrndup(path, base - path);
+	r = stat(dir, &st) == 0 && st.st_dev == pos_dir.st_dev &&
+	    st.st_ino == pos_dir.st_ino;
+	free(dir);
+	return r;
+}
+
 static int
 excluded(const char *path)
 {
@@ -935,7 +961,7 @@ excluded(const char *path)
 	size_t i;
 
 	base = base ? base + 1 : path;
-	if (o.pos && (strcmp(path, o.pos) == 0 || strcmp(path, pos_tmp) == 0))
+	if (o.pos && is_pos(path, base))
 		return 1;
 	for (i = 0; i < o.nexclude; i++) {
 		if (fnmatch(o.exclude[i], path, 0) == 0)
@@ -945,6 +971,23 @@ excluded(const char *path)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * The end of f for a start there: after its last newline, so a line being
+ * written at this moment is read whole, not from its middle (looking back
+ * at most one read buffer).
+ */
+static off_t
+line_end(struct file *f, off_t size)
+{
+	size_t len = size < RBUF ? (size_t)size : RBUF;
+	ssize_t got;
+
+	got = pread(f->fd, rbuf, len, size - (off_t)len);
+	while (got > 0 && rbuf[got - 1] != '\n')
+		got--;
+	return got > 0 || len == (size_t)size ? size - (off_t)len + got : size;
 }
 
 /* Where a newly found file starts (Fluentd's rules, plus inodes). */
@@ -965,7 +1008,7 @@ start_at(struct file *f, const struct stat *st)
 	if (pos_path_known(f->path))
 		return 0;       /* a new file under a known name */
 	if (startup && !o.head)
-		return st->st_size;
+		return line_end(f, st->st_size);
 	return 0;
 }
 
@@ -988,7 +1031,7 @@ seen(struct file *f, const char *path)
 }
 
 static void
-add_path(const char *path)
+add_path(const char *path, int literal)
 {
 	struct stat st;
 	struct file *f;
@@ -996,8 +1039,17 @@ add_path(const char *path)
 	off_t at;
 	int fd;
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	if (stat(path, &st) < 0)
 		return;
+	if (!S_ISREG(st.st_mode)) {
+		if (literal && startup) {
+			warn("%s: not a regular file%s", path,
+			    S_ISDIR(st.st_mode) ? " (a directory: use "
+			    "DIR/* for its files)" : "");
+			missing = 1;
+		}
+		return;
+	}
 	if ((f = find_file(st.st_dev, st.st_ino))) {
 		seen(f, path);
 		return;
@@ -1017,7 +1069,7 @@ add_path(const char *path)
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->gen = gen;
-	f->ready = 1;
+	f->ready = kick = 1;
 	f->ino_next = by_ino[ino_slot(f->dev, f->ino)];
 	by_ino[ino_slot(f->dev, f->ino)] = f;
 	nwatched++;
@@ -1045,12 +1097,12 @@ check_name(struct file *f)
 		return;
 	f->rotated = 1;
 	f->rotated_ms = stream_ms();
-	f->ready = 1;
+	f->ready = kick = 1;
 	nrotated++;
 	n.rotations++;
 	pos_dirty = 1;
 	if (r == 0)
-		add_path(f->path);      /* the new file under the name */
+		add_path(f->path, 0);   /* the new file under the name */
 }
 
 static void
@@ -1066,7 +1118,8 @@ scan(void)
 		r = glob(pats[i], 0, NULL, &g);
 		for (j = 0; r == 0 && j < g.gl_pathc; j++)
 			if (!excluded(g.gl_pathv[j]))
-				add_path(g.gl_pathv[j]);
+				add_path(g.gl_pathv[j],
+				    !has_magic(pats[i], strlen(pats[i])));
 		if (r == GLOB_NOMATCH && startup &&
 		    !has_magic(pats[i], strlen(pats[i]))) {
 			warn("%s: no such file%s", pats[i], o.once ? "" :
@@ -1227,6 +1280,7 @@ read_round(void)
 	size_t i;
 	int more = 0;
 
+	kick = 0;
 	for (i = 0; i < nf && !sig_stop; i++) {
 		f = fv[i];
 		if (f->ready) {
@@ -1259,7 +1313,7 @@ chores(long long now)
 	if ((npolled || nrotated) && now >= next_tick) {
 		for (i = 0; i < nf; i++)
 			if (fv[i]->wd < 0 && !fv[i]->is_stdin)
-				fv[i]->ready = fv[i]->check = 1;
+				fv[i]->ready = fv[i]->check = kick = 1;
 		if (nrotated)
 			rescan_now = 1; /* the new file may be there now */
 		next_tick = now + o.poll_ms;
@@ -1298,7 +1352,7 @@ follow(void)
 			flush_out();
 		if (pos_dirty && o.pos && now - pos_last >= POS_MS)
 			pos_save();
-		wait_events(busy ? 0 : next_timeout(stream_ms()));
+		wait_events(busy || kick ? 0 : next_timeout(stream_ms()));
 	}
 	batch_time();
 	for (i = 0; i < nf; i++)
@@ -1380,7 +1434,8 @@ options(int argc, char **argv)
 			o.max = (size_t)v;
 			break;
 		case O_LONG_LINES:
-			if (strcmp(arg, "skip") != 0 && strcmp(arg, "split") != 0)
+			if (strcmp(arg, "skip") != 0 &&
+			    strcmp(arg, "split") != 0)
 				die(EX_USAGE, "bad value '%s' for --long-lines "
 				    "(split or skip)", arg);
 			o.skip = strcmp(arg, "skip") == 0;
@@ -1422,7 +1477,26 @@ check_options(int argc, char **argv)
 	if (o.pos && !*o.pos)
 		die(EX_USAGE, "the position file name is empty");
 	if (o.ml && !(mlrx = rx_new(o.ml, 0, err, sizeof(err))))
-		die(EX_USAGE, "bad --multiline-start regex '%s': %s", o.ml, err);
+		die(EX_USAGE, "bad --multiline-start regex '%s': %s", o.ml,
+		    err);
+}
+
+static void
+pos_setup(void)
+{
+	const char *s = strrchr(o.pos, '/');
+	char *dir;
+	int e;
+
+	pos_tmp = xmalloc(strlen(o.pos) + 5);
+	sprintf(pos_tmp, "%s.tmp", o.pos);
+	pos_base = s ? s + 1 : o.pos;
+	dir = s ? xstrndup(o.pos, s - o.pos + (s == o.pos)) : xstrdup(".");
+	e = stat(dir, &pos_dir) < 0 ? errno : 0;
+	free(dir);
+	if ((errno = e))
+		die(EX_SYS, "unable to use the directory of %s:", o.pos);
+	pos_load();
 }
 
 static void
@@ -1456,11 +1530,8 @@ setup(int argc, char **argv)
 	only_stdin = npats == 0;
 	rbuf = xmalloc(RBUF);
 	batch_time();
-	if (o.pos) {
-		pos_tmp = xmalloc(strlen(o.pos) + 5);
-		sprintf(pos_tmp, "%s.tmp", o.pos);
-		pos_load();
-	}
+	if (o.pos)
+		pos_setup();
 	if (!o.once && !only_stdin && !o.poll) {
 		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (ifd < 0)

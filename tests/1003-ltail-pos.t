@@ -4,7 +4,7 @@
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
 ROT="$DATA/ltail-rot.py"
-plan 22
+plan 23
 
 hex16() { printf '%016x' "$1"; }
 ino() { stat -c %i "$1"; }
@@ -39,6 +39,17 @@ check_out "no position, following: only lines added after the start" \
 	"lines b2.mp" "new "
 check_out "SIGTERM: the position of everything written is saved" \
 	"cut -f2 b2.pos" "$(hex16 8)"
+
+printf 'old\npar' >c.log
+ltail --pos-file c.pos c.log >c.mp &
+pid=$!
+wait_for "test -s c.pos"
+printf 'tial\nnext\n' >>c.log
+wait_for "lout -f single_value <c.mp | grep -q next"
+kill -TERM $pid
+wait $pid
+check_out "no position: a line being written at the start is read whole" \
+	"lines c.mp" "partial next "
 
 # a td-agent position file: its entry is honoured, an unwatched entry and
 # an old 8-digit inode entry read, a bad line warned about
