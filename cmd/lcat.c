@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/err.h"
+#include "../common/input.h"
 #include "../common/json.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
@@ -24,7 +25,7 @@
 
 enum {
 	O_TIME_KEY = OPT_LONG, O_TIME_FORMAT, O_KEEP_TIME_KEY, O_UTC,
-	O_TIMEZONE, O_SKIP, O_MAX, O_STATS, O_MSGPACK
+	O_TIMEZONE, O_MSGPACK
 };
 
 static const struct opt opts[] = {
@@ -38,20 +39,15 @@ static const struct opt opts[] = {
 	{ O_UTC, "utc", NULL, "times without a zone are UTC" },
 	{ O_TIMEZONE, "timezone", "TZ", "zone of times without one (+09:00, "
 	    "Asia/Tokyo)" },
-	{ O_SKIP, "skip-invalid", NULL, "skip bad input, count it and report "
-	    "at exit" },
-	{ O_MAX, "max-event-size", "SIZE", "largest value or event accepted "
-	    "(default 64M)" },
-	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_INPUT,
 	OPT_STD,
 	OPT_END
 };
 
 static struct {
-	int merge, msgpack, keep, skip, stats;
+	int merge, msgpack, keep;
 	const char *time_key, *time_format, *tz;
-	size_t max;
-} o = { .max = STREAM_MAX_EVENT };
+} o;
 
 static const char *tag;
 static size_t tag_len;
@@ -72,7 +68,7 @@ sync_stats(void)
 static void
 bad_value(const char *fmt, const char *where, const char *what)
 {
-	if (!o.skip) {
+	if (!input.skip) {
 		out_flush(&out);
 		die(EX_DATA, fmt, where, what);
 	}
@@ -262,7 +258,7 @@ read_json(void)
 			    in.p[v] == '\t' || in.p[v] == '\n' || in.p[v] == '\r'))
 				v++;
 			where_at(in.p, start, v, line, col, where, sizeof(where));
-			if (val.len > o.max) {
+			if (val.len > input.max) {
 				stats.in++;
 				bad_value("%s: %s", where, "JSON value larger than "
 				    "--max-event-size");
@@ -289,7 +285,7 @@ read_json(void)
 		}
 		if (eof)
 			break;
-		if (in.len - start > o.max) {
+		if (in.len - start > input.max) {
 			where_at(in.p, start, start, line, col, where,
 			    sizeof(where));
 			stats.in++;
@@ -325,30 +321,19 @@ more:
 static void
 report_skipped(const struct reader *r, const char *name)
 {
-	const struct reader_stats *rs = reader_stats(r);
-
-	stats.dropped += rs->skipped_places + rs->nil_records;
-	if (rs->skipped_bytes)
-		warn("%s: skipped %llu bytes of invalid input in %llu places",
-		    name, (unsigned long long)rs->skipped_bytes,
-		    (unsigned long long)rs->skipped_places);
-	if (rs->nil_records)
-		warn("%s: skipped %llu events whose record is nil", name,
-		    (unsigned long long)rs->nil_records);
+	stats.dropped += input_dropped(r);
+	input_report(r, name);
 }
 
 static void
 read_msgpack(void)
 {
-	struct reader *r = reader_new(0, "stdin");
+	struct reader *r = input_reader(0, "stdin", out_flush_cb, &out);
 	const char *p;
 	size_t len;
 	char where[64];
 	int ret;
 
-	reader_set_max(r, o.max);
-	reader_set_skip_invalid(r, o.skip);
-	reader_set_idle(r, out_flush_cb, &out);
 	while ((ret = reader_next_value(r, &p, &len)) == READ_EVENT) {
 		snprintf(where, sizeof(where), "stdin: byte %llu",
 		    (unsigned long long)(reader_offset(r) - len));
@@ -434,9 +419,7 @@ merge(int n, char **paths)
 		fd = names[i] == paths[i] ? open(paths[i], O_RDONLY) : 0;
 		if (fd < 0)
 			die(EX_SYS, "unable to open %s:", paths[i]);
-		r[i] = reader_new(fd, names[i]);
-		reader_set_max(r[i], o.max);
-		reader_set_skip_invalid(r[i], o.skip);
+		r[i] = input_reader(fd, names[i], NULL, NULL);
 		pf[i + 1].fd = fd;
 		pf[i + 1].events = POLLIN;
 	}
@@ -488,7 +471,6 @@ static void
 options(int argc, char **argv)
 {
 	const char *arg;
-	long long v;
 	int c;
 
 	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
@@ -500,14 +482,7 @@ options(int argc, char **argv)
 		case O_KEEP_TIME_KEY: o.keep = 1; break;
 		case O_UTC: o.tz = "UTC"; break;
 		case O_TIMEZONE: o.tz = arg; break;
-		case O_SKIP: o.skip = 1; break;
-		case O_STATS: o.stats = 1; break;
-		case O_MAX:
-			if ((v = opt_size(arg)) <= 0)
-				die(EX_USAGE, "bad size '%s' for --max-event-size",
-				    arg);
-			o.max = (size_t)v;
-			break;
+		default: input_opt(c, arg); break;
 		}
 	}
 }
@@ -541,8 +516,7 @@ main(int argc, char **argv)
 			read_json();
 	}
 	out_flush(&out);
-	if (o.stats)
-		stats_print();
+	input_stats();
 	if (skipped)
 		warn("skipped %llu invalid values (first: %s)",
 		    (unsigned long long)skipped, skip_first);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../common/err.h"
+#include "../common/input.h"
 #include "../common/jqglue.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
@@ -25,7 +26,7 @@
 
 enum {
 	O_AND = OPT_LONG, O_OR, O_ADD_PREFIX, O_REMOVE_PREFIX, O_ADD_SUFFIX,
-	O_REMOVE_SUFFIX, O_SKIP, O_MAX, O_STATS
+	O_REMOVE_SUFFIX
 };
 
 static const struct opt opts[] = {
@@ -52,11 +53,7 @@ static const struct opt opts[] = {
 	    "tag of selected events" },
 	{ O_REMOVE_SUFFIX, "remove-tag-suffix", "SUFFIX", "strip .SUFFIX "
 	    "from the tag of selected events" },
-	{ O_SKIP, "skip-invalid", NULL, "skip bad input, count it and report "
-	    "at exit" },
-	{ O_MAX, "max-event-size", "SIZE", "largest event accepted (default "
-	    "64M)" },
-	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_INPUT,
 	OPT_STD,
 	OPT_END
 };
@@ -328,7 +325,7 @@ sync_stats(void)
 
 	stats.bytes_in = rs->bytes;
 	stats.bytes_out = out.bytes + out.b.len;
-	stats.dropped = rs->skipped_places + jq_errors;
+	stats.dropped = input_dropped(rd) + jq_errors;
 }
 
 static void
@@ -378,7 +375,6 @@ static void
 options(int argc, char **argv)
 {
 	const char *arg;
-	long long v;
 	int c, section = 0;
 
 	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
@@ -396,14 +392,7 @@ options(int argc, char **argv)
 		case O_REMOVE_PREFIX: o.rm_prefix = arg; break;
 		case O_ADD_SUFFIX: o.add_suffix = arg; break;
 		case O_REMOVE_SUFFIX: o.rm_suffix = arg; break;
-		case O_SKIP: o.skip = 1; break;
-		case O_STATS: o.stats = 1; break;
-		case O_MAX:
-			if ((v = opt_size(arg)) <= 0)
-				die(EX_USAGE, "bad size '%s' for "
-				    "--max-event-size", arg);
-			o.max = (size_t)v;
-			break;
+		default: input_opt(c, arg); break;
 		}
 	}
 	if (optind < argc)
@@ -435,7 +424,6 @@ finish(void)
 static int
 report(void)
 {
-	const struct reader_stats *rs = reader_stats(rd);
 	char n[32];
 
 	if (o.count) {
@@ -443,14 +431,11 @@ report(void)
 		out_put(&out, n, strlen(n));
 	}
 	out_flush(&out);
-	if (rs->skipped_bytes)
-		warn("stdin: skipped %llu bytes of invalid input in %llu "
-		    "places", (unsigned long long)rs->skipped_bytes,
-		    (unsigned long long)rs->skipped_places);
+	input_report(rd, "stdin");
 	if (jq_errors)
 		warn("dropped %llu events on jq errors",
 		    (unsigned long long)jq_errors);
-	if (o.stats) {
+	if (input.stats) {
 		sync_stats();
 		stats_print();
 	}
@@ -470,10 +455,7 @@ main(int argc, char **argv)
 	setup();
 	sig_init();
 	out_init(&out, 1, "stdout");
-	rd = reader_new(0, "stdin");
-	reader_set_max(rd, o.max);
-	reader_set_skip_invalid(rd, o.skip);
-	reader_set_idle(rd, out_flush_cb, &out);
+	rd = input_reader(0, "stdin", out_flush_cb, &out);
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT) {
 		stats.in++;

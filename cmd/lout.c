@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "../common/err.h"
+#include "../common/input.h"
 #include "../common/json.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
@@ -26,7 +27,7 @@
 enum {
 	O_FIELDS = OPT_LONG, O_KEY, O_TIME_KEY, O_TAG_KEY, O_TIME_FORMAT,
 	O_TIME_TYPE, O_DELIM, O_LABEL_DELIM, O_UTC, O_TIMEZONE, O_PATH,
-	O_COMPRESS, O_TAG, O_SKIP, O_MAX, O_STATS
+	O_COMPRESS, O_TAG
 };
 
 static const struct opt opts[] = {
@@ -56,11 +57,7 @@ static const struct opt opts[] = {
 	    "per write)" },
 	{ 't', "tag", "PATTERN", "write only events whose tag matches "
 	    "PATTERN" },
-	{ O_SKIP, "skip-invalid", NULL, "skip bad input, count it and report "
-	    "at exit" },
-	{ O_MAX, "max-event-size", "SIZE", "largest event accepted (default "
-	    "64M)" },
-	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_INPUT,
 	OPT_STD,
 	OPT_END
 };
@@ -81,9 +78,8 @@ static struct {
 	const char *fields, *key, *time_key, *tag_key, *time_format;
 	enum time_type time_type;
 	const char *delim, *label_delim, *tz, *path, *tag;
-	int gzip, skip, stats, time_type_set;
-	size_t max;
-} o = { .key = "message", .label_delim = ":", .max = STREAM_MAX_EVENT };
+	int gzip, time_type_set;
+} o = { .key = "message", .label_delim = ":" };
 
 /* An output file of --path, kept open while in use. */
 struct file {
@@ -501,7 +497,7 @@ sync_stats(void)
 
 	stats.in = rs->events;
 	stats.bytes_in = rs->bytes;
-	stats.dropped = rs->skipped_places + rs->nil_records;
+	stats.dropped = input_dropped(rd);
 	if (!o.path)
 		stats.bytes_out = out.bytes + out.b.len;
 }
@@ -590,7 +586,6 @@ options(int argc, char **argv)
 	static const char *const types[] = { "float", "unixtime", "string",
 		NULL };
 	const char *arg;
-	long long v;
 	int c;
 
 	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
@@ -617,14 +612,7 @@ options(int argc, char **argv)
 			o.gzip = 1;
 			break;
 		case 't': o.tag = arg; break;
-		case O_SKIP: o.skip = 1; break;
-		case O_STATS: o.stats = 1; break;
-		case O_MAX:
-			if ((v = opt_size(arg)) <= 0)
-				die(EX_USAGE, "bad size '%s' for --max-event-size",
-				    arg);
-			o.max = (size_t)v;
-			break;
+		default: input_opt(c, arg); break;
 		}
 	}
 	if (optind < argc)
@@ -655,7 +643,6 @@ finish(void)
 int
 main(int argc, char **argv)
 {
-	const struct reader_stats *rs;
 	struct event ev;
 	int ret;
 
@@ -665,10 +652,7 @@ main(int argc, char **argv)
 	sig_init();
 	sig_on_hup(reopen);
 	out_init(&out, 1, "stdout");
-	rd = reader_new(0, "stdin");
-	reader_set_max(rd, o.max);
-	reader_set_skip_invalid(rd, o.skip);
-	reader_set_idle(rd, idle, NULL);
+	rd = input_reader(0, "stdin", idle, NULL);
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT)
 		handle(&ev);
@@ -678,16 +662,8 @@ main(int argc, char **argv)
 		    reader_errmsg(rd));
 	}
 	finish();
-	rs = reader_stats(rd);
-	if (rs->skipped_bytes)
-		warn("stdin: skipped %llu bytes of invalid input in %llu places",
-		    (unsigned long long)rs->skipped_bytes,
-		    (unsigned long long)rs->skipped_places);
-	if (rs->nil_records)
-		warn("stdin: skipped %llu events whose record is nil",
-		    (unsigned long long)rs->nil_records);
-	if (o.stats)
-		stats_print();
+	input_report(rd, "stdin");
+	input_stats();
 	reader_free(rd);
 	return EX_OK;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../common/err.h"
+#include "../common/input.h"
 #include "../common/json.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
@@ -34,7 +35,7 @@ enum {
 	O_NO_COLONLESS, O_TIME_KEY, O_TIME_FORMAT, O_TIME_TYPE, O_KEEP_TIME_KEY,
 	O_UTC, O_TIMEZONE, O_ESTIMATE, O_RESERVE_TIME, O_TYPES, O_NULL_PATTERN,
 	O_NULL_EMPTY, O_RESERVE_DATA, O_REMOVE_KEY, O_PREFIX, O_HASH_FIELD,
-	O_ON_ERROR, O_SKIP, O_MAX, O_STATS
+	O_ON_ERROR
 };
 
 static const struct opt opts[] = {
@@ -93,11 +94,7 @@ static const struct opt opts[] = {
 	    "a map under KEY" },
 	{ O_ON_ERROR, "on-error", "ACTION", "unparsed events: keep "
 	    "(default), drop, tag:PREFIX" },
-	{ O_SKIP, "skip-invalid", NULL, "skip bad input, count it and report "
-	    "at exit" },
-	{ O_MAX, "max-event-size", "SIZE", "largest event accepted (default "
-	    "64M)" },
-	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_INPUT,
 	OPT_STD,
 	OPT_END
 };
@@ -1728,7 +1725,6 @@ options(int argc, char **argv)
 		NULL };
 	const char *arg;
 	unsigned given = 0;
-	long long v;
 	int c;
 
 	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
@@ -1773,14 +1769,7 @@ options(int argc, char **argv)
 		case O_PREFIX: o.prefix = arg; break;
 		case O_HASH_FIELD: o.hash_field = arg; break;
 		case O_ON_ERROR: setup_errors(arg); break;
-		case O_SKIP: o.skip = 1; break;
-		case O_STATS: o.stats = 1; break;
-		case O_MAX:
-			if ((v = opt_size(arg)) <= 0)
-				die(EX_USAGE, "bad size '%s' for "
-				    "--max-event-size", arg);
-			o.max = (size_t)v;
-			break;
+		default: input_opt(c, arg); break;
 		}
 	}
 	if (optind < argc)
@@ -1795,7 +1784,7 @@ sync_stats(void)
 
 	stats.in = rs->events;
 	stats.bytes_in = rs->bytes;
-	stats.dropped = dropped + rs->skipped_places;
+	stats.dropped = dropped + input_dropped(rd);
 	stats.bytes_out = out.bytes + out.b.len;
 }
 
@@ -1810,18 +1799,12 @@ extra_stats(char *b, size_t cap)
 static void
 summary(void)
 {
-	const struct reader_stats *rs = reader_stats(rd);
-
-	if (rs->skipped_bytes)
-		warn("stdin: skipped %llu bytes of invalid input in %llu "
-		    "places",
-		    (unsigned long long)rs->skipped_bytes,
-		    (unsigned long long)rs->skipped_places);
+	input_report(rd, "stdin");
 	if (failures)
 		warn("%llu of %llu events did not parse (%s)",
 		    (unsigned long long)failures, (unsigned long long)nevents,
 		    action_text());
-	if (o.stats)
+	if (input.stats)
 		stats_print();
 }
 
@@ -1874,10 +1857,7 @@ main(int argc, char **argv)
 	setup(given);
 	sig_init();
 	out_init(&out, 1, "stdout");
-	rd = reader_new(0, "stdin");
-	reader_set_max(rd, o.max);
-	reader_set_skip_invalid(rd, o.skip);
-	reader_set_idle(rd, out_flush_cb, &out);
+	rd = input_reader(0, "stdin", out_flush_cb, &out);
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT)
 		handle(&ev);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../common/err.h"
+#include "../common/input.h"
 #include "../common/jqglue.h"
 #include "../common/json.h"
 #include "../common/mp.h"
@@ -28,8 +29,7 @@
 	"JSON."
 
 enum {
-	O_REMOVE = OPT_LONG, O_RENEW_TIME, O_TIME_FORMAT, O_UTC, O_TIMEZONE,
-	O_SKIP, O_MAX, O_STATS
+	O_REMOVE = OPT_LONG, O_RENEW_TIME, O_TIME_FORMAT, O_UTC, O_TIMEZONE
 };
 
 static const struct opt opts[] = {
@@ -51,11 +51,7 @@ static const struct opt opts[] = {
 	{ O_UTC, "utc", NULL, "write ${time} in UTC" },
 	{ O_TIMEZONE, "timezone", "TZ", "write ${time} in TZ (+09:00, "
 	    "Asia/Tokyo)" },
-	{ O_SKIP, "skip-invalid", NULL, "skip bad input, count it and report "
-	    "at exit" },
-	{ O_MAX, "max-event-size", "SIZE", "largest event accepted (default "
-	    "64M)" },
-	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_INPUT,
 	OPT_STD,
 	OPT_END
 };
@@ -1068,7 +1064,6 @@ setup(void)
 static void
 option(int c, const char *arg)
 {
-	long long v;
 
 	switch (c) {
 	case 'j': o.jq = arg; break;
@@ -1082,14 +1077,7 @@ option(int c, const char *arg)
 	case O_TIME_FORMAT: o.time_format = arg; break;
 	case O_UTC: o.tz = "UTC"; break;
 	case O_TIMEZONE: o.tz = arg; break;
-	case O_SKIP: o.skip = 1; break;
-	case O_STATS: o.stats = 1; break;
-	case O_MAX:
-		if ((v = opt_size(arg)) <= 0)
-			die(EX_USAGE, "bad size '%s' for --max-event-size",
-			    arg);
-		o.max = (size_t)v;
-		break;
+	default: input_opt(c, arg); break;
 	}
 }
 
@@ -1121,7 +1109,7 @@ sync_stats(void)
 
 	stats.bytes_in = rs->bytes;
 	stats.bytes_out = out.bytes + out.b.len;
-	stats.dropped = dropped + rs->skipped_places;
+	stats.dropped = dropped + input_dropped(rd);
 }
 
 static void
@@ -1187,12 +1175,7 @@ finish(void)
 static int
 report(void)
 {
-	const struct reader_stats *rs = reader_stats(rd);
-
-	if (rs->skipped_bytes)
-		warn("stdin: skipped %llu bytes of invalid input in %llu "
-		    "places", (unsigned long long)rs->skipped_bytes,
-		    (unsigned long long)rs->skipped_places);
+	input_report(rd, "stdin");
 	if (bad_time)
 		warn("%llu events kept their time: field %s was not a unix "
 		    "time", (unsigned long long)bad_time, o.renew_time_key);
@@ -1200,7 +1183,7 @@ report(void)
 		warn("dropped: %llu jq errors, %llu outputs that were not "
 		    "objects", (unsigned long long)jq_errors,
 		    (unsigned long long)jq_nonobj);
-	if (o.stats)
+	if (input.stats)
 		stats_print();
 	return jq_errors || jq_nonobj ? EX_DATA : EX_OK;
 }
@@ -1216,10 +1199,7 @@ main(int argc, char **argv)
 	setup();
 	sig_init();
 	out_init(&out, 1, "stdout");
-	rd = reader_new(0, "stdin");
-	reader_set_max(rd, o.max);
-	reader_set_skip_invalid(rd, o.skip);
-	reader_set_idle(rd, out_flush_cb, &out);
+	rd = input_reader(0, "stdin", out_flush_cb, &out);
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT) {
 		stats.in++;

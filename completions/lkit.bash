@@ -62,6 +62,40 @@ _lkit_spec()
 		    --time-type:string,unixtime,float --timezone:UTC
 		    --on-error:keep,drop,tag:'
 		;;
+	ltail)
+		opts='-t= --tag= -k= --key= --path-key= -p= --pos-file=
+		    -e= --exclude= -r --read-from-head --once -F --follow
+		    --refresh-interval= --rotate-wait= --poll --poll-interval=
+		    --max-line-size= --long-lines= -m= --multiline-start=
+		    --multiline-flush-interval= --stats -h --help -V --version'
+		values='-p|--pos-file:@file --long-lines:split,skip'
+		files='*'
+		;;
+	lrecv)
+		opts='--listen= --unix= --port-file= --no-udp --shared-key=
+		    --user= --self-hostname= --deny-keepalive --allow=
+		    --chunk-size-limit= --chunk-size-warn= --skip-invalid-event
+		    --source-hostname-key= --source-address-key=
+		    --add-tag-prefix= --idle-timeout= --max-connections= --cert=
+		    --key= --ca-file= --http= --body-size-limit=
+		    --cors-allow-origins= --add-http-headers --add-remote-addr
+		    --metrics= --stats -h --help -V --version'
+		values='--unix|--port-file|--cert|--key|--ca-file:@file'
+		;;
+	lforward)
+		opts='--ack --ack-timeout= --compress= --time-as-integer
+		    --chunk-limit-size= --chunk-limit-records= --flush-interval=
+		    --buffer-limit= --heartbeat= --heartbeat-interval=
+		    --phi-threshold= --hard-timeout= --recover-wait= --secondary=
+		    --retry-wait= --retry-max-interval= --retry-timeout=
+		    --retry-max-times= --retry-forever --keepalive
+		    --connect-timeout= --send-timeout= --balance= --shared-key=
+		    --self-hostname= --username= --password= --tls --ca-file=
+		    --cert= --key= --tls-verify-hostname= --insecure
+		    --shutdown-timeout= --stats -h --help -V --version'
+		values='--compress:gzip,text --heartbeat:transport,udp,none
+		    --balance:hash: --ca-file|--cert|--key:@file'
+		;;
 	*)
 		return 1
 		;;
@@ -139,4 +173,4 @@ _lkit()
 	fi
 }
 
-complete -F _lkit lcat lout lreform lgrep lparse
+complete -F _lkit lcat lout lreform lgrep lparse ltail lforward lrecv

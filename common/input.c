@@ -1,0 +1,69 @@
+/* input - shared input options, reader set-up and the skip report */
+#include "err.h"
+#include "input.h"
+#include "opt.h"
+#include "stats.h"
+
+struct input input = { 0, 0, STREAM_MAX_EVENT };
+
+int
+input_opt(int id, const char *arg)
+{
+	long long v;
+
+	switch (id) {
+	case OPT_SKIP_INVALID:
+		input.skip = 1;
+		return 1;
+	case OPT_STATS:
+		input.stats = 1;
+		return 1;
+	case OPT_MAX_EVENT_SIZE:
+		if ((v = opt_size(arg)) <= 0)
+			die(EX_USAGE, "bad size '%s' for --max-event-size", arg);
+		input.max = (size_t)v;
+		return 1;
+	}
+	return 0;
+}
+
+struct reader *
+input_reader(int fd, const char *name, void (*idle)(void *), void *arg)
+{
+	struct reader *r = reader_new(fd, name);
+
+	reader_set_max(r, input.max);
+	reader_set_skip_invalid(r, input.skip);
+	if (idle)
+		reader_set_idle(r, idle, arg);
+	return r;
+}
+
+uint64_t
+input_dropped(const struct reader *r)
+{
+	const struct reader_stats *rs = reader_stats(r);
+
+	return rs->skipped_places + rs->nil_records;
+}
+
+void
+input_report(const struct reader *r, const char *name)
+{
+	const struct reader_stats *rs = reader_stats(r);
+
+	if (rs->skipped_bytes)
+		warn("%s: skipped %llu bytes of invalid input in %llu places",
+		    name, (unsigned long long)rs->skipped_bytes,
+		    (unsigned long long)rs->skipped_places);
+	if (rs->nil_records)
+		warn("%s: skipped %llu events whose record is nil", name,
+		    (unsigned long long)rs->nil_records);
+}
+
+void
+input_stats(void)
+{
+	if (input.stats)
+		stats_print();
+}
