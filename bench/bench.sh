@@ -221,6 +221,20 @@ stage "lreform --jq" lreform "$PARSED" 1 \
 	'lreform --jq "$JQ" <"$PARSED" >/dev/null'
 stage "lgrep level WARN|ERROR" "lparse lgrep" "$PARSED" 1 \
 	'lgrep --regexp "$GREP" <"$PARSED" >/dev/null'
+# lforward -> lrecv over loopback: lrecv on a port of its choosing, told
+# through a port file; the stage ends when lforward has delivered all
+FWDTMP=$tmp
+export FWDTMP
+FWD='lrecv --listen 127.0.0.1:0 --port-file "$FWDTMP/port" >/dev/null & p=$!
+	i=0; while [ ! -s "$FWDTMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+	lforward --heartbeat none $FWDOPTS 127.0.0.1:$(cat "$FWDTMP/port") <"$EVENTS"
+	r=$?; kill $p; wait $p; rm -f "$FWDTMP/port"; exit $r'
+stage "lforward -> lrecv (PackedForward)" "lforward lrecv" "$EVENTS" 0 \
+	"FWDOPTS= ; $FWD"
+stage "lforward --ack -> lrecv" "lforward lrecv" "$EVENTS" 0 \
+	"FWDOPTS=--ack ; $FWD"
+stage "lforward --ack --compress gzip -> lrecv" "lforward lrecv" "$EVENTS" 0 \
+	"FWDOPTS='--ack --compress gzip' ; $FWD"
 stage "td-agent: ltail|lparse|lreform|lout" "ltail lparse lreform lout" "$LOG" 0 \
 	'ltail --once --read-from-head "$LOG" |
 	 lparse --regex "$RX" --time-format "$TF" |

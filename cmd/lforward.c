@@ -1,4 +1,5 @@
 /* lforward - send events to Forward-protocol servers (Fluentd out_forward) */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -148,7 +149,8 @@ struct queue {
 	size_t n;
 };
 
-enum { N_DOWN, N_IDLE, N_CONNECTING, N_TLS, N_HELO, N_PONG, N_READY };
+enum { N_DOWN, N_IDLE, N_CONNECTING, N_TLS, N_HELO, N_PONG, N_READY,
+	N_CLOSING };
 
 struct node {
 	char host[256], port[32], name[300];
@@ -307,7 +309,7 @@ chunk_seal(struct chunk *c)
 	if (o.gzip) {
 		c->z.len = 0;
 		buf_put(&c->z, c->req.p, c->head);
-		if (fwd_gzip(&c->z, c->req.p + c->head, n, Z_DEFAULT_COMPRESSION))
+		if (fwd_gzip(&c->z, c->req.p + c->head, n, Z_BEST_SPEED))
 			die(EX_SYS, "gzip failed");
 		n = c->z.len - c->head;
 		t = c->req;
@@ -552,17 +554,52 @@ tick(struct node *n)
 static void
 node_close(struct node *n)
 {
+	char junk[4096];
+
 	if (n->ssl) {
+		if (n->state == N_READY)
+			SSL_shutdown(n->ssl);   /* close_notify */
 		SSL_free(n->ssl);
 		n->ssl = NULL;
 	}
-	if (n->fd >= 0)
+	if (n->fd >= 0) {
+		/* unread input (TLS tickets) would make close send a RST */
+		while (recv(n->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
 		close(n->fd);
+	}
 	n->fd = -1;
 	n->state = N_IDLE;
 	n->rb.len = n->hs.len = 0;
 	n->writing = 0;
 	n->woff = 0;
+}
+
+/*
+ * Closes after the server has seen the end: close_notify and FIN, then
+ * its EOF (or a 2 s wait).  Closing at once could reset the connection
+ * and lose what the server had not read yet.
+ */
+static void
+node_linger(struct node *n)
+{
+	if (n->ssl)
+		SSL_shutdown(n->ssl);
+	shutdown(n->fd, SHUT_WR);
+	n->state = N_CLOSING;
+	n->deadline = now_ms() + 2000;
+}
+
+static void
+linger_io(struct node *n)
+{
+	char junk[4096];
+	ssize_t r;
+
+	while ((r = recv(n->fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		;
+	if (r == 0 || (errno != EAGAIN && errno != EINTR))
+		node_close(n);
 }
 
 static long long
@@ -628,6 +665,8 @@ node_fail(struct node *n, const char *fmt, ...)
 	n->retry_at = now_ms() + backoff(n->fails);
 	if (o.hb != HB_NONE && !n->secondary)
 		detach(n, "request failed");
+	if (!n->nflight && n->q.head)   /* the request it was about to send */
+		n->flight[n->nflight++] = q_pop(&n->q);
 	if (n->q.head) {        /* its queue goes first, in order */
 		n->q.tail->next = pending.head;
 		pending.head = n->q.head;
@@ -645,12 +684,19 @@ static int
 tls_start(struct node *n)
 {
 	const char *name = o.tls_host ? o.tls_host : n->host;
+	unsigned char a[16];
 
 	if (!(n->ssl = SSL_new(ssl_ctx)) || !SSL_set_fd(n->ssl, n->fd))
 		return -1;
-	SSL_set_tlsext_host_name(n->ssl, name);
-	if (!o.insecure && !SSL_set1_host(n->ssl, name))
-		return -1;
+	if (inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1) {
+		if (!o.insecure && !X509_VERIFY_PARAM_set1_ip_asc(
+		    SSL_get0_param(n->ssl), name))
+			return -1;
+	} else {
+		SSL_set_tlsext_host_name(n->ssl, name);
+		if (!o.insecure && !SSL_set1_host(n->ssl, name))
+			return -1;
+	}
 	SSL_set_connect_state(n->ssl);
 	n->state = N_TLS;
 	return 0;
@@ -757,7 +803,7 @@ tls_step(struct node *n)
 	    ERR_reason_error_string(ERR_peek_last_error()) : "error");
 }
 
-/* Reads replies into n->rb; 0 ok, -1 the node failed (or closed). */
+/* Reads replies into n->rb; 0 ok, 1 the server closed, -1 failed. */
 static int
 read_replies(struct node *n)
 {
@@ -768,15 +814,8 @@ read_replies(struct node *n)
 		r = io_recv(n, n->rb.p + n->rb.len, n->rb.cap - n->rb.len);
 		if (r == -2)
 			return 0;
-		if (r == 0) {
-			if (n->nflight || n->state != N_READY) {
-				node_fail(n, "connection closed by the server%s",
-				    n->nflight ? " before the ack" : "");
-				return -1;
-			}
-			node_close(n);
-			return -1;
-		}
+		if (r == 0)
+			return 1;
 		if (r < 0) {
 			node_fail(n, "unable to read: %s", strerror(errno));
 			return -1;
@@ -989,6 +1028,12 @@ node_next(struct node *n)
 static void
 node_io(struct node *n, short rev)
 {
+	int eof = 0;
+
+	if (n->state == N_CLOSING) {
+		linger_io(n);
+		return;
+	}
 	if (n->state == N_CONNECTING) {
 		if (!(rev & (POLLOUT | POLLERR | POLLHUP)))
 			return;
@@ -1004,14 +1049,22 @@ node_io(struct node *n, short rev)
 			return;
 	}
 	if (rev & (POLLIN | POLLHUP | POLLERR) || (n->ssl && SSL_pending(n->ssl)))
-		if (read_replies(n) < 0)
+		if ((eof = read_replies(n)) < 0)
 			return;
 	if (n->state == N_HELO)
 		got_helo(n);
-	if (n->state == N_PONG && !n->hs.len)
+	if (n->fd >= 0 && n->state == N_PONG && !n->hs.len)
 		got_pong(n);
 	if (n->fd >= 0 && n->state == N_READY && o.ack && n->rb.len)
 		got_acks(n);
+	if (n->fd >= 0 && eof) {
+		if (n->nflight || n->state != N_READY)
+			node_fail(n, "connection closed by the server%s",
+			    n->nflight ? " before the ack" : "");
+		else
+			node_close(n);
+		return;
+	}
 	if (n->fd >= 0)
 		node_write(n);
 	if (n->fd >= 0)
@@ -1029,6 +1082,11 @@ node_timers(struct node *n)
 			node_connect(n);
 		return;
 	}
+	if (n->state == N_CLOSING) {
+		if (now > n->deadline)
+			node_close(n);
+		return;
+	}
 	if (n->deadline && now > n->deadline) {
 		if (n->state != N_READY)
 			node_fail(n, "timed out %s", n->state == N_CONNECTING ?
@@ -1043,8 +1101,9 @@ node_timers(struct node *n)
 		return;
 	}
 	node_next(n);
-	if (n->state == N_READY && !n->nflight && !n->q.head && !o.keepalive)
-		node_close(n);
+	if (n->state == N_READY && !n->nflight && !n->q.head &&
+	    (!o.keepalive || in_eof))
+		node_linger(n);
 }
 
 /* --- heartbeats ------------------------------------------------------- */
@@ -1200,7 +1259,7 @@ all_done(void)
 			return 0;
 	nn = all_nodes(list);
 	for (i = 0; i < nn; i++)
-		if (list[i]->q.head || list[i]->nflight)
+		if (list[i]->q.head || list[i]->nflight || list[i]->fd >= 0)
 			return 0;
 	return 1;
 }

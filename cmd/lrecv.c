@@ -1,4 +1,5 @@
-/* lrecv - accept the Forward protocol (TCP, UDP heartbeat, unix socket) */
+/* lrecv - accept the Forward protocol (TCP, TLS, UDP, unix) and HTTP input */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
@@ -8,13 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "../common/err.h"
 #include "../common/fwd.h"
+#include "../common/http.h"
+#include "../common/json.h"
 #include "../common/mp.h"
 #include "../common/net.h"
 #include "../common/opt.h"
@@ -25,7 +31,8 @@
 
 #define USAGE "[options]"
 #define ABOUT "Accept events over the Forward protocol (Fluentd in_forward) " \
-	"and write them\nto stdout.  Acks are sent once the events are written."
+	"and HTTP (in_http)\nand write them to stdout.  Acks and HTTP " \
+	"responses are sent once the events\nare written."
 
 #define MAX_LISTEN 8
 #define MAX_USERS 32
@@ -35,12 +42,14 @@
 #define PEEK_MAX 4096                   /* largest PING accepted */
 #define CLOSE_WAIT_MS 2000              /* lingering after a refusal */
 #define HANDSHAKE_MS 10000
+#define TLS_IN (64u * 1024)              /* decrypted bytes held per conn */
 
 enum {
 	O_LISTEN = OPT_LONG, O_UNIX, O_PORT_FILE, O_NO_UDP, O_SHARED_KEY,
 	O_USER, O_SELF_HOST, O_ALLOW, O_CHUNK_LIMIT, O_CHUNK_WARN,
 	O_SKIP_INVALID, O_SRC_HOST_KEY, O_SRC_ADDR_KEY, O_TAG_PREFIX,
-	O_IDLE, O_MAX_CONN, O_DENY_KEEPALIVE, O_STATS
+	O_IDLE, O_MAX_CONN, O_DENY_KEEPALIVE, O_CERT, O_KEY, O_CA, O_HTTP,
+	O_BODY_LIMIT, O_CORS, O_ADD_HEADERS, O_ADD_REMOTE, O_METRICS, O_STATS
 };
 
 static const struct opt opts[] = {
@@ -48,8 +57,8 @@ static const struct opt opts[] = {
 	    "heartbeats, here (default 0.0.0.0:24224; repeatable; port 0 "
 	    "picks one)" },
 	{ O_UNIX, "unix", "PATH", "Forward over a unix socket at PATH" },
-	{ O_PORT_FILE, "port-file", "FILE", "write the TCP port bound by the "
-	    "first --listen to FILE" },
+	{ O_PORT_FILE, "port-file", "FILE", "write the ports bound to FILE "
+	    "(--listen's, http N, metrics N)" },
 	{ O_NO_UDP, "no-udp", NULL, "do not answer UDP heartbeats" },
 	{ O_SHARED_KEY, "shared-key", "KEY", "require the HELO/PING/PONG "
 	    "handshake with KEY" },
@@ -76,6 +85,23 @@ static const struct opt opts[] = {
 	    "long (default 300s, 0 never)" },
 	{ O_MAX_CONN, "max-connections", "N", "refuse connections beyond N "
 	    "(default 1024)" },
+	{ O_CERT, "cert", "FILE", "serve TLS with this certificate chain "
+	    "(PEM)" },
+	{ O_KEY, "key", "FILE", "the private key of --cert (PEM)" },
+	{ O_CA, "ca-file", "FILE", "require client certificates signed by "
+	    "these CAs" },
+	{ O_HTTP, "http", "[ADDR]:PORT", "accept HTTP POST /TAG (Fluentd "
+	    "in_http) here" },
+	{ O_BODY_LIMIT, "body-size-limit", "SIZE", "largest HTTP body, "
+	    "else 413 (default 32M)" },
+	{ O_CORS, "cors-allow-origins", "ORIGIN[,ORIGIN...]", "answer CORS "
+	    "for these origins (* for any); 403 others" },
+	{ O_ADD_HEADERS, "add-http-headers", NULL, "add the request headers "
+	    "to records as HTTP_NAME" },
+	{ O_ADD_REMOTE, "add-remote-addr", NULL, "add the client address to "
+	    "records as REMOTE_ADDR" },
+	{ O_METRICS, "metrics", "[ADDR]:PORT", "serve /metrics (Prometheus) "
+	    "and /api/plugins.json here" },
 	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
 	OPT_STD,
 	OPT_END
@@ -91,6 +117,9 @@ static struct {
 	int nlisten;
 	const char *unix_path, *port_file, *shared_key, *self_host;
 	const char *tag_prefix, *src_host_key, *src_addr_key;
+	const char *cert, *key, *ca, *http, *metrics, *cors;
+	int add_headers, add_remote;
+	size_t body_limit;
 	struct user users[MAX_USERS];
 	int nusers;
 	struct net_cidr allow[MAX_ALLOW];
@@ -98,10 +127,12 @@ static struct {
 	size_t chunk_limit, chunk_warn;
 	int skip_invalid, stats, no_udp, deny_keepalive, max_conn;
 	long long idle_ms;
-} o = { .chunk_limit = 64u << 20, .idle_ms = 300000, .max_conn = 1024 };
+} o = { .chunk_limit = 64u << 20, .idle_ms = 300000, .max_conn = 1024,
+	.body_limit = 32u << 20 };
 
-enum { T_LISTEN, T_UNIX, T_UDP, T_CONN, T_STDOUT, T_SIG };
-enum { S_PING, S_DATA, S_CLOSING };
+enum { T_LISTEN, T_UNIX, T_UDP, T_HTTP, T_METRICS, T_CONN, T_STDOUT, T_SIG };
+enum { K_FWD, K_HTTP, K_METRICS };
+enum { S_TLS, S_PING, S_DATA, S_CLOSING };
 
 struct item {
 	int type;
@@ -110,11 +141,17 @@ struct item {
 
 struct conn {
 	struct item it;
+	int kind;
 	int state;
 	int eof;                /* the client sent its last byte */
 	int got_data;
 	uint32_t events;        /* epoll mask set */
 	struct reader *r;
+	SSL *ssl;               /* TLS: decrypted bytes go through a pipe */
+	int pfd[2];             /* to the reader */
+	struct buf tin;         /* decrypted, not yet in the pipe */
+	struct buf hin;         /* HTTP: request bytes */
+	int tls_eof;
 	struct buf wb;          /* replies to send */
 	size_t woff;
 	struct buf acks;        /* pending: u64 out position, u32 len, chunk */
@@ -145,7 +182,11 @@ static int nconns;
 static char self_host[256];
 static struct buf tagb, recb, tmpb;
 static uint64_t c_accepted, c_refused, c_acks, c_chunks_dropped, c_bad;
-static uint64_t c_heartbeats, c_skipped;
+static uint64_t c_heartbeats, c_skipped, c_http_requests, c_http_errors;
+static struct buf vb, pb, zb, hb, hb2, tagb2;   /* HTTP scratch */
+static char why_buf[256];
+static SSL_CTX *ssl_ctx;
+static int tls_more;            /* a TLS connection holds unread bytes */
 
 static long long
 now_ms(void)
@@ -207,6 +248,14 @@ conn_free(struct conn *c)
 		c_skipped += reader_stats(c->r)->skipped_places;
 		reader_free(c->r);
 	}
+	if (c->ssl)
+		SSL_free(c->ssl);
+	if (c->pfd[0] >= 0)
+		close(c->pfd[0]);
+	if (c->pfd[1] >= 0)
+		close(c->pfd[1]);
+	buf_free(&c->tin);
+	buf_free(&c->hin);
 	buf_free(&c->wb);
 	buf_free(&c->acks);
 	free(c->hostname);
@@ -220,7 +269,26 @@ conn_closing(struct conn *c)
 {
 	c->state = S_CLOSING;
 	c->last = now_ms();
+	if (c->ssl)
+		SSL_shutdown(c->ssl);
 	shutdown(c->it.fd, SHUT_WR);
+}
+
+/* send(2) or SSL_write: bytes sent, -1 with errno (EAGAIN to wait). */
+static ssize_t
+conn_send(struct conn *c, const char *p, size_t n)
+{
+	int r, e;
+
+	if (!c->ssl)
+		return send(c->it.fd, p, n, MSG_NOSIGNAL);
+	ERR_clear_error();
+	if ((r = SSL_write(c->ssl, p, (int)n)) > 0)
+		return r;
+	e = SSL_get_error(c->ssl, r);
+	errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN :
+	    e == SSL_ERROR_SYSCALL && errno ? errno : EPROTO;
+	return -1;
 }
 
 /* Sends what wb holds; -1 if the connection was freed. */
@@ -230,8 +298,7 @@ conn_write(struct conn *c)
 	ssize_t n;
 
 	while (c->woff < c->wb.len) {
-		n = send(c->it.fd, c->wb.p + c->woff, c->wb.len - c->woff,
-		    MSG_NOSIGNAL);
+		n = conn_send(c, c->wb.p + c->woff, c->wb.len - c->woff);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -372,40 +439,52 @@ check_ping(struct conn *c, const struct fwd_ping *pg)
 	c->state = S_DATA;
 }
 
-/*
- * The handshake phase: the PING is peeked, so the bytes after it stay in
- * the socket for the event reader.
- */
-static void
-read_ping(struct conn *c)
+/* Answers the PING at b[0..n); bytes used, 0 if more are needed. */
+static size_t
+ping_from(struct conn *c, const char *b, size_t n)
 {
-	char b[PEEK_MAX];
 	struct fwd_ping pg;
-	ssize_t n;
 	size_t used;
 	int r;
 
+	c->got_data = 1;
+	r = fwd_ping_parse(b, n, &used, &pg);
+	if (r == FWD_SHORT && n < PEEK_MAX)
+		return 0;
+	if (r != FWD_OK) {
+		refuse(c, "invalid ping message");
+		return 0;
+	}
+	check_ping(c, &pg);
+	return used;
+}
+
+/*
+ * The handshake phase: the PING is peeked, so the bytes after it stay in
+ * the socket for the event reader.  -1 if the connection was freed.
+ */
+static int
+read_ping(struct conn *c)
+{
+	char b[PEEK_MAX];
+	ssize_t n;
+	size_t used;
+
 	n = recv(c->it.fd, b, sizeof(b), MSG_PEEK);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			conn_free(c);
-		return;
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		conn_free(c);
+		return -1;
 	}
 	if (n == 0) {
 		conn_free(c);  /* a transport heartbeat, or a quitter */
-		return;
+		return -1;
 	}
-	c->got_data = 1;
-	r = fwd_ping_parse(b, n, &used, &pg);
-	if (r == FWD_SHORT && n < (ssize_t)sizeof(b))
-		return;
-	if (r != FWD_OK) {
-		refuse(c, "invalid ping message");
-		return;
-	}
-	check_ping(c, &pg);
-	if (recv(c->it.fd, b, used, 0) != (ssize_t)used)
+	if ((used = ping_from(c, b, n)) &&
+	    recv(c->it.fd, b, used, 0) != (ssize_t)used)
 		warn("%s: unable to consume the PING", c->name);
+	return 0;
 }
 
 static const char *
@@ -480,7 +559,7 @@ emit(struct conn *c, struct event *ev)
 	}
 	if (ev->sec == 0 && ev->nsec == 0)
 		event_now(&ev->sec, &ev->nsec);
-	if (o.src_host_key || o.src_addr_key)
+	if ((o.src_host_key || o.src_addr_key) && c->kind == K_FWD)
 		source_keys(c, &rec, &rec_len);
 	buf_reserve(b, 16 + tag_len + rec_len);
 	b->p[b->len++] = (char)0x93;
@@ -492,28 +571,23 @@ emit(struct conn *c, struct event *ev)
 	stats.out++;
 }
 
-/* Queues the ack of the frame just finished, if it asked for one. */
-static void
-frame_end(struct conn *c)
-{
-	struct fwd_str chunk;
-	const char *opt;
-	size_t olen, size;
-	uint64_t pos;
-	uint32_t n;
+/*
+ * Queues a reply to send once everything written so far is flushed: an
+ * ack for the chunk p[0..n), or with R_RAW the bytes as they are (an HTTP
+ * response; R_CLOSE closes the connection after it).
+ */
+enum { R_RAW = 1, R_CLOSE = 2 };
 
-	size = reader_offset(c->r) - c->frame_off;
-	if (o.chunk_warn && size > o.chunk_warn)
-		warn("%s: request of %zu bytes is larger than "
-		    "--chunk-size-warn %zu", c->name, size, o.chunk_warn);
-	opt = reader_frame_option(c->r, &olen);
-	if (!opt || !fwd_option_chunk(opt, olen, &chunk))
-		return;
-	pos = out.bytes + out.b.len;
-	n = (uint32_t)chunk.len;
+static void
+reply_after_flush(struct conn *c, const char *p, size_t n, uint32_t flags)
+{
+	uint64_t pos = out.bytes + out.b.len;
+	uint32_t len = (uint32_t)n;
+
 	buf_put(&c->acks, &pos, sizeof(pos));
-	buf_put(&c->acks, &n, sizeof(n));
-	buf_put(&c->acks, chunk.p, chunk.len);
+	buf_put(&c->acks, &len, sizeof(len));
+	buf_put(&c->acks, &flags, sizeof(flags));
+	buf_put(&c->acks, p, n);
 	if (!c->in_ackq) {
 		c->aprev = NULL;
 		c->anext = ackq;
@@ -522,6 +596,24 @@ frame_end(struct conn *c)
 		ackq = c;
 		c->in_ackq = 1;
 	}
+}
+
+/* Queues the ack of the frame just finished, if it asked for one. */
+static void
+frame_end(struct conn *c)
+{
+	struct fwd_str chunk;
+	const char *opt;
+	size_t olen, size;
+
+	size = reader_offset(c->r) - c->frame_off;
+	if (o.chunk_warn && size > o.chunk_warn)
+		warn("%s: request of %zu bytes is larger than "
+		    "--chunk-size-warn %zu", c->name, size, o.chunk_warn);
+	opt = reader_frame_option(c->r, &olen);
+	if (!opt || !fwd_option_chunk(opt, olen, &chunk))
+		return;
+	reply_after_flush(c, chunk.p, chunk.len, 0);
 }
 
 static void
@@ -569,12 +661,594 @@ drain(struct conn *c)
 		c->eof = 1;
 }
 
+static void preflight(struct conn *, const struct http_req *, const char *,
+    size_t);
+static void metrics_text(struct buf *);
+static void metrics_json(struct buf *);
+
+/* --- in_http and the metrics endpoint -------------------------------- */
+
+/* Is origin allowed by --cors-allow-origins? */
+static int
+cors_ok(const char *origin, size_t n)
+{
+	const char *p = o.cors, *e;
+
+	while (p && *p) {
+		e = strchr(p, ',');
+		if (!e)
+			e = p + strlen(p);
+		if ((e - p == 1 && *p == '*') || ((size_t)(e - p) == n &&
+		    strncmp(p, origin, n) == 0))
+			return 1;
+		p = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* Queues a response; code 200 has an empty body, others say why. */
+static void
+http_reply(struct conn *c, int code, const char *why, int keep,
+    const char *origin, size_t olen)
+{
+	char body[600], extra[600] = "";
+	int n = 0;
+
+	if (code != 200 && why)
+		n = snprintf(body, sizeof(body), "%d %s\n", code, why);
+	if (origin && (size_t)snprintf(extra, sizeof(extra),
+	    "Access-Control-Allow-Origin: %.*s\r\n", (int)olen, origin) >=
+	    sizeof(extra))
+		extra[0] = '\0';
+	tmpb.len = 0;
+	http_response(&tmpb, code, "text/plain", extra[0] ? extra : NULL, n,
+	    keep);
+	buf_put(&tmpb, body, n);
+	if (code != 200)
+		c_http_errors++;
+	reply_after_flush(c, tmpb.p, tmpb.len, R_RAW | (keep ? 0 : R_CLOSE));
+	if (!keep)
+		c->eof = 1;
+}
+
+/* The time of a record: its "time" field if it is a number (removed). */
+static void
+record_time(const char **rec, size_t *len, int64_t *sec, uint32_t *nsec)
+{
+	const char *v, *p;
+	struct mp_obj t;
+	size_t vl;
+	char num[64], *e;
+	double d;
+
+	if (!mp_map_get(*rec, *rec + *len, "time", 4, &v, &vl))
+		return;
+	p = v;
+	mp_head(&p, v + vl, &t);
+	if (t.type == MP_UINT || t.type == MP_INT) {
+		*sec = t.type == MP_UINT ? (int64_t)t.v.u : t.v.i;
+		*nsec = 0;
+	} else if (t.type == MP_FLOAT) {
+		event_time_from_double(t.v.f, sec, nsec);
+	} else if ((t.type == MP_STR || t.type == MP_BIN) && t.len < sizeof(num)) {
+		memcpy(num, t.data, t.len);
+		num[t.len] = '\0';
+		d = strtod(num, &e);
+		if (*e || e == num)
+			return;
+		event_time_from_double(d, sec, nsec);
+	} else {
+		return;
+	}
+	tmpb.len = 0;
+	mp_map_put_without(&tmpb, *rec, *rec + *len, "time", 4);
+	recb.len = 0;
+	buf_put(&recb, tmpb.p, tmpb.len);
+	*rec = recb.p;
+	*len = recb.len;
+}
+
+/* Adds HTTP_* headers and REMOTE_ADDR to the record as asked. */
+static void
+http_fields(struct conn *c, const struct http_req *rq, const char **rec,
+    size_t *len)
+{
+	struct rec r;
+	struct mp_obj m;
+	const char *p = *rec;
+	char key[256];
+	size_t i, k;
+	int h;
+
+	if (!o.add_headers && !o.add_remote)
+		return;
+	mp_head(&p, *rec + *len, &m);
+	hb2.len = 0;
+	rec_begin(&r, &hb2);
+	rec_pairs(&r, p, *rec + *len - p, m.v.n);
+	for (h = 0; o.add_headers && h < rq->nhdr; h++) {
+		k = snprintf(key, sizeof(key), "HTTP_%.*s",
+		    (int)rq->hdr[h].nlen, rq->hdr[h].name);
+		for (i = 5; i < k && i < sizeof(key); i++)
+			key[i] = key[i] == '-' ? '_' : (char)toupper(
+			    (unsigned char)key[i]);
+		rec_str(&r, key, k < sizeof(key) ? k : sizeof(key) - 1,
+		    rq->hdr[h].value, rq->hdr[h].vlen);
+	}
+	if (o.add_remote)
+		rec_str(&r, "REMOTE_ADDR", 11, c->addr, strlen(c->addr));
+	rec_end(&r);
+	*rec = hb2.p;
+	*len = hb2.len;
+}
+
+/* Checks or emits (emit 1) every record of the values in vb. */
+static int
+http_walk(struct conn *c, const struct http_req *rq, int emit_them,
+    const char *tag, size_t tag_len, const int64_t *qsec, uint32_t qnsec,
+    const char **why)
+{
+	const char *p = vb.p, *end = vb.p + vb.len, *v, *rec;
+	struct mp_obj h;
+	struct event ev;
+	uint32_t i, n;
+	size_t len;
+
+	while (p < end) {
+		v = p;
+		mp_head(&p, end, &h);
+		n = h.type == MP_ARRAY ? h.v.n : 1;
+		if (h.type != MP_ARRAY && h.type != MP_MAP) {
+			*why = "a record is not an object (nor an array of them)";
+			return -1;
+		}
+		if (h.type == MP_MAP)
+			p = v;
+		for (i = 0; i < n; i++) {
+			rec = p;
+			if (h.type == MP_ARRAY && (unsigned char)*p != 0xde &&
+			    (unsigned char)*p != 0xdf && ((unsigned char)*p & 0xf0) != 0x80) {
+				*why = "an array element is not an object";
+				return -1;
+			}
+			mp_skip(&p, end, NULL);
+			if (!emit_them)
+				continue;
+			len = p - rec;
+			ev.tag = tag;
+			ev.tag_len = tag_len;
+			ev.sec = 0;
+			ev.nsec = 0;
+			record_time(&rec, &len, &ev.sec, &ev.nsec);
+			if (qsec) {
+				ev.sec = *qsec;
+				ev.nsec = qnsec;
+			}
+			http_fields(c, rq, &rec, &len);
+			ev.rec = rec;
+			ev.rec_len = len;
+			emit(c, &ev);
+		}
+	}
+	return 0;
+}
+
+/* JSON text (one value, or one per line) into msgpack values in vb. */
+static int
+json_values(const char *p, size_t n, const char **why)
+{
+	struct json_err err;
+	size_t used, off = 0;
+	int r;
+
+	for (;;) {
+		r = json_parse(p + off, n - off, 1, &used, &vb, &err);
+		if (r == JSON_EMPTY)
+			return 0;
+		if (r != JSON_OK) {
+			snprintf(why_buf, sizeof(why_buf), "bad JSON at byte "
+			    "%zu: %s", off + err.offset, err.msg);
+			*why = why_buf;
+			return -1;
+		}
+		off += used;
+	}
+}
+
+static int
+mp_values(const char *p, size_t n, const char **why)
+{
+	const char *q = p, *end = p + n;
+
+	while (q < end)
+		if (mp_skip(&q, end, NULL) != MP_OK) {
+			*why = "bad msgpack";
+			return -1;
+		}
+	buf_put(&vb, p, n);
+	return 0;
+}
+
+/* Finds the records of a request and leaves them in vb as msgpack. */
+static int
+http_payload(const struct http_req *rq, const char *body, size_t blen,
+    const char **why)
+{
+	const char *ct, *enc, *b, *v;
+	size_t cl = 0, el, bl, vl;
+	int r;
+
+	vb.len = pb.len = 0;
+	if ((enc = http_header(rq, "content-encoding", &el)) &&
+	    (strncasecmp(enc, "gzip", 4) == 0 || strncasecmp(enc, "deflate",
+	    7) == 0)) {
+		zb.len = 0;
+		if ((r = http_gunzip(&zb, body, blen, o.body_limit)) != HTTP_OK) {
+			*why = r == HTTP_TOOBIG ? "body inflates beyond "
+			    "--body-size-limit" : "bad gzip body";
+			return r == HTTP_TOOBIG ? -2 : -1;
+		}
+		body = zb.p;
+		blen = zb.len;
+	}
+	if (!(ct = http_header(rq, "content-type", &cl)))
+		ct = "";
+#define CT(s) (cl >= sizeof(s) - 1 && strncasecmp(ct, s, sizeof(s) - 1) == 0)
+	if (CT("application/json") || CT("application/x-ndjson") ||
+	    CT("application/csp-report"))
+		return json_values(body, blen, why);
+	if (CT("application/msgpack") || CT("application/x-msgpack"))
+		return mp_values(body, blen, why);
+	if (CT("application/x-www-form-urlencoded")) {
+		if (http_param(body, blen, "json", &pb))
+			return json_values(pb.p, pb.len, why);
+		if (http_param(body, blen, "msgpack", &pb))
+			return mp_values(pb.p, pb.len, why);
+	}
+	if (CT("multipart/form-data") && (b = http_boundary(ct, cl, &bl))) {
+		if (http_multipart(body, blen, b, bl, "json", &v, &vl) == 1)
+			return json_values(v, vl, why);
+		if (http_multipart(body, blen, b, bl, "msgpack", &v, &vl) == 1)
+			return mp_values(v, vl, why);
+	}
+#undef CT
+	if (http_param(rq->query, rq->query_len, "json", &pb))
+		return json_values(pb.p, pb.len, why);
+	if (http_param(rq->query, rq->query_len, "msgpack", &pb))
+		return mp_values(pb.p, pb.len, why);
+	*why = "no records: send a JSON, NDJSON or msgpack body, or a json= or "
+	    "msgpack= parameter";
+	return -1;
+}
+
+/* POST /TAG (or GET with parameters): the events, then the response. */
+static void
+http_events(struct conn *c, const struct http_req *rq, const char *body,
+    size_t blen, const char *origin, size_t olen)
+{
+	const char *why = NULL;
+	char *t;
+	int64_t qs, *qsec = NULL;
+	uint32_t qn = 0;
+	double d;
+	size_t i;
+	int r;
+
+	if (rq->path_len < 2) {
+		http_reply(c, 400, "no tag: POST to /TAG", rq->keepalive,
+		    origin, olen);
+		return;
+	}
+	tagb2.len = 0;
+	http_urldecode(&tagb2, rq->path + 1, rq->path_len - 1);
+	for (i = 0; i < tagb2.len; i++)
+		if (tagb2.p[i] == '/')
+			tagb2.p[i] = '.';
+	pb.len = 0;
+	if (http_param(rq->query, rq->query_len, "time", &pb)) {
+		buf_putc(&pb, '\0');
+		d = strtod(pb.p, &t);
+		if (*t || t == pb.p || event_time_from_double(d, &qs, &qn) < 0) {
+			http_reply(c, 400, "bad time= parameter", rq->keepalive,
+			    origin, olen);
+			return;
+		}
+		qsec = &qs;
+	}
+	r = http_payload(rq, body, blen, &why);
+	if (r == 0)
+		r = http_walk(c, rq, 0, NULL, 0, NULL, 0, &why);
+	if (r < 0) {
+		warn("%s: %s", c->name, why);
+		http_reply(c, r == -2 ? 413 : 400, why, rq->keepalive, origin,
+		    olen);
+		return;
+	}
+	http_walk(c, rq, 1, tagb2.p, tagb2.len, qsec, qn, &why);
+	c_http_requests++;
+	http_reply(c, 200, NULL, rq->keepalive, origin, olen);
+}
+
+/* GET /metrics (Prometheus) and /api/plugins.json (monitor_agent). */
+static void
+metrics(struct conn *c, const struct http_req *rq)
+{
+	const char *type = "text/plain; version=0.0.4";
+	int code = 200;
+
+	pb.len = 0;
+	if (rq->path_len == 8 && memcmp(rq->path, "/metrics", 8) == 0) {
+		metrics_text(&pb);
+	} else if (rq->path_len == 17 && memcmp(rq->path,
+	    "/api/plugins.json", 17) == 0) {
+		metrics_json(&pb);
+		type = "application/json";
+	} else {
+		code = 404;
+		buf_puts(&pb, "404 Not Found: try /metrics or /api/plugins.json\n");
+	}
+	http_response(&c->wb, code, type, NULL, pb.len, rq->keepalive);
+	buf_put(&c->wb, pb.p, pb.len);
+	if (!rq->keepalive)
+		c->eof = 1;
+}
+
+/* One whole request at the start of c->hin: 1 handled, 0 wait, -1 stop. */
+static int
+http_one(struct conn *c)
+{
+	struct http_req rq;
+	const char *why, *body, *origin = NULL;
+	size_t total, blen, olen = 0, used;
+	int r;
+
+	r = http_parse_head(c->hin.p, c->hin.len, &rq, &why);
+	if (r == HTTP_SHORT)
+		return 0;
+	if (r != HTTP_OK) {
+		warn("%s: %s", c->name, why);
+		http_reply(c, r == HTTP_TOOBIG ? 413 : 400, why, 0, NULL, 0);
+		return -1;
+	}
+	if (rq.content_length > (long long)o.body_limit) {
+		warn("%s: body of %lld bytes over --body-size-limit", c->name,
+		    rq.content_length);
+		http_reply(c, 413, "body larger than --body-size-limit", 0,
+		    NULL, 0);
+		return -1;
+	}
+	if (rq.chunked) {
+		hb.len = 0;
+		r = http_dechunk(c->hin.p + rq.head_len, c->hin.len -
+		    rq.head_len, &hb, &used, o.body_limit);
+		if (r == HTTP_SHORT)
+			return 0;
+		if (r != HTTP_OK) {
+			http_reply(c, r == HTTP_TOOBIG ? 413 : 400,
+			    "bad chunked body, or larger than --body-size-limit",
+			    0, NULL, 0);
+			return -1;
+		}
+		body = hb.p;
+		blen = hb.len;
+		total = rq.head_len + used;
+	} else {
+		blen = rq.content_length > 0 ? (size_t)rq.content_length : 0;
+		total = rq.head_len + blen;
+		if (c->hin.len < total)
+			return 0;
+		body = c->hin.p + rq.head_len;
+	}
+	if (c->kind == K_METRICS) {
+		metrics(c, &rq);
+	} else if (o.cors && (origin = http_header(&rq, "origin", &olen)) &&
+	    !cors_ok(origin, olen)) {
+		http_reply(c, 403, "origin not allowed", rq.keepalive, NULL, 0);
+	} else if (rq.method_len == 7 && memcmp(rq.method, "OPTIONS", 7) == 0) {
+		preflight(c, &rq, origin, olen);
+	} else if ((rq.method_len == 4 && memcmp(rq.method, "POST", 4) == 0) ||
+	    (rq.method_len == 3 && memcmp(rq.method, "GET", 3) == 0)) {
+		http_events(c, &rq, body, blen, origin, olen);
+	} else {
+		http_reply(c, 405, "POST events to /TAG", rq.keepalive, NULL, 0);
+	}
+	memmove(c->hin.p, c->hin.p + total, c->hin.len - total);
+	c->hin.len -= total;
+	return c->eof ? -1 : 1;
+}
+
+/* CORS preflight: allowed origins get the methods and headers. */
+static void
+preflight(struct conn *c, const struct http_req *rq, const char *origin,
+    size_t olen)
+{
+	char extra[700];
+
+	snprintf(extra, sizeof(extra), "Access-Control-Allow-Origin: %.*s\r\n"
+	    "Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
+	    "Access-Control-Allow-Headers: Content-Type, Content-Encoding\r\n",
+	    origin ? (int)olen : 1, origin ? origin : "*");
+	tmpb.len = 0;
+	http_response(&tmpb, 200, "text/plain", extra, 0, rq->keepalive);
+	reply_after_flush(c, tmpb.p, tmpb.len, R_RAW |
+	    (rq->keepalive ? 0 : R_CLOSE));
+	if (!rq->keepalive)
+		c->eof = 1;
+}
+
+static void
+http_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->hin.len > HTTP_MAX_HEAD + o.body_limit + 65536) {
+		http_reply(c, 413, "request too large", 0, NULL, 0);
+		conn_settle(c);
+		return;
+	}
+	buf_reserve(&c->hin, 64 * 1024);
+	n = read(c->it.fd, c->hin.p + c->hin.len, c->hin.cap - c->hin.len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (c->hin.len)
+			warn("%s: connection closed inside a request", c->name);
+		c->eof = 1;
+		conn_settle(c);
+		return;
+	}
+	c->hin.len += n;
+	c->got_data = 1;
+	c->last = now_ms();
+	stats.bytes_in += n;
+	while (http_one(c) > 0)
+		;
+	conn_settle(c);
+}
+
+static void
+new_reader(struct conn *c, int fd)
+{
+	c->r = reader_new(fd, c->name);
+	reader_set_max(c->r, o.chunk_limit);
+	reader_set_skip_invalid(c->r, o.skip_invalid);
+}
+
+/* The TLS handshake; 0 when done, 1 to wait, -1 failed (closing). */
+static int
+tls_accept(struct conn *c)
+{
+	int r, e;
+	unsigned long err;
+
+	ERR_clear_error();
+	if ((r = SSL_accept(c->ssl)) == 1) {
+		c->state = S_DATA;
+		if (o.shared_key)
+			send_helo(c);
+		return 0;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return 1;
+	err = ERR_peek_last_error();
+	if (c->got_data || err)
+		warn("%s: TLS handshake failed: %s", c->name, err ?
+		    ERR_reason_error_string(err) : "connection closed");
+	c->eof = 1;
+	return -1;
+}
+
+/* Reads decrypted bytes into c->tin; 1 got some, 0 none now, -1 end. */
+static int
+tls_in(struct conn *c)
+{
+	int r, e;
+
+	if (c->tls_eof || c->tin.len >= TLS_IN)
+		return 0;
+	buf_reserve(&c->tin, 16384);
+	ERR_clear_error();
+	r = SSL_read(c->ssl, c->tin.p + c->tin.len, 16384);
+	if (r > 0) {
+		c->tin.len += r;
+		c->got_data = 1;
+		return 1;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return 0;
+	if (e != SSL_ERROR_ZERO_RETURN && (e != SSL_ERROR_SYSCALL || errno))
+		warn("%s: TLS read failed: %s", c->name, e == SSL_ERROR_SSL ?
+		    ERR_reason_error_string(ERR_peek_last_error()) :
+		    strerror(errno));
+	c->tls_eof = 1;
+	return -1;
+}
+
+/* Moves c->tin into the reader's pipe. */
+static void
+tls_push(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->pfd[1] < 0)
+		return;
+	while (c->tin.len) {
+		n = write(c->pfd[1], c->tin.p, c->tin.len);
+		if (n <= 0)
+			return;
+		memmove(c->tin.p, c->tin.p + n, c->tin.len - n);
+		c->tin.len -= n;
+	}
+	if (c->tls_eof) {
+		close(c->pfd[1]);
+		c->pfd[1] = -1;
+	}
+}
+
+/* A TLS connection became readable: handshake, PING, then events. */
+static void
+tls_read(struct conn *c)
+{
+	size_t used;
+	int r, got;
+
+	if (c->state == S_TLS && (r = tls_accept(c)) != 0) {
+		if (r < 0)
+			conn_free(c);
+		else
+			conn_arm(c);
+		return;
+	}
+	do {
+		got = tls_in(c);
+		if (c->state == S_PING && c->tin.len) {
+			used = ping_from(c, c->tin.p, c->tin.len);
+			memmove(c->tin.p, c->tin.p + used, c->tin.len - used);
+			c->tin.len -= used;
+		}
+		if (c->state == S_CLOSING) {
+			c->tin.len = 0;
+			if (c->tls_eof)
+				c->eof = 1;
+			continue;
+		}
+		if (c->state != S_DATA)
+			continue;
+		if (!c->r)
+			new_reader(c, c->pfd[0]);
+		tls_push(c);
+		while (reader_fill(c->r) > 0)
+			;
+		c->last = now_ms();
+		drain(c);
+		if (c->tls_eof && c->pfd[1] < 0 && reader_fill(c->r) == 0) {
+			drain(c);
+			c->eof = 1;
+		}
+	} while ((got > 0 || c->tin.len) && c->state != S_CLOSING &&
+	    !c->eof && out.b.len < HIGH_WATER);
+	if (c->state == S_DATA && !c->eof && (c->tin.len ||
+	    SSL_pending(c->ssl)))
+		tls_more = 1;   /* stopped for stdout: come back */
+	conn_settle(c);
+}
+
 static void
 conn_read(struct conn *c)
 {
 	char junk[4096];
 	ssize_t n;
 
+	if (c->kind != K_FWD) {
+		http_read(c);
+		return;
+	}
+	if (c->ssl) {
+		tls_read(c);
+		return;
+	}
 	if (c->state == S_CLOSING) {
 		while ((n = read(c->it.fd, junk, sizeof(junk))) > 0)
 			;
@@ -583,14 +1257,12 @@ conn_read(struct conn *c)
 		return;
 	}
 	if (c->state == S_PING) {
-		read_ping(c);
+		if (read_ping(c) == 0 && c->state != S_CLOSING)
+			conn_settle(c);
 		return;
 	}
-	if (!c->r) {
-		c->r = reader_new(c->it.fd, c->name);
-		reader_set_max(c->r, o.chunk_limit);
-		reader_set_skip_invalid(c->r, o.skip_invalid);
-	}
+	if (!c->r)
+		new_reader(c, c->it.fd);
 	n = reader_fill(c->r);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -622,7 +1294,21 @@ allowed(const struct sockaddr *sa)
 }
 
 static void
-conn_new(int fd, const struct sockaddr_storage *sa)
+tls_conn(struct conn *c)
+{
+	if (pipe(c->pfd) < 0 || !(c->ssl = SSL_new(ssl_ctx)) ||
+	    !SSL_set_fd(c->ssl, c->it.fd))
+		die(EX_SYS, "unable to set up a TLS connection:");
+	fcntl(c->pfd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(c->pfd[1], F_SETFD, FD_CLOEXEC);
+	net_nonblock(c->pfd[0]);
+	net_nonblock(c->pfd[1]);
+	SSL_set_accept_state(c->ssl);
+	c->state = S_TLS;
+}
+
+static void
+conn_new(int fd, const struct sockaddr_storage *sa, int kind)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	char port[16] = "";
@@ -630,6 +1316,7 @@ conn_new(int fd, const struct sockaddr_storage *sa)
 
 	c->it.type = T_CONN;
 	c->it.fd = fd;
+	c->kind = kind;
 	c->sa = *sa;
 	net_addr_str((const struct sockaddr *)sa, c->addr, sizeof(c->addr));
 	if (sa->ss_family == AF_INET)
@@ -641,13 +1328,18 @@ conn_new(int fd, const struct sockaddr_storage *sa)
 	snprintf(c->name, sizeof(c->name), "client %s%s", c->addr, port);
 	c->last = c->born = now_ms();
 	c->state = S_DATA;
+	c->pfd[0] = c->pfd[1] = -1;
 	c->next = conns;
 	if (conns)
 		conns->prev = c;
 	conns = c;
 	nconns++;
 	c_accepted++;
-	if (o.shared_key)
+	if (kind != K_FWD)
+		;
+	else if (ssl_ctx)
+		tls_conn(c);
+	else if (o.shared_key)
 		send_helo(c);
 	e.events = c->events = EPOLLIN;
 	e.data.ptr = c;
@@ -690,7 +1382,8 @@ do_accept(struct item *l)
 			close(fd);
 			continue;
 		}
-		conn_new(fd, &sa);
+		conn_new(fd, &sa, l->type == T_HTTP ? K_HTTP :
+		    l->type == T_METRICS ? K_METRICS : K_FWD);
 	}
 }
 
@@ -721,7 +1414,7 @@ release_acks(void)
 {
 	struct conn *c, *next;
 	uint64_t pos;
-	uint32_t n;
+	uint32_t n, fl;
 
 	for (c = ackq; c; c = next) {
 		next = c->anext;
@@ -730,9 +1423,16 @@ release_acks(void)
 			if (pos > out.bytes)
 				break;
 			memcpy(&n, c->acks.p + c->aoff + 8, sizeof(n));
-			fwd_ack_put(&c->wb, c->acks.p + c->aoff + 12, n);
-			c->aoff += 12 + n;
-			c_acks++;
+			memcpy(&fl, c->acks.p + c->aoff + 12, sizeof(fl));
+			if (fl & R_RAW) {
+				buf_put(&c->wb, c->acks.p + c->aoff + 16, n);
+			} else {
+				fwd_ack_put(&c->wb, c->acks.p + c->aoff + 16, n);
+				c_acks++;
+			}
+			if (fl & R_CLOSE)
+				c->eof = 1;
+			c->aoff += 16 + n;
 		}
 		if (c->aoff == c->acks.len) {
 			c->aoff = c->acks.len = 0;
@@ -748,9 +1448,7 @@ flush_out(void)
 {
 	struct epoll_event e;
 
-	if (!out.b.len)
-		return;
-	if (out_flush_try(&out) < 0) {
+	if (out.b.len && out_flush_try(&out) < 0) {
 		if (errno == EPIPE)
 			exit(128 + 13);
 		if (errno != EAGAIN)
@@ -802,6 +1500,8 @@ dispatch(struct item *it, uint32_t ev)
 	switch (it->type) {
 	case T_LISTEN:
 	case T_UNIX:
+	case T_HTTP:
+	case T_METRICS:
 		do_accept(it);
 		break;
 	case T_UDP:
@@ -849,6 +1549,21 @@ wait_stdout(void)
 	flush_out();
 }
 
+/* Reads again from TLS connections that stopped with bytes in hand. */
+static void
+tls_resume(void)
+{
+	struct conn *c, *next;
+
+	tls_more = 0;
+	for (c = conns; c; c = next) {
+		next = c->next;
+		if (c->ssl && c->state == S_DATA && !c->eof &&
+		    (c->tin.len || SSL_pending(c->ssl)))
+			tls_read(c);
+	}
+}
+
 static void
 serve(void)
 {
@@ -863,11 +1578,14 @@ serve(void)
 			wait_stdout();
 			continue;
 		}
-		timeout = out.b.len && !out_waiting ? 0 : 1000;
+		if (tls_more)
+			tls_resume();
+		timeout = ((out.b.len || ackq) && !out_waiting) || tls_more ?
+		    0 : 1000;
 		n = epoll_wait(ep, evs, 256, timeout);
 		if (n < 0 && errno != EINTR)
 			die(EX_SYS, "epoll_wait:");
-		if (n <= 0 && out.b.len)
+		if (n <= 0 && (out.b.len || ackq))
 			flush_out();
 		for (i = 0; i < n; i++)
 			dispatch(evs[i].data.ptr, evs[i].events);
@@ -878,15 +1596,21 @@ serve(void)
 	}
 }
 
+/* The ports bound: the first --listen's, then "http N", "metrics N". */
 static void
-write_port_file(int port)
+write_port_file(int fwd, int http, int metrics)
 {
 	FILE *f;
 	char tmp[4096];
+	int bad;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", o.port_file);
-	if (!(f = fopen(tmp, "w")) || fprintf(f, "%d\n", port) < 0 ||
-	    fclose(f) != 0 || rename(tmp, o.port_file) < 0)
+	if (!(f = fopen(tmp, "w")))
+		die(EX_SYS, "unable to write %s:", tmp);
+	bad = fwd >= 0 && fprintf(f, "%d\n", fwd) < 0;
+	bad |= http >= 0 && fprintf(f, "http %d\n", http) < 0;
+	bad |= metrics >= 0 && fprintf(f, "metrics %d\n", metrics) < 0;
+	if (fclose(f) != 0 || bad || rename(tmp, o.port_file) < 0)
 		die(EX_SYS, "unable to write %s:", o.port_file);
 }
 
@@ -899,13 +1623,31 @@ add_listener(int type, int fd)
 	nlisteners++;
 }
 
+/* A TCP listener for HTTP; its port, or -1 without an address. */
+static int
+listen_http(const char *addr, const char *defport, int type)
+{
+	char host[256], port[32], err[512];
+	int fd;
+
+	if (!addr)
+		return -1;
+	if (net_split(addr, "0.0.0.0", defport, host, sizeof(host), port,
+	    sizeof(port)) < 0)
+		die(EX_USAGE, "bad address '%s'", addr);
+	if ((fd = net_listen(host, port, SOCK_STREAM, err, sizeof(err))) < 0)
+		die(EX_SYS, "unable to listen on %s", err);
+	add_listener(type, fd);
+	return net_local_port(fd);
+}
+
 static void
 open_listeners(void)
 {
 	char host[256], port[32], err[512];
-	int i, fd, p;
+	int i, fd, p, fwd_port = -1, http_port, metrics_port;
 
-	if (!o.nlisten && !o.unix_path)
+	if (!o.nlisten && !o.unix_path && !o.http)
 		o.listen[o.nlisten++] = "0.0.0.0:24224";
 	for (i = 0; i < o.nlisten; i++) {
 		if (net_split(o.listen[i], "0.0.0.0", "24224", host,
@@ -916,8 +1658,8 @@ open_listeners(void)
 			die(EX_SYS, "unable to listen on %s", err);
 		add_listener(T_LISTEN, fd);
 		p = net_local_port(fd);
-		if (i == 0 && o.port_file)
-			write_port_file(p);
+		if (i == 0)
+			fwd_port = p;
 		if (o.no_udp)
 			continue;
 		snprintf(port, sizeof(port), "%d", p);
@@ -931,6 +1673,10 @@ open_listeners(void)
 			die(EX_SYS, "unable to listen on %s", err);
 		add_listener(T_UNIX, fd);
 	}
+	http_port = listen_http(o.http, "9880", T_HTTP);
+	metrics_port = listen_http(o.metrics, "24231", T_METRICS);
+	if (o.port_file)
+		write_port_file(fwd_port, http_port, metrics_port);
 }
 
 static void
@@ -956,6 +1702,63 @@ static void
 sync_stats(void)
 {
 	stats.bytes_out = out.bytes + out.b.len;
+}
+
+static void
+metrics_text(struct buf *b)
+{
+	char t[2048];
+	int n;
+
+	n = snprintf(t, sizeof(t),
+	    "# HELP lrecv_events_total Events written to stdout.\n"
+	    "# TYPE lrecv_events_total counter\nlrecv_events_total %llu\n"
+	    "# TYPE lrecv_bytes_in_total counter\nlrecv_bytes_in_total %llu\n"
+	    "# TYPE lrecv_bytes_out_total counter\nlrecv_bytes_out_total %llu\n"
+	    "# TYPE lrecv_connections_total counter\n"
+	    "lrecv_connections_total %llu\n"
+	    "# TYPE lrecv_connections_open gauge\nlrecv_connections_open %d\n"
+	    "# TYPE lrecv_refused_total counter\nlrecv_refused_total %llu\n"
+	    "# TYPE lrecv_acks_total counter\nlrecv_acks_total %llu\n"
+	    "# TYPE lrecv_bad_requests_total counter\n"
+	    "lrecv_bad_requests_total %llu\n"
+	    "# TYPE lrecv_chunks_dropped_total counter\n"
+	    "lrecv_chunks_dropped_total %llu\n"
+	    "# TYPE lrecv_heartbeats_total counter\nlrecv_heartbeats_total %llu\n"
+	    "# TYPE lrecv_http_requests_total counter\n"
+	    "lrecv_http_requests_total %llu\n"
+	    "# TYPE lrecv_http_errors_total counter\n"
+	    "lrecv_http_errors_total %llu\n"
+	    "# TYPE lrecv_stdout_buffered_bytes gauge\n"
+	    "lrecv_stdout_buffered_bytes %zu\n",
+	    (unsigned long long)stats.out, (unsigned long long)stats.bytes_in,
+	    (unsigned long long)(out.bytes + out.b.len),
+	    (unsigned long long)c_accepted, nconns,
+	    (unsigned long long)c_refused, (unsigned long long)c_acks,
+	    (unsigned long long)c_bad, (unsigned long long)c_chunks_dropped,
+	    (unsigned long long)c_heartbeats,
+	    (unsigned long long)c_http_requests,
+	    (unsigned long long)c_http_errors, out.b.len);
+	buf_put(b, t, n);
+}
+
+static void
+metrics_json(struct buf *b)
+{
+	char t[1024];
+	int n;
+
+	n = snprintf(t, sizeof(t), "{\"plugins\":[{\"plugin_id\":\"lrecv\","
+	    "\"plugin_category\":\"input\",\"type\":\"forward\","
+	    "\"output_plugin\":false,\"retry_count\":null,"
+	    "\"emit_records\":%llu,\"emit_size\":%llu,"
+	    "\"connections\":%d,\"acks\":%llu,\"bad_requests\":%llu,"
+	    "\"http_requests\":%llu,\"buffer_total_queued_size\":%zu}]}\n",
+	    (unsigned long long)stats.out, (unsigned long long)(out.bytes +
+	    out.b.len), nconns, (unsigned long long)c_acks,
+	    (unsigned long long)c_bad, (unsigned long long)c_http_requests,
+	    out.b.len);
+	buf_put(b, t, n);
 }
 
 static void
@@ -1051,15 +1854,54 @@ options(int argc, char **argv)
 				    "--max-connections", arg);
 			o.max_conn = (int)v;
 			break;
+		case O_HTTP: o.http = arg; break;
+		case O_METRICS: o.metrics = arg; break;
+		case O_BODY_LIMIT:
+			o.body_limit = size_arg(arg, "body-size-limit");
+			break;
+		case O_CORS: o.cors = arg; break;
+		case O_ADD_HEADERS: o.add_headers = 1; break;
+		case O_ADD_REMOTE: o.add_remote = 1; break;
+		case O_CERT: o.cert = arg; break;
+		case O_KEY: o.key = arg; break;
+		case O_CA: o.ca = arg; break;
 		case O_STATS: o.stats = 1; break;
 		}
 	}
+	if (!o.cert != !o.key)
+		die(EX_USAGE, "--cert and --key go together");
+	if (o.ca && !o.cert)
+		die(EX_USAGE, "--ca-file needs --cert and --key");
 	if (optind != argc)
 		opt_usage(USAGE);
 	if (o.nusers && !o.shared_key)
 		die(EX_USAGE, "--user needs --shared-key (the handshake)");
 	if (o.self_host && !o.shared_key)
 		warn("--self-hostname is used only with --shared-key");
+}
+
+static void
+setup_tls(void)
+{
+	if (!o.cert)
+		return;
+	if (!(ssl_ctx = SSL_CTX_new(TLS_server_method())))
+		die(EX_SYS, "unable to set up TLS");
+	SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	SSL_CTX_set_options(ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+	if (SSL_CTX_use_certificate_chain_file(ssl_ctx, o.cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ssl_ctx, o.key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ssl_ctx) != 1)
+		die(EX_USAGE, "unable to load the certificate %s and key %s: %s",
+		    o.cert, o.key, ERR_reason_error_string(ERR_get_error()));
+	if (o.ca) {
+		if (SSL_CTX_load_verify_locations(ssl_ctx, o.ca, NULL) != 1)
+			die(EX_USAGE, "unable to load CA certificates %s", o.ca);
+		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
 }
 
 static void
@@ -1099,6 +1941,7 @@ main(int argc, char **argv)
 		die(EX_SYS, "epoll_create1:");
 	sig_item.fd = sig_fd();
 	ep_add(&sig_item, EPOLLIN);
+	setup_tls();
 	setup_stdout();
 	open_listeners();
 	serve();
@@ -1112,10 +1955,18 @@ main(int argc, char **argv)
 	buf_free(&tagb);
 	buf_free(&recb);
 	buf_free(&tmpb);
+	buf_free(&vb);
+	buf_free(&pb);
+	buf_free(&zb);
+	buf_free(&hb);
+	buf_free(&hb2);
+	buf_free(&tagb2);
 	for (i = 0; i < o.nusers; i++) {
 		free(o.users[i].name);
 		free(o.users[i].pass);
 	}
 	close(ep);
+	if (ssl_ctx)
+		SSL_CTX_free(ssl_ctx);
 	return EX_OK;
 }

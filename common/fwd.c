@@ -155,6 +155,19 @@ get_str(const char **p, const char *end, struct fwd_str *s)
 	return FWD_OK;
 }
 
+/* As get_str, but nil (fluent-logger's missing username) is "". */
+static int
+get_opt_str(const char **p, const char *end, struct fwd_str *s)
+{
+	if (*p < end && (unsigned char)**p == 0xc0) {
+		(*p)++;
+		s->p = "";
+		s->len = 0;
+		return FWD_OK;
+	}
+	return get_str(p, end, s);
+}
+
 static int
 is_word(const struct fwd_str *s, const char *w)
 {
@@ -239,8 +252,8 @@ fwd_ping_parse(const char *p, size_t len, size_t *used, struct fwd_ping *pg)
 		return r;
 	end = p + *used;
 	if (get_str(&q, end, &pg->host) || get_str(&q, end, &pg->salt) ||
-	    get_str(&q, end, &pg->digest) || get_str(&q, end, &pg->user) ||
-	    get_str(&q, end, &pg->pass))
+	    get_str(&q, end, &pg->digest) || get_opt_str(&q, end, &pg->user) ||
+	    get_opt_str(&q, end, &pg->pass))
 		return FWD_BAD;
 	return FWD_OK;
 }

@@ -3,7 +3,7 @@
 # missing.  As root it runs apt-get; otherwise it prints the line to run.
 set -u
 pkgs="build-essential pkg-config libmsgpack-dev libjq-dev libpcre2-dev
-zlib1g-dev libssl-dev python3-msgpack mandoc xxd procps zsh fish"
+zlib1g-dev libssl-dev python3-msgpack mandoc xxd procps zsh fish curl openssl nodejs"
 missing=""
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)

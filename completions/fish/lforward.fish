@@ -1,0 +1,60 @@
+# fish completion for lforward (fish loads it by the command's name).
+# One line per option of `lforward --help`: -s|--long|argument|description,
+# where argument is empty for a flag, '-' for a value with nothing to
+# complete, '@file' for a file name, or the values it takes.  The operands
+# are servers, HOST:PORT[,weight=N][,standby].
+set -l prog lforward
+complete -c $prog -f
+complete -c $prog -a '(__fish_print_hostnames)'
+for spec in \
+    '|--ack||ask for an ack of every request; resend until acked' \
+    '|--ack-timeout|-|wait this long for an ack (default 190s)' \
+    '|--compress|gzip text|send CompressedPackedForward' \
+    '|--time-as-integer||send times as integer seconds, not EventTime' \
+    '|--chunk-limit-size|-|largest request (default 8M)' \
+    '|--chunk-limit-records|-|most events in a request' \
+    '|--flush-interval|-|send a request at least this often (default 1s)' \
+    '|--buffer-limit|-|stop reading stdin while this much is held (default 64M)' \
+    '|--heartbeat|transport udp none|how servers are watched' \
+    '|--heartbeat-interval|-|heartbeat period (default 1s)' \
+    '|--phi-threshold|-|detach a server when phi exceeds N (default 16)' \
+    '|--hard-timeout|-|detach a server silent this long (default 60s)' \
+    '|--recover-wait|-|heartbeats needed to use a server again (default 10s)' \
+    '|--secondary|-|where requests go when retries are exhausted (HOST:PORT)' \
+    '|--retry-wait|-|first wait after a failure, doubled each time (default 1s)' \
+    '|--retry-max-interval|-|longest wait between retries (default 60s)' \
+    '|--retry-timeout|-|give a request up after failing this long (default 72h)' \
+    '|--retry-max-times|-|give a request up after N failures' \
+    '|--retry-forever||never give a request up' \
+    '|--keepalive||keep connections open between requests' \
+    '|--connect-timeout|-|connect and handshake timeout (default 10s)' \
+    '|--send-timeout|-|longest stall while sending (default 60s)' \
+    '|--balance|-|send events with the same KEY to the same server (hash:KEY)' \
+    '|--shared-key|-|HELO/PING/PONG handshake with KEY' \
+    '|--self-hostname|-|hostname sent in PING' \
+    '|--username|-|user for the handshake' \
+    '|--password|-|password for the handshake' \
+    '|--tls||connect with TLS' \
+    '|--ca-file|@file|CA certificates to verify servers' \
+    '|--cert|@file|client certificate (PEM)' \
+    '|--key|@file|client private key (PEM)' \
+    '|--tls-verify-hostname|-|name the server certificate must carry' \
+    '|--insecure||do not verify server certificates' \
+    '|--shutdown-timeout|-|after SIGTERM, time left to deliver (default 10s)' \
+    '|--stats||print counters to stderr at exit' \
+    '-h|--help||show help and exit' \
+    '-V|--version||show the version and exit'
+    set -l f (string split '|' -- $spec)
+    set -l args -c $prog -l (string sub -s 3 -- $f[2]) -d $f[4]
+    test -n "$f[1]"; and set -a args -s (string sub -s 2 -- $f[1])
+    switch $f[3]
+        case ''
+        case '-'
+            set -a args -x
+        case '@file'
+            set -a args -r -F
+        case '*'
+            set -a args -x -a $f[3]
+    end
+    complete $args
+end

@@ -1,0 +1,50 @@
+# fish completion for lrecv (fish loads it by the command's name).
+# One line per option of `lrecv --help`: -s|--long|argument|description,
+# where argument is empty for a flag, '-' for a value with nothing to
+# complete, '@file' for a file name, or the values it takes.
+set -l prog lrecv
+complete -c $prog -f
+for spec in \
+    '|--listen|-|Forward over TCP, and UDP heartbeats, here ([ADDR]:PORT)' \
+    '|--unix|@file|Forward over a unix socket at PATH' \
+    '|--port-file|@file|write the ports bound to FILE' \
+    '|--no-udp||do not answer UDP heartbeats' \
+    '|--shared-key|-|require the HELO/PING/PONG handshake with KEY' \
+    '|--user|-|also require this user (NAME:PASSWORD)' \
+    '|--self-hostname|-|hostname sent in PONG' \
+    '|--deny-keepalive||tell clients (HELO) not to keep connections open' \
+    '|--allow|-|accept clients from these addresses only (CIDR list)' \
+    '|--chunk-size-limit|-|drop larger requests, unacked (default 64M)' \
+    '|--chunk-size-warn|-|log requests larger than SIZE' \
+    '|--skip-invalid-event||skip bad events instead of closing the connection' \
+    '|--source-hostname-key|-|add the client host name to records as KEY' \
+    '|--source-address-key|-|add the client address to records as KEY' \
+    '|--add-tag-prefix|-|prepend PREFIX. to every tag' \
+    '|--idle-timeout|-|close connections silent this long (default 300s)' \
+    '|--max-connections|-|refuse connections beyond N (default 1024)' \
+    '|--cert|@file|serve TLS with this certificate chain (PEM)' \
+    '|--key|@file|the private key of --cert (PEM)' \
+    '|--ca-file|@file|require client certificates signed by these CAs' \
+    '|--http|-|accept HTTP POST /TAG here ([ADDR]:PORT)' \
+    '|--body-size-limit|-|largest HTTP body, else 413 (default 32M)' \
+    '|--cors-allow-origins|-|answer CORS for these origins (* for any)' \
+    '|--add-http-headers||add the request headers to records as HTTP_NAME' \
+    '|--add-remote-addr||add the client address to records as REMOTE_ADDR' \
+    '|--metrics|-|serve /metrics and /api/plugins.json here ([ADDR]:PORT)' \
+    '|--stats||print counters to stderr at exit' \
+    '-h|--help||show help and exit' \
+    '-V|--version||show the version and exit'
+    set -l f (string split '|' -- $spec)
+    set -l args -c $prog -l (string sub -s 3 -- $f[2]) -d $f[4]
+    test -n "$f[1]"; and set -a args -s (string sub -s 2 -- $f[1])
+    switch $f[3]
+        case ''
+        case '-'
+            set -a args -x
+        case '@file'
+            set -a args -r -F
+        case '*'
+            set -a args -x -a $f[3]
+    end
+    complete $args
+end
