@@ -31,6 +31,7 @@
 
 #define MAX_NODES 64
 #define INFLIGHT 4              /* requests sent and not yet acked, per node */
+#define POOL_BUFS (INFLIGHT + 4)        /* spent requests keeping memory */
 #define VNODES 160              /* points per server on the hash ring */
 #define SAMPLES 1000            /* heartbeat gaps kept by the detector */
 #define REPLY_MAX 4096
@@ -54,7 +55,7 @@ static const struct opt opts[] = {
 	{ O_TIME_INT, "time-as-integer", NULL, "send times as integer "
 	    "seconds, not EventTime" },
 	{ O_CHUNK_SIZE, "chunk-limit-size", "SIZE", "largest request "
-	    "(default 8M)" },
+	    "(default 1M)" },
 	{ O_CHUNK_RECORDS, "chunk-limit-records", "N", "most events in a "
 	    "request" },
 	{ O_FLUSH, "flush-interval", "DURATION", "send a request at least "
@@ -127,12 +128,11 @@ static struct {
 	.recover_ms = 10000, .retry_ms = 1000, .retry_max_ms = 60000,
 	.retry_timeout_ms = 72LL * 3600 * 1000, .retry_times = -1,
 	.connect_ms = 10000, .send_ms = 60000, .shutdown_ms = 10000,
-	.chunk_size = 8u << 20, .buffer_limit = 64u << 20, .phi = 16
+	.chunk_size = 1u << 20, .buffer_limit = 64u << 20, .phi = 16
 };
 
 struct chunk {
 	struct buf req;         /* head, entries, then the option map */
-	struct buf z;           /* scratch for gzip */
 	char *tag;
 	size_t tag_len, head;   /* head: bytes before the entries */
 	uint64_t n;             /* events */
@@ -191,6 +191,8 @@ static int in_eof, in_bad, stopping;
 static long long stop_deadline;
 static struct chunk *open_tab[256];
 static struct chunk *pool;
+static int npool;               /* in the pool with a buffer */
+static struct buf gzb;          /* gzip output; traded with a request's */
 static struct queue pending;    /* sealed, waiting for a server */
 static size_t held;             /* bytes in chunks, open or sealed */
 static uint64_t ev_in, ev_done, ev_lost, req_sent, req_retried;
@@ -265,10 +267,12 @@ chunk_new(const char *tag, size_t tag_len, int node, uint32_t hash)
 {
 	struct chunk *c = pool;
 
-	if (c)
+	if (c) {
 		pool = c->next;
-	else
+		npool -= c->req.cap > 0;
+	} else {
 		c = xcalloc(1, sizeof(*c));
+	}
 	c->tag = xstrndup(tag, tag_len);
 	c->tag_len = tag_len;
 	c->node = node;
@@ -290,10 +294,10 @@ chunk_free(struct chunk *c)
 	held -= c->req.len;
 	free(c->tag);
 	c->tag = NULL;
-	if (c->req.cap > (16u << 20)) {
+	/* a few buffers are reused; more would keep a burst's memory */
+	if (npool >= POOL_BUFS || c->req.cap > o.chunk_size * 2 + 65536)
 		buf_free(&c->req);
-		buf_free(&c->z);
-	}
+	npool += c->req.cap > 0;
 	c->next = pool;
 	pool = c;
 }
@@ -307,14 +311,14 @@ chunk_seal(struct chunk *c)
 	struct buf t;
 
 	if (o.gzip) {
-		c->z.len = 0;
-		buf_put(&c->z, c->req.p, c->head);
-		if (fwd_gzip(&c->z, c->req.p + c->head, n, Z_BEST_SPEED))
+		gzb.len = 0;
+		buf_put(&gzb, c->req.p, c->head);
+		if (fwd_gzip(&gzb, c->req.p + c->head, n, Z_BEST_SPEED))
 			die(EX_SYS, "gzip failed");
-		n = c->z.len - c->head;
+		n = gzb.len - c->head;
 		t = c->req;
-		c->req = c->z;
-		c->z = t;
+		c->req = gzb;
+		gzb = t;
 	}
 	p = (unsigned char *)c->req.p + c->head - 4;
 	p[0] = n >> 24; p[1] = n >> 16; p[2] = n >> 8; p[3] = (unsigned char)n;
@@ -1264,6 +1268,25 @@ all_done(void)
 	return 1;
 }
 
+/*
+ * Sealed requests wait for servers that are up: reading on would only
+ * hold more in memory, so stdin waits (and its writer with it).  With no
+ * server up (the secondary aside), --buffer-limit alone bounds what is
+ * held, to ride out the outage.
+ */
+static int
+backlogged(void)
+{
+	size_t waiting = pending.n + (sec ? sec->q.n : 0);
+	int i, up = 0;
+
+	for (i = 0; i < nnodes; i++) {
+		waiting += nodes[i].q.n;
+		up += usable(&nodes[i]);
+	}
+	return up > 0 && waiting >= (size_t)up;
+}
+
 static short
 node_events(const struct node *n)
 {
@@ -1316,7 +1339,7 @@ loop_once(void)
 
 	pf[np].fd = sig_fd();
 	pf[np++].events = POLLIN;
-	if (!in_eof && !stopping && held < o.buffer_limit) {
+	if (!in_eof && !stopping && held < o.buffer_limit && !backlogged()) {
 		in_slot = np;
 		pf[np].fd = 0;
 		pf[np++].events = POLLIN;
@@ -1624,6 +1647,7 @@ main(int argc, char **argv)
 
 	progname_set(argv[0]);
 	options(argc, argv);
+	stream_tune_malloc();
 	sig_init();
 	stats_init(sync_stats, extra_stats);
 	setup_tls();
@@ -1649,9 +1673,9 @@ main(int argc, char **argv)
 	while ((c = pool)) {
 		pool = c->next;
 		buf_free(&c->req);
-		buf_free(&c->z);
 		free(c);
 	}
+	buf_free(&gzb);
 	free(ring);
 	if (ssl_ctx)
 		SSL_CTX_free(ssl_ctx);

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
@@ -42,7 +43,10 @@
 #define PEEK_MAX 4096                   /* largest PING accepted */
 #define CLOSE_WAIT_MS 2000              /* lingering after a refusal */
 #define HANDSHAKE_MS 10000
-#define TLS_IN (64u * 1024)              /* decrypted bytes held per conn */
+#define TLS_ROUNDS 16                   /* TLS reads in a row per wakeup */
+#define JSON_READ (16u * 1024)          /* JSON mode: bytes asked per read */
+#define TRIM_BYTES (512u * 1024)        /* larger idle buffers are freed */
+#define TRIM_MS 1000                    /* quiet this long: buffers trimmed */
 
 enum {
 	O_LISTEN = OPT_LONG, O_UNIX, O_PORT_FILE, O_NO_UDP, O_SHARED_KEY,
@@ -133,6 +137,14 @@ static struct {
 enum { T_LISTEN, T_UNIX, T_UDP, T_HTTP, T_METRICS, T_CONN, T_STDOUT, T_SIG };
 enum { K_FWD, K_HTTP, K_METRICS };
 enum { S_TLS, S_PING, S_DATA, S_CLOSING };
+enum { M_UNKNOWN, M_MSGPACK, M_JSON };  /* what the first byte said */
+
+/* Where a JSON value ends, in text that arrives piecewise. */
+struct jscan {
+	size_t pos;             /* the next byte to look at */
+	size_t start;           /* the value's first byte, once started */
+	int started, depth, str, esc, scalar;
+};
 
 struct item {
 	int type;
@@ -146,12 +158,15 @@ struct conn {
 	int eof;                /* the client sent its last byte */
 	int got_data;
 	uint32_t events;        /* epoll mask set */
-	struct reader *r;
-	SSL *ssl;               /* TLS: decrypted bytes go through a pipe */
-	int pfd[2];             /* to the reader */
-	struct buf tin;         /* decrypted, not yet in the pipe */
+	int mode;               /* M_MSGPACK or M_JSON, once known */
+	struct reader *r;       /* msgpack requests (JSON ones converted) */
+	SSL *ssl;
+	struct buf tin;         /* the PING, read whole */
 	struct buf hin;         /* HTTP: request bytes */
-	int tls_eof;
+	struct buf jin;         /* JSON mode: text not yet converted */
+	struct jscan js;
+	uint64_t jbase;         /* stream offset of jin.p[0] */
+	uint64_t jval;          /* stream offset of the value being read */
 	struct buf wb;          /* replies to send */
 	size_t woff;
 	struct buf acks;        /* pending: u64 out position, u32 len, chunk */
@@ -184,6 +199,7 @@ static struct buf tagb, recb, tmpb;
 static uint64_t c_accepted, c_refused, c_acks, c_chunks_dropped, c_bad;
 static uint64_t c_heartbeats, c_skipped, c_http_requests, c_http_errors;
 static struct buf vb, pb, zb, hb, hb2, tagb2;   /* HTTP scratch */
+static struct buf jmp;          /* a JSON request as msgpack */
 static char why_buf[256];
 static SSL_CTX *ssl_ctx;
 static int tls_more;            /* a TLS connection holds unread bytes */
@@ -243,19 +259,19 @@ conn_free(struct conn *c)
 		c->next->prev = c->prev;
 	ackq_remove(c);
 	close(c->it.fd);
+	if (c->mode == M_JSON)
+		stats.bytes_in += c->jbase + c->jin.len;
 	if (c->r) {
-		stats.bytes_in += reader_stats(c->r)->bytes;
+		if (c->mode != M_JSON)
+			stats.bytes_in += reader_stats(c->r)->bytes;
 		c_skipped += reader_stats(c->r)->skipped_places;
 		reader_free(c->r);
 	}
 	if (c->ssl)
 		SSL_free(c->ssl);
-	if (c->pfd[0] >= 0)
-		close(c->pfd[0]);
-	if (c->pfd[1] >= 0)
-		close(c->pfd[1]);
 	buf_free(&c->tin);
 	buf_free(&c->hin);
+	buf_free(&c->jin);
 	buf_free(&c->wb);
 	buf_free(&c->acks);
 	free(c->hostname);
@@ -459,34 +475,6 @@ ping_from(struct conn *c, const char *b, size_t n)
 	return used;
 }
 
-/*
- * The handshake phase: the PING is peeked, so the bytes after it stay in
- * the socket for the event reader.  -1 if the connection was freed.
- */
-static int
-read_ping(struct conn *c)
-{
-	char b[PEEK_MAX];
-	ssize_t n;
-	size_t used;
-
-	n = recv(c->it.fd, b, sizeof(b), MSG_PEEK);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return 0;
-		conn_free(c);
-		return -1;
-	}
-	if (n == 0) {
-		conn_free(c);  /* a transport heartbeat, or a quitter */
-		return -1;
-	}
-	if ((used = ping_from(c, b, n)) &&
-	    recv(c->it.fd, b, used, 0) != (ssize_t)used)
-		warn("%s: unable to consume the PING", c->name);
-	return 0;
-}
-
 static const char *
 conn_hostname(struct conn *c)
 {
@@ -598,7 +586,10 @@ reply_after_flush(struct conn *c, const char *p, size_t n, uint32_t flags)
 	}
 }
 
-/* Queues the ack of the frame just finished, if it asked for one. */
+/*
+ * Queues the ack of the frame just finished, if it asked for one: a chunk
+ * that is not nil or false, as in_forward tests it.
+ */
 static void
 frame_end(struct conn *c)
 {
@@ -611,7 +602,8 @@ frame_end(struct conn *c)
 		warn("%s: request of %zu bytes is larger than "
 		    "--chunk-size-warn %zu", c->name, size, o.chunk_warn);
 	opt = reader_frame_option(c->r, &olen);
-	if (!opt || !fwd_option_chunk(opt, olen, &chunk))
+	if (!opt || !fwd_option_chunk(opt, olen, &chunk) ||
+	    *chunk.p == (char)0xc0 || *chunk.p == (char)0xc2)
 		return;
 	reply_after_flush(c, chunk.p, chunk.len, 0);
 }
@@ -619,17 +611,31 @@ frame_end(struct conn *c)
 static void
 bad_data(struct conn *c)
 {
-	const char *msg = reader_errmsg(c->r);
-
 	c_bad++;
-	if (strstr(msg, "larger than") || strstr(msg, "inflate to more")) {
+	if (reader_too_big(c->r)) {
 		c_chunks_dropped++;
 		warn("%s: request larger than --chunk-size-limit %zu: dropped, "
 		    "not acked; closing", c->name, o.chunk_limit);
+	} else if (c->mode == M_JSON) {
+		/* the reader's offsets count msgpack: say where the JSON was */
+		warn("%s: byte %llu: %s (connection closed)", c->name,
+		    (unsigned long long)c->jval, reader_errwhat(c->r));
 	} else {
-		warn("%s (connection closed)", msg);
+		warn("%s (connection closed)", reader_errmsg(c->r));
 	}
 	conn_closing(c);
+}
+
+/* Writes what stdout takes now, without waiting on a full pipe. */
+static void
+out_write(void)
+{
+	if (out.b.len && out_flush_try(&out) < 0) {
+		if (errno == EPIPE)
+			exit(128 + 13);
+		if (errno != EAGAIN)
+			die(EX_SYS, "unable to write stdout:");
+	}
 }
 
 /* Writes every whole event the connection's reader holds. */
@@ -643,17 +649,20 @@ drain(struct conn *c)
 	for (;;) {
 		before = reader_offset(c->r);
 		ret = reader_next_buffered(c->r, &ev);
-		if (ret != READ_EVENT)
+		if (ret != READ_EVENT && ret != READ_FRAME)
 			break;
 		if (!c->in_frame) {
 			c->in_frame = 1;
 			c->frame_off = before;
 		}
-		emit(c, &ev);
-		if (reader_frame_done(c->r)) {
+		if (ret == READ_EVENT)
+			emit(c, &ev);
+		if (ret == READ_FRAME || reader_frame_done(c->r)) {
 			c->in_frame = 0;
 			frame_end(c);
 		}
+		if (out.b.len >= OUT_BLOCK && !out_waiting)
+			out_write();    /* a big frame need not be held whole */
 	}
 	if (ret == READ_ERR)
 		bad_data(c);
@@ -1107,11 +1116,12 @@ http_read(struct conn *c)
 }
 
 static void
-new_reader(struct conn *c, int fd)
+new_reader(struct conn *c)
 {
-	c->r = reader_new(fd, c->name);
+	c->r = reader_new(-1, c->name);
 	reader_set_max(c->r, o.chunk_limit);
 	reader_set_skip_invalid(c->r, o.skip_invalid);
+	reader_set_frame_end(c->r, 1);
 }
 
 /* The TLS handshake; 0 when done, 1 to wait, -1 failed (closing). */
@@ -1139,61 +1149,284 @@ tls_accept(struct conn *c)
 	return -1;
 }
 
-/* Reads decrypted bytes into c->tin; 1 got some, 0 none now, -1 end. */
-static int
-tls_in(struct conn *c)
+/* SSL_read or SSL_peek, with conn_io's results. */
+static ssize_t
+tls_io(struct conn *c, char *p, size_t cap, int peek)
 {
-	int r, e;
+	int n, e, cn = cap > INT_MAX ? INT_MAX : (int)cap;
 
-	if (c->tls_eof || c->tin.len >= TLS_IN)
-		return 0;
-	buf_reserve(&c->tin, 16384);
 	ERR_clear_error();
-	r = SSL_read(c->ssl, c->tin.p + c->tin.len, 16384);
-	if (r > 0) {
-		c->tin.len += r;
-		c->got_data = 1;
-		return 1;
-	}
-	e = SSL_get_error(c->ssl, r);
+	errno = 0;      /* SSL_ERROR_SYSCALL without errno: the peer left */
+	n = peek ? SSL_peek(c->ssl, p, cn) : SSL_read(c->ssl, p, cn);
+	if (n > 0)
+		return n;
+	e = SSL_get_error(c->ssl, n);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return -1;
+	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !errno))
 		return 0;
-	if (e != SSL_ERROR_ZERO_RETURN && (e != SSL_ERROR_SYSCALL || errno))
+	if (c->state != S_CLOSING)
 		warn("%s: TLS read failed: %s", c->name, e == SSL_ERROR_SSL ?
 		    ERR_reason_error_string(ERR_peek_last_error()) :
 		    strerror(errno));
-	c->tls_eof = 1;
-	return -1;
+	return -2;
 }
 
-/* Moves c->tin into the reader's pipe. */
-static void
-tls_push(struct conn *c)
+/*
+ * Reads (or with peek, looks at) up to cap bytes, through TLS if the
+ * connection has it: bytes, 0 at the end, -1 none now, -2 failed (said).
+ */
+static ssize_t
+conn_io(struct conn *c, char *p, size_t cap, int peek)
 {
 	ssize_t n;
 
-	if (c->pfd[1] < 0)
-		return;
-	while (c->tin.len) {
-		n = write(c->pfd[1], c->tin.p, c->tin.len);
-		if (n <= 0)
-			return;
-		memmove(c->tin.p, c->tin.p + n, c->tin.len - n);
-		c->tin.len -= n;
+	if (c->ssl)
+		return tls_io(c, p, cap, peek);
+	n = recv(c->it.fd, p, cap, peek ? MSG_PEEK : 0);
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EINTR)
+		return -1;
+	if (c->state != S_CLOSING)
+		warn("%s: unable to read: %s", c->name, strerror(errno));
+	return -2;
+}
+
+/* Advances the scan of p[0..len); the end of the value, or 0 if unseen. */
+static size_t
+jscan_end(struct jscan *s, const char *p, size_t len)
+{
+	static const char delim[] = " \t\r\n[]{},:\"";
+	unsigned char ch;
+
+	for (; s->pos < len; s->pos++) {
+		ch = p[s->pos];
+		if (!s->started) {
+			if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+				continue;
+			s->started = 1;
+			s->start = s->pos;
+			s->str = ch == '"';
+			s->depth = ch == '[' || ch == '{';
+			s->scalar = !s->str && !s->depth;
+		} else if (s->str) {
+			if (s->esc)
+				s->esc = 0;
+			else if (ch == '\\')
+				s->esc = 1;
+			else if (ch == '"' && (s->str = 0, !s->depth))
+				return ++s->pos;
+		} else if (s->scalar) {
+			/* a number or a literal ends at what cannot be in it */
+			if (memchr(delim, ch, sizeof(delim) - 1))
+				return s->pos;
+		} else if (ch == '[' || ch == '{') {
+			s->depth++;
+		} else if (ch == ']' || ch == '}') {
+			if (--s->depth == 0)
+				return ++s->pos;
+		} else if (ch == '"') {
+			s->str = 1;
+		}
 	}
-	if (c->tls_eof) {
-		close(c->pfd[1]);
-		c->pfd[1] = -1;
+	return 0;
+}
+
+static void
+bad_json(struct conn *c, uint64_t at, const char *why)
+{
+	c_bad++;
+	warn("%s: byte %llu: bad JSON: %s (connection closed)", c->name,
+	    (unsigned long long)at, why);
+	conn_closing(c);
+}
+
+/* Drops the JSON text already converted; an unfinished value stays. */
+static void
+jin_compact(struct conn *c)
+{
+	size_t k = c->js.started ? c->js.start : c->js.pos;
+
+	if (k == 0)
+		return;
+	memmove(c->jin.p, c->jin.p + k, c->jin.len - k);
+	c->jin.len -= k;
+	c->jbase += k;
+	c->js.pos -= k;
+	c->js.start -= c->js.started ? k : 0;
+}
+
+/* Converts one whole value at jin[start..end) and writes its events. */
+static int
+json_value(struct conn *c, size_t end)
+{
+	struct json_err err;
+	size_t used;
+
+	jmp.len = 0;
+	c->jval = c->jbase + c->js.start;
+	if (json_parse(c->jin.p + c->js.start, end - c->js.start, 1, &used,
+	    &jmp, &err) != JSON_OK) {
+		bad_json(c, c->jval + err.offset, err.msg);
+		return -1;
+	}
+	c->js.pos = c->js.start + used;         /* what follows is looked at */
+	c->js.started = c->js.depth = c->js.str = c->js.esc = 0;
+	reader_feed(c->r, jmp.p, jmp.len);
+	drain(c);
+	return c->state == S_DATA ? 0 : -1;
+}
+
+/*
+ * JSON mode (in_forward's): each whole JSON value in jin becomes msgpack
+ * for the reader, so the carrier shapes, limits and acks are the same.
+ */
+static void
+json_events(struct conn *c, int eof)
+{
+	size_t end;
+
+	while (c->state == S_DATA) {
+		end = jscan_end(&c->js, c->jin.p, c->jin.len);
+		if (!end && (!eof || !c->js.started))
+			break;
+		if (json_value(c, end ? end : c->jin.len) < 0)
+			return;
+	}
+	if (c->state != S_DATA)
+		return;
+	jin_compact(c);
+	if (c->js.started && c->jin.len > o.chunk_limit) {
+		c_bad++;
+		c_chunks_dropped++;
+		warn("%s: request larger than --chunk-size-limit %zu: dropped, "
+		    "not acked; closing", c->name, o.chunk_limit);
+		conn_closing(c);
+	} else if (eof) {
+		reader_feed_eof(c->r);
+		drain(c);
 	}
 }
 
-/* A TLS connection became readable: handshake, PING, then events. */
-static void
-tls_read(struct conn *c)
+/* The handshake phase: reads the PING whole.  -1 if c was freed. */
+static int
+ping_read(struct conn *c)
 {
 	size_t used;
-	int r, got;
+	ssize_t n;
 
+	buf_reserve(&c->tin, PEEK_MAX - c->tin.len);
+	n = conn_io(c, c->tin.p + c->tin.len, PEEK_MAX - c->tin.len, 0);
+	if (n == -1)
+		return 0;
+	if (n <= 0) {
+		conn_free(c);  /* a transport heartbeat, or a quitter */
+		return -1;
+	}
+	c->tin.len += n;
+	c->last = now_ms();
+	if (*c->tin.p == '{' || *c->tin.p == '[') {
+		c_bad++;
+		warn("%s: JSON requests cannot do the --shared-key handshake "
+		    "(msgpack only): closing", c->name);
+		conn_closing(c);
+		return 0;
+	}
+	if (!(used = ping_from(c, c->tin.p, c->tin.len)) || c->state != S_DATA)
+		return 0;
+	c->mode = M_MSGPACK;
+	new_reader(c);
+	reader_feed(c->r, c->tin.p + used, c->tin.len - used);
+	buf_free(&c->tin);
+	drain(c);
+	return 1;
+}
+
+/* The first byte says msgpack or JSON; 1 known, 0 wait, -1 c freed. */
+static int
+sniff(struct conn *c)
+{
+	char b;
+	ssize_t n = conn_io(c, &b, 1, 1);
+
+	if (n == -1)
+		return 0;
+	if (n <= 0) {
+		conn_free(c);  /* a transport heartbeat: no bytes */
+		return -1;
+	}
+	c->mode = b == '{' || b == '[' ? M_JSON : M_MSGPACK;
+	new_reader(c);
+	return 1;
+}
+
+/* One read of requests: 1 bytes came, 0 none now, -1 c was freed. */
+static int
+data_read(struct conn *c)
+{
+	size_t cap;
+	ssize_t n;
+	char *p;
+	int r;
+
+	if (c->mode == M_UNKNOWN && (r = sniff(c)) <= 0)
+		return r;
+	if (c->mode == M_JSON) {
+		buf_reserve(&c->jin, JSON_READ);
+		p = c->jin.p + c->jin.len;
+		cap = c->jin.cap - c->jin.len;
+	} else {
+		p = reader_space(c->r, &cap);
+	}
+	if ((n = conn_io(c, p, cap, 0)) == -1)
+		return 0;
+	if (n == -2) {
+		conn_free(c);
+		return -1;
+	}
+	c->last = now_ms();
+	c->got_data |= n > 0;
+	if (c->mode == M_JSON) {
+		c->jin.len += n;
+		json_events(c, n == 0);
+	} else {
+		if (n > 0)
+			reader_commit(c->r, n);
+		else
+			reader_feed_eof(c->r);
+		drain(c);
+	}
+	c->eof |= n == 0;
+	return n > 0;
+}
+
+/* After a refusal or bad data: reads and drops until the client closes. */
+static void
+closing_read(struct conn *c)
+{
+	char junk[4096];
+	ssize_t n;
+
+	while ((n = conn_io(c, junk, sizeof(junk), 0)) > 0)
+		;
+	if (n != -1)
+		conn_free(c);
+}
+
+static void
+conn_read(struct conn *c)
+{
+	int i, r = 1;
+
+	if (c->kind != K_FWD) {
+		http_read(c);
+		return;
+	}
+	if (c->state == S_CLOSING) {
+		closing_read(c);
+		return;
+	}
 	if (c->state == S_TLS && (r = tls_accept(c)) != 0) {
 		if (r < 0)
 			conn_free(c);
@@ -1201,82 +1434,18 @@ tls_read(struct conn *c)
 			conn_arm(c);
 		return;
 	}
-	do {
-		got = tls_in(c);
-		if (c->state == S_PING && c->tin.len) {
-			used = ping_from(c, c->tin.p, c->tin.len);
-			memmove(c->tin.p, c->tin.p + used, c->tin.len - used);
-			c->tin.len -= used;
-		}
-		if (c->state == S_CLOSING) {
-			c->tin.len = 0;
-			if (c->tls_eof)
-				c->eof = 1;
-			continue;
-		}
-		if (c->state != S_DATA)
-			continue;
-		if (!c->r)
-			new_reader(c, c->pfd[0]);
-		tls_push(c);
-		while (reader_fill(c->r) > 0)
-			;
-		c->last = now_ms();
-		drain(c);
-		if (c->tls_eof && c->pfd[1] < 0 && reader_fill(c->r) == 0) {
-			drain(c);
-			c->eof = 1;
-		}
-	} while ((got > 0 || c->tin.len) && c->state != S_CLOSING &&
-	    !c->eof && out.b.len < HIGH_WATER);
-	if (c->state == S_DATA && !c->eof && (c->tin.len ||
+	/* TLS may hold decrypted bytes epoll knows nothing of: read on */
+	for (i = 0; i < (c->ssl ? TLS_ROUNDS : 1); i++) {
+		r = c->state == S_PING ? ping_read(c) : data_read(c);
+		if (r < 0)
+			return;
+		if (r == 0 || (c->state != S_DATA && c->state != S_PING) ||
+		    c->eof || out.b.len >= HIGH_WATER)
+			break;
+	}
+	if (c->ssl && c->state == S_DATA && !c->eof && (r > 0 ||
 	    SSL_pending(c->ssl)))
-		tls_more = 1;   /* stopped for stdout: come back */
-	conn_settle(c);
-}
-
-static void
-conn_read(struct conn *c)
-{
-	char junk[4096];
-	ssize_t n;
-
-	if (c->kind != K_FWD) {
-		http_read(c);
-		return;
-	}
-	if (c->ssl) {
-		tls_read(c);
-		return;
-	}
-	if (c->state == S_CLOSING) {
-		while ((n = read(c->it.fd, junk, sizeof(junk))) > 0)
-			;
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			conn_free(c);
-		return;
-	}
-	if (c->state == S_PING) {
-		if (read_ping(c) == 0 && c->state != S_CLOSING)
-			conn_settle(c);
-		return;
-	}
-	if (!c->r)
-		new_reader(c, c->it.fd);
-	n = reader_fill(c->r);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n < 0) {
-		warn("%s: unable to read: %s", c->name, strerror(errno));
-		conn_free(c);
-		return;
-	}
-	c->last = now_ms();
-	if (n > 0)
-		c->got_data = 1;
-	drain(c);
-	if (n == 0 || c->eof)
-		c->eof = 1;
+		tls_more = 1;   /* stopped with bytes in hand: come back */
 	conn_settle(c);
 }
 
@@ -1296,13 +1465,8 @@ allowed(const struct sockaddr *sa)
 static void
 tls_conn(struct conn *c)
 {
-	if (pipe(c->pfd) < 0 || !(c->ssl = SSL_new(ssl_ctx)) ||
-	    !SSL_set_fd(c->ssl, c->it.fd))
+	if (!(c->ssl = SSL_new(ssl_ctx)) || !SSL_set_fd(c->ssl, c->it.fd))
 		die(EX_SYS, "unable to set up a TLS connection:");
-	fcntl(c->pfd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(c->pfd[1], F_SETFD, FD_CLOEXEC);
-	net_nonblock(c->pfd[0]);
-	net_nonblock(c->pfd[1]);
 	SSL_set_accept_state(c->ssl);
 	c->state = S_TLS;
 }
@@ -1328,7 +1492,6 @@ conn_new(int fd, const struct sockaddr_storage *sa, int kind)
 	snprintf(c->name, sizeof(c->name), "client %s%s", c->addr, port);
 	c->last = c->born = now_ms();
 	c->state = S_DATA;
-	c->pfd[0] = c->pfd[1] = -1;
 	c->next = conns;
 	if (conns)
 		conns->prev = c;
@@ -1408,6 +1571,21 @@ do_udp(struct item *l)
 	}
 }
 
+/* {"ack": chunk}: in msgpack, or as JSON text to a JSON client. */
+static void
+put_ack(struct conn *c, const char *chunk, size_t n)
+{
+	const char *p = chunk;
+
+	if (c->mode != M_JSON) {
+		fwd_ack_put(&c->wb, chunk, n);
+		return;
+	}
+	buf_puts(&c->wb, "{\"ack\":");
+	json_from_mp(&c->wb, &p, chunk + n);
+	buf_putc(&c->wb, '}');
+}
+
 /* Sends the acks whose events are now written. */
 static void
 release_acks(void)
@@ -1427,7 +1605,7 @@ release_acks(void)
 			if (fl & R_RAW) {
 				buf_put(&c->wb, c->acks.p + c->aoff + 16, n);
 			} else {
-				fwd_ack_put(&c->wb, c->acks.p + c->aoff + 16, n);
+				put_ack(c, c->acks.p + c->aoff + 16, n);
 				c_acks++;
 			}
 			if (fl & R_CLOSE)
@@ -1448,12 +1626,7 @@ flush_out(void)
 {
 	struct epoll_event e;
 
-	if (out.b.len && out_flush_try(&out) < 0) {
-		if (errno == EPIPE)
-			exit(128 + 13);
-		if (errno != EAGAIN)
-			die(EX_SYS, "unable to write stdout:");
-	}
+	out_write();
 	release_acks();
 	if (out_nb && !!out.b.len != out_waiting) {
 		out_waiting = !!out.b.len;
@@ -1461,6 +1634,20 @@ flush_out(void)
 		e.data.ptr = &stdout_item;
 		epoll_ctl(ep, EPOLL_CTL_MOD, 1, &e);
 	}
+}
+
+/* A quiet connection gives back what a big request made it take. */
+static void
+conn_trim(struct conn *c)
+{
+	if (c->r)
+		reader_trim(c->r);
+	if (c->jin.len == 0 && c->jin.cap > TRIM_BYTES)
+		buf_free(&c->jin);
+	if (c->hin.len == 0 && c->hin.cap > TRIM_BYTES)
+		buf_free(&c->hin);
+	if (c->wb.len == 0 && c->wb.cap > TRIM_BYTES)
+		buf_free(&c->wb);
 }
 
 /* Closes connections idle too long, and ends lingering ones. */
@@ -1488,6 +1675,8 @@ sweep(void)
 				warn("%s: does not read its acks, closing",
 				    c->name);
 			conn_free(c);
+		} else if (idle > TRIM_MS) {
+			conn_trim(c);
 		}
 	}
 }
@@ -1558,9 +1747,8 @@ tls_resume(void)
 	tls_more = 0;
 	for (c = conns; c; c = next) {
 		next = c->next;
-		if (c->ssl && c->state == S_DATA && !c->eof &&
-		    (c->tin.len || SSL_pending(c->ssl)))
-			tls_read(c);
+		if (c->ssl && c->state == S_DATA && !c->eof)
+			conn_read(c);
 	}
 }
 
@@ -1574,6 +1762,8 @@ serve(void)
 	while (!sig_stop) {
 		if (out.b.len >= OUT_BLOCK)
 			flush_out();
+		else if (ackq)
+			release_acks();         /* drain may have written */
 		if (out_nb && out.b.len >= HIGH_WATER) {
 			wait_stdout();
 			continue;
@@ -1935,6 +2125,7 @@ main(int argc, char **argv)
 
 	progname_set(argv[0]);
 	options(argc, argv);
+	stream_tune_malloc();
 	sig_init();
 	stats_init(sync_stats, extra_stats);
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
@@ -1961,6 +2152,7 @@ main(int argc, char **argv)
 	buf_free(&hb);
 	buf_free(&hb2);
 	buf_free(&tagb2);
+	buf_free(&jmp);
 	for (i = 0; i < o.nusers; i++) {
 		free(o.users[i].name);
 		free(o.users[i].pass);

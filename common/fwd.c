@@ -1,5 +1,7 @@
 /* fwd - Forward protocol handshake, ack and PackedForward encoding */
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <zlib.h>
@@ -34,7 +36,22 @@ fwd_digest(char hex[FWD_DIGEST_LEN + 1], const struct fwd_str *a,
 int
 fwd_random(void *p, size_t n)
 {
-	return RAND_bytes(p, (int)n) == 1 ? 0 : -1;
+	ssize_t k;
+
+	/*
+	 * The kernel's generator: OpenSSL's would be as good, but starting it
+	 * maps megabytes of libcrypto that a sender of chunk ids never needs.
+	 */
+	while (n > 0) {
+		k = getrandom(p, n, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return RAND_bytes(p, (int)n) == 1 ? 0 : -1;
+		p = (char *)p + k;
+		n -= k;
+	}
+	return 0;
 }
 
 int

@@ -56,7 +56,7 @@ struct fwd_pong {
 void fwd_digest(char hex[FWD_DIGEST_LEN + 1], const struct fwd_str *a,
     const struct fwd_str *b, const struct fwd_str *c, const struct fwd_str *d);
 
-/* Fills p with n random bytes (OpenSSL's generator); -1 on failure. */
+/* Fills p with n random bytes (getrandom(2), else OpenSSL's); -1 on failure. */
 int fwd_random(void *p, size_t n);
 
 /* A fresh PING salt: 32 lowercase hex characters and a NUL. */

@@ -9,13 +9,18 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "err.h"
 #include "mp.h"
 #include "sig.h"
 #include "stream.h"
 
-#define READ_SIZE (128 * 1024)
+#define READ_MIN (16 * 1024)            /* a new reader's reads */
+#define READ_SIZE (128 * 1024)          /* the most it asks for at once */
+#define TRIM_AT (4 * READ_SIZE)         /* reader_trim frees larger buffers */
 #define STOP_IDLE_MS 500
 #define STOP_MAX_MS 5000
 
@@ -28,11 +33,15 @@ struct reader {
 	size_t end;             /* end of the bytes read */
 	uint64_t base;          /* stream offset of buf[0] */
 	size_t max;
+	size_t rsize;           /* the next read: doubles while reads fill it */
 	int eof;
 	int skip;
+	int toobig;             /* the last error was the size limit */
+	int frame_marks;        /* READ_FRAME for frames with no event */
 	void (*idle)(void *);
 	void *idle_arg;
 	char err[512];
+	size_t errwhat;         /* where the text after the position starts */
 	struct reader_stats st;
 	/* the frame being expanded (Forward, PackedForward) */
 	int in_frame;
@@ -68,7 +77,8 @@ reader_new(int fd, const char *name)
 	r->fd = fd;
 	r->name = xstrdup(name);
 	r->max = STREAM_MAX_EVENT;
-	r->cap = READ_SIZE * 2;
+	r->rsize = READ_MIN;
+	r->cap = READ_MIN * 2;
 	r->buf = xmalloc(r->cap);
 	return r;
 }
@@ -103,10 +113,28 @@ reader_set_idle(struct reader *r, void (*fn)(void *), void *arg)
 	r->idle_arg = arg;
 }
 
+void
+reader_set_frame_end(struct reader *r, int on)
+{
+	r->frame_marks = on;
+}
+
+int
+reader_too_big(const struct reader *r)
+{
+	return r->toobig;
+}
+
 const char *
 reader_errmsg(const struct reader *r)
 {
 	return r->err;
+}
+
+const char *
+reader_errwhat(const struct reader *r)
+{
+	return r->err + r->errwhat;
 }
 
 const struct reader_stats *
@@ -140,8 +168,12 @@ fail(struct reader *r, const char *at, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	r->toobig = 0;
 	n = snprintf(r->err, sizeof(r->err), "%s: byte %llu: ", r->name,
 	    (unsigned long long)(r->base + (at - r->buf)));
+	if (n < 0 || (size_t)n >= sizeof(r->err))
+		n = 0;
+	r->errwhat = n;
 	va_start(ap, fmt);
 	vsnprintf(r->err + n, sizeof(r->err) - n, fmt, ap);
 	va_end(ap);
@@ -275,8 +307,10 @@ inflate_all(struct reader *r, const char *src, size_t len, const char *at)
 		r->z.len = r->z.cap - zs.avail_out;
 		if (r->z.len > r->max) {
 			inflateEnd(&zs);
-			return fail(r, at, "gzip entries inflate to more than "
-			    "%zu bytes (--max-event-size)", r->max);
+			fail(r, at, "gzip entries inflate to more than %zu bytes "
+			    "(--max-event-size)", r->max);
+			r->toobig = 1;
+			return READ_ERR;
 		}
 		if (ret == Z_STREAM_END) {
 			if (zs.avail_in == 0)
@@ -384,7 +418,8 @@ frame_next(struct reader *r, struct event *ev)
 	r->in_frame = 0;
 	r->start = r->frame_end;
 	r->frame_done = 1;
-	return READ_AGAIN;
+	/* the frame ended on nil records (or had none): no event said so */
+	return r->frame_marks ? READ_FRAME : READ_AGAIN;
 }
 
 /*
@@ -445,8 +480,10 @@ short_or_bad(struct reader *r, int ret, const char *at)
 static int
 too_big(struct reader *r, const char *at)
 {
-	return fail(r, at, "event larger than %zu bytes (see --max-event-size)",
+	fail(r, at, "event larger than %zu bytes (see --max-event-size)",
 	    r->max);
+	r->toobig = 1;
+	return READ_ERR;
 }
 
 /* A Forward or PackedForward frame: validate it whole, then expand. */
@@ -621,6 +658,10 @@ reader_next_buffered(struct reader *r, struct event *ev)
 			ret = frame_next(r, ev);
 			if (ret == READ_EVENT)
 				return got_event(r);
+			if (ret == READ_FRAME) {
+				r->resyncing = 0;
+				return ret;
+			}
 			if (ret == READ_AGAIN)
 				continue;
 		} else if (r->start == r->end) {
@@ -651,35 +692,108 @@ reader_next_buffered(struct reader *r, struct event *ev)
 	}
 }
 
-ssize_t
-reader_fill(struct reader *r)
+char *
+reader_space(struct reader *r, size_t *avail)
 {
-	ssize_t n;
 	size_t cap;
 
 	if (r->start == r->end) {
 		r->base += r->end;
 		r->start = r->end = 0;
-	} else if (r->cap - r->end < READ_SIZE && r->start > 0) {
+	} else if (r->start > 0 && (r->cap - r->end < r->rsize ||
+	    r->end - r->start <= r->start)) {
+		/* moving no more than was consumed: a copy per byte at most */
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
 		r->base += r->start;
 		r->end -= r->start;
 		r->start = 0;
 	}
-	if (r->cap - r->end < READ_SIZE) {
-		for (cap = r->cap; cap - r->end < READ_SIZE; cap *= 2)
+	if (r->cap - r->end < r->rsize) {
+		for (cap = r->cap; cap - r->end < r->rsize; cap *= 2)
 			;
 		r->buf = xrealloc(r->buf, cap);
 		r->cap = cap;
 	}
-	n = read(r->fd, r->buf + r->end, r->cap - r->end);
-	if (n > 0) {
-		r->end += n;
-		r->st.bytes += n;
-	} else if (n == 0) {
-		r->eof = 1;
+	*avail = r->cap - r->end;
+	return r->buf + r->end;
+}
+
+void
+reader_commit(struct reader *r, size_t n)
+{
+	r->end += n;
+	r->st.bytes += n;
+	if (n >= r->rsize && r->rsize < READ_SIZE)
+		r->rsize *= 2;
+}
+
+void
+reader_feed(struct reader *r, const void *p, size_t n)
+{
+	const char *q = p;
+	size_t avail, k;
+	char *to;
+
+	while (n > 0) {
+		to = reader_space(r, &avail);
+		k = n < avail ? n : avail;
+		memcpy(to, q, k);
+		reader_commit(r, k);
+		q += k;
+		n -= k;
 	}
+}
+
+void
+reader_trim(struct reader *r)
+{
+	if (r->in_frame)
+		return;
+	if (r->z.cap > TRIM_AT)
+		buf_free(&r->z);
+	if (r->start == r->end && r->cap > TRIM_AT) {
+		free(r->buf);
+		r->base += r->end;
+		r->start = r->end = 0;
+		r->cap = READ_MIN * 2;
+		r->buf = xmalloc(r->cap);
+	}
+}
+
+void
+reader_feed_eof(struct reader *r)
+{
+	r->eof = 1;
+}
+
+ssize_t
+reader_fill(struct reader *r)
+{
+	size_t avail;
+	char *to = reader_space(r, &avail);
+	ssize_t n;
+
+	n = read(r->fd, to, avail);
+	if (n > 0)
+		reader_commit(r, n);
+	else if (n == 0)
+		r->eof = 1;
 	return n;
+}
+
+void
+stream_tune_malloc(void)
+{
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Fixed thresholds.  glibc's moving one rises to the size of the last
+	 * big block freed, after which growing a big buffer in the heap copies
+	 * it and holds both; a fixed one alone would give memory back at each
+	 * free and fault it in again for the next request.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+#endif
 }
 
 long long
@@ -739,6 +853,7 @@ read_more(struct reader *r)
 		return READ_AGAIN;
 	snprintf(r->err, sizeof(r->err), "%s: unable to read: %s", r->name,
 	    strerror(errno));
+	r->errwhat = 0;
 	return READ_SYSERR;
 }
 

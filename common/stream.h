@@ -21,7 +21,7 @@ struct event {
 };
 
 struct reader_stats {
-	uint64_t bytes;         /* read from the fd */
+	uint64_t bytes;         /* read from the fd, or fed */
 	uint64_t events;        /* returned */
 	uint64_t skipped_bytes; /* dropped by --skip-invalid */
 	uint64_t skipped_places;
@@ -31,6 +31,7 @@ struct reader_stats {
 enum {
 	READ_EOF = 0,           /* end of input, or a stop signal */
 	READ_EVENT = 1,
+	READ_FRAME = 2,         /* a frame gave no event (reader_set_frame_end) */
 	READ_ERR = -1,          /* bad data: reader_errmsg says where */
 	READ_SYSERR = -2,       /* read failed: reader_errmsg says why */
 	READ_AGAIN = -3         /* reader_next_buffered: needs more bytes */
@@ -38,7 +39,10 @@ enum {
 
 struct reader;
 
-/* name is used in messages ("stdin", a path); it is copied. */
+/*
+ * name is used in messages ("stdin", a path); it is copied.  fd may be -1
+ * for a reader given its bytes with reader_feed or reader_space.
+ */
 struct reader *reader_new(int fd, const char *name);
 void reader_free(struct reader *r);
 
@@ -48,6 +52,13 @@ void reader_set_max(struct reader *r, size_t max);
 void reader_set_skip_invalid(struct reader *r, int on);
 /* Called before the reader blocks waiting for input: flush output here. */
 void reader_set_idle(struct reader *r, void (*fn)(void *), void *arg);
+/*
+ * With on, the end of a Forward or PackedForward frame that came with no
+ * event (no entries, or nil records last) is reported as READ_FRAME, its
+ * option in reader_frame_option, so a receiver still acks it.  Off by
+ * default.
+ */
+void reader_set_frame_end(struct reader *r, int on);
 
 /*
  * Returns the next event, reading as needed.  After SIGINT/SIGTERM it
@@ -72,16 +83,44 @@ int reader_next_value(struct reader *r, const char **p, size_t *len);
  */
 ssize_t reader_fill(struct reader *r);
 
+/*
+ * Bytes that do not come from the reader's fd (a TLS session, a decoder).
+ * reader_space makes room for one read at the end of the buffer, compacting
+ * or growing it, and returns where to write (*avail bytes fit);
+ * reader_commit then adds the n bytes written there.  reader_feed copies
+ * p[0..n) in; reader_feed_eof marks the end of the input.  Call these only
+ * after the reader returned READ_AGAIN (or before the first read): they
+ * may move the buffer, ending the life of every borrowed pointer.
+ */
+char *reader_space(struct reader *r, size_t *avail);
+void reader_commit(struct reader *r, size_t n);
+void reader_feed(struct reader *r, const void *p, size_t n);
+void reader_feed_eof(struct reader *r);
+
+/*
+ * Gives back the memory of a big event or frame once the reader holds no
+ * bytes (for a connection gone quiet): the buffer keeps its size otherwise,
+ * so a stream of big frames reuses the same pages.
+ */
+void reader_trim(struct reader *r);
+
 /* "NAME: byte OFFSET: what was found", after READ_ERR or READ_SYSERR. */
 const char *reader_errmsg(const struct reader *r);
+/* The same without its "NAME: byte OFFSET: " (for a caller's own position). */
+const char *reader_errwhat(const struct reader *r);
+/*
+ * 1 if the last READ_ERR was an event or frame larger than the limit of
+ * reader_set_max (gzip entries that inflate beyond it included), else 0.
+ */
+int reader_too_big(const struct reader *r);
 const struct reader_stats *reader_stats(const struct reader *r);
 /* Stream offset of the next unread byte. */
 uint64_t reader_offset(const struct reader *r);
 
 /*
- * The option map of the frame the last event came from (Message mode's
- * fourth element, or the Forward option), or NULL; and whether that event
- * was the frame's last.  For acks in lrecv.
+ * The option map of the frame the last event (or READ_FRAME) came from
+ * (Message mode's fourth element, or the Forward option), or NULL; and
+ * whether that event was the frame's last.  For acks in lrecv.
  */
 const char *reader_frame_option(const struct reader *r, size_t *len);
 int reader_frame_done(const struct reader *r);
@@ -99,6 +138,14 @@ struct waiter {
  * seconds have passed since.
  */
 int stream_wait(int fd, struct waiter *w, void (*idle)(void *), void *arg);
+
+/*
+ * For programs with big buffers that come and go (one per connection, per
+ * request): blocks of 4 MB and more get mappings of their own, so they grow
+ * without copying and go back to the system when freed, and smaller ones
+ * reuse the heap's pages.  glibc only; elsewhere it does nothing.
+ */
+void stream_tune_malloc(void);
 
 /* Monotonic milliseconds. */
 long long stream_ms(void);

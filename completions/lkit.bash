@@ -96,6 +96,20 @@ _lkit_spec()
 		values='--compress:gzip,text --heartbeat:transport,udp,none
 		    --balance:hash: --ca-file|--cert|--key:@file'
 		;;
+	lbuffer)
+		opts='-d= --dir= --chunk-limit-size= --chunk-limit-records=
+		    --flush-interval= --chunk-keys= --total-limit-size=
+		    --overflow-action= --flush-thread-count= --retry-wait=
+		    --retry-exponential-backoff-base= --retry-max-interval=
+		    --retry-randomize= --retry-timeout= --retry-max-times=
+		    --retry-forever --secondary= --dead-letter-dir= --fsync=
+		    --fsync-interval= --shutdown-timeout= --status --json
+		    --skip-invalid --max-event-size= --stats -h --help
+		    -V --version'
+		values='-d|--dir|--dead-letter-dir:@file --chunk-keys:tag
+		    --overflow-action:block,drop-oldest-chunk,error
+		    --retry-randomize:true,false --fsync:always,interval,never'
+		;;
 	*)
 		return 1
 		;;
@@ -173,4 +187,4 @@ _lkit()
 	fi
 }
 
-complete -F _lkit lcat lout lreform lgrep lparse ltail lforward lrecv
+complete -F _lkit lcat lout lreform lgrep lparse ltail lforward lrecv lbuffer

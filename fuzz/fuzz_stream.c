@@ -12,13 +12,14 @@
 #include "stream.h"
 
 /* Reads every event of data; checks each record and renders it. */
-static void
+static uint64_t
 run(const uint8_t *data, size_t size, int skip)
 {
 	struct buf text = { 0 };
 	struct event ev;
 	struct reader *r;
 	const char *p;
+	uint64_t n = 0;
 	int fd, ret;
 
 	fd = memfd_create("fuzz", 0);
@@ -42,6 +43,7 @@ run(const uint8_t *data, size_t size, int skip)
 		p = ev.rec;
 		json_from_mp(&text, &p, ev.rec + ev.rec_len);
 		json_put_str(&text, ev.tag, ev.tag_len);
+		n++;
 	}
 	if (skip && ret == READ_ERR)
 		abort();        /* --skip-invalid never fails on data */
@@ -50,12 +52,40 @@ run(const uint8_t *data, size_t size, int skip)
 	reader_free(r);
 	close(fd);
 	buf_free(&text);
+	return n;
+}
+
+/* The same bytes fed in 7-byte pieces, frame ends on: the event count. */
+static uint64_t
+run_fed(const uint8_t *data, size_t size)
+{
+	struct reader *r = reader_new(-1, "fed");
+	struct event ev;
+	uint64_t n = 0;
+	size_t off = 0, k;
+	int ret = READ_AGAIN;
+
+	reader_set_max(r, 1 << 20);
+	reader_set_frame_end(r, 1);
+	while (ret == READ_AGAIN) {
+		k = size - off < 7 ? size - off : 7;
+		if (k)
+			reader_feed(r, data + off, k);
+		else
+			reader_feed_eof(r);
+		off += k;
+		while ((ret = reader_next_buffered(r, &ev)) > 0)
+			n += ret == READ_EVENT;
+	}
+	reader_free(r);
+	return n;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	run(data, size, 0);
+	if (run(data, size, 0) != run_fed(data, size))
+		abort();        /* fed or read, split or not: the same events */
 	run(data, size, 1);
 	return 0;
 }

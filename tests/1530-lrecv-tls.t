@@ -4,9 +4,9 @@
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
 FWD="$DATA/fwd.py"
-plan 10
+plan 11
 if ! command -v openssl >/dev/null; then
-	for i in 1 2 3 4 5 6 7 8 9 10; do skip "TLS $i" "openssl not installed"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do skip "TLS $i" "openssl not installed"; done
 	exit 0
 fi
 
@@ -49,6 +49,10 @@ print(s.recv(100).hex())'
 check_same 'a python TLS client gets the ack, byte for byte' \
 	'$PY -c "$TLSCLIENT" $port "$T/ca.pem" "$T/ack.bin"' \
 	'tr -d " \n" <"$VECTORS/packed_ack.s2c.hex"; echo'
+printf '["tls.json", 1502880723, {"j": 1}, {"chunk": "tj\\n"}]' >"$T/j.json"
+check_out 'JSON mode over TLS: the ack in JSON' \
+	'$PY -c "$TLSCLIENT" $port "$T/ca.pem" "$T/j.json" | xxd -r -p; echo' \
+	'{"ack":"tj\n"}'
 check_exit 'lforward --tls --ca-file --ack: 20000 events, exit 0' 0 \
 	'lforward $HB --tls --ca-file "$T/ca.pem" --ack --chunk-limit-size 64k 127.0.0.1:$port <"$T/ev.bin"'
 check_err 'an unknown CA is refused, exit 4' 4 \
@@ -64,7 +68,7 @@ check_exit 'plain TCP to a TLS server: no ack, exit 4' 4 \
 stop s
 check_same 'everything sent over TLS arrived once' \
 	'$PY "$FWD" decode <"$T/s.out" | sort | uniq -c | awk "{print \$1}" | sort | uniq -c | tr -s " "' \
-	'echo " 2 1"; echo " 20000 2"'
+	'echo " 3 1"; echo " 20000 2"'
 
 start m --cert "$T/server.pem" --key "$T/server.key" --ca-file "$T/ca.pem" \
 	--shared-key s3cr3t --self-hostname recv.example

@@ -11,7 +11,7 @@ for spec in \
     '|--ack-timeout|-|wait this long for an ack (default 190s)' \
     '|--compress|gzip text|send CompressedPackedForward' \
     '|--time-as-integer||send times as integer seconds, not EventTime' \
-    '|--chunk-limit-size|-|largest request (default 8M)' \
+    '|--chunk-limit-size|-|largest request (default 1M)' \
     '|--chunk-limit-records|-|most events in a request' \
     '|--flush-interval|-|send a request at least this often (default 1s)' \
     '|--buffer-limit|-|stop reading stdin while this much is held (default 64M)' \

@@ -4,6 +4,15 @@ lforward tests, built on python3-msgpack (not on lkit's code).
 
   fwdpeer.py send PORT FILE       send FILE's bytes, half-close, print the
                                   reply as hex (all of it, until EOF)
+  fwdpeer.py text PORT FILE [N]   the same in pieces of N bytes (default all
+                                  at once), printing the reply as it is
+                                  (JSON mode) and a newline
+  fwdpeer.py empty PORT           send requests that yield no event but ask
+                                  for an ack; print each ack received
+  fwdpeer.py held PORT GOFILE     send events, then an empty request asking
+                                  for an ack; say whether the ack came before
+                                  GOFILE was created (the reader of lrecv's
+                                  stdout starts then) and after
   fwdpeer.py acks PORT N K        send N PackedForward chunks of K events, each
                                   asking for an ack; print "acked A of N"
   fwdpeer.py auth PORT KEY HOST [USER PASS] [--wrong]
@@ -64,6 +73,77 @@ def cmd_send(port, path):
     except OSError:
         pass    # the server closed first: print what it sent
     print(read_all(s).hex())
+
+
+def cmd_text(port, path, piece=0):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    data = open(path, "rb").read()
+    piece = piece or len(data) or 1
+    try:
+        for i in range(0, len(data), piece):
+            s.sendall(data[i:i + piece])
+            if piece < len(data):
+                time.sleep(0.002)
+        s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    sys.stdout.buffer.write(read_all(s) + b"\n")
+
+
+def empty_requests():
+    """Requests with no event to write, each asking for an ack."""
+    nil2 = msgpack.packb([1, None]) + msgpack.packb([2, None])
+    one = msgpack.packb([et(1502880723, 0), {"k": "v"}])
+    return [
+        ["e.fwd0", [], {"chunk": "forward-empty"}],
+        ["e.packed0", b"", {"chunk": "packed-empty", "size": 0}],
+        ["e.fwdnil", [[1, None], [2, None]], {"chunk": "forward-nil"}],
+        ["e.packednil", nil2, {"chunk": "packed-nil", "size": 2}],
+        ["e.gzipnil", gzip.compress(nil2, mtime=0),
+         {"chunk": "gzip-nil", "compressed": "gzip"}],
+        ["e.nillast", one + nil2, {"chunk": "nil-last"}],
+        ["e.message", 1, None, {"chunk": "message-nil"}],  # no ack
+        ["e.fwd1", [[et(1502880723, 0), {"k": "w"}]], {"chunk": "last"}],
+    ]
+
+
+def recv_objs(s, u, want, timeout):
+    got = []
+    s.settimeout(timeout)
+    try:
+        while len(got) < want:
+            b = s.recv(65536)
+            if not b:
+                break
+            u.feed(b)
+            got.extend(u)
+    except socket.timeout:
+        pass
+    return got
+
+
+def cmd_empty(port):
+    s = socket.create_connection(("127.0.0.1", port))
+    for r in empty_requests():
+        s.sendall(msgpack.packb(r, use_bin_type=True))
+    u = msgpack.Unpacker(raw=False)
+    for o in recv_objs(s, u, 7, 5):
+        print(o["ack"])
+
+
+def cmd_held(port, gofile):
+    s = socket.create_connection(("127.0.0.1", port))
+    ents = b"".join(msgpack.packb([et(1502880723, 0), {"i": k, "pad": "x" * 200}])
+                    for k in range(2000))
+    s.sendall(msgpack.packb(["h.events", ents], use_bin_type=True))
+    s.sendall(msgpack.packb(["h.empty", [], {"chunk": "after-events"}]))
+    u = msgpack.Unpacker(raw=False)
+    early = recv_objs(s, u, 1, 1.0)
+    open(gofile, "w").close()
+    late = early or recv_objs(s, u, 1, 10)
+    print("before: %s, after: %s" % (
+        [o["ack"] for o in early] or "none", [o["ack"] for o in late]))
 
 
 def cmd_acks(port, n, k):
@@ -200,6 +280,12 @@ def main():
     a = sys.argv[1:]
     if a[0] == "send":
         cmd_send(int(a[1]), a[2])
+    elif a[0] == "text":
+        cmd_text(int(a[1]), a[2], int(a[3]) if len(a) > 3 else 0)
+    elif a[0] == "empty":
+        cmd_empty(int(a[1]))
+    elif a[0] == "held":
+        cmd_held(int(a[1]), a[2])
     elif a[0] == "acks":
         cmd_acks(int(a[1]), int(a[2]), int(a[3]))
     elif a[0] == "auth":

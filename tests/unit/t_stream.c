@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "err.h"
+#include "fwd.h"
 #include "mp.h"
 #include "stream.h"
 #include "tap.h"
@@ -25,6 +26,12 @@ static void
 tagstr(const char *t)
 {
 	msgpack_pack_str_with_body(&pk, t, strlen(t));
+}
+
+static void
+tagstr2(msgpack_packer *p, const char *t)
+{
+	msgpack_pack_str_with_body(p, t, strlen(t));
 }
 
 static void
@@ -324,6 +331,195 @@ test_errors(void)
 	buf_free(&got);
 }
 
+/* Feeds d[0..n) in pieces of k bytes to a reader with no fd. */
+static int
+read_fed(const char *d, size_t n, size_t k, struct buf *desc)
+{
+	struct reader *r = reader_new(-1, "fed");
+	struct event ev;
+	size_t off = 0, m;
+	int ret = READ_AGAIN;
+
+	while (ret == READ_AGAIN) {
+		m = n - off < k ? n - off : k;
+		if (m)
+			reader_feed(r, d + off, m);
+		else
+			reader_feed_eof(r);
+		off += m;
+		while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT)
+			describe(desc, &ev);
+	}
+	reader_free(r);
+	return ret;
+}
+
+static void
+test_feed(void)
+{
+	struct buf base = { 0 }, got = { 0 };
+	size_t k, bad = 0;
+	int ret;
+
+	build_all();
+	read_split(s.p, s.len, s.len, &base, NULL, 0, 0, 0, NULL);
+	for (k = 1; k <= s.len; k++) {
+		got.len = 0;
+		ret = read_fed(s.p, s.len, k, &got);
+		if (ret != READ_EOF || got.len != base.len ||
+		    memcmp(got.p, base.p, base.len) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "reader_feed in pieces of 1 to %zu bytes: same events",
+	    s.len);
+	buf_free(&base);
+	buf_free(&got);
+}
+
+/* The option {"chunk": id}. */
+static void
+frame_with(msgpack_packer *p, const char *id)
+{
+	msgpack_pack_map(p, 1);
+	msgpack_pack_str_with_body(p, "chunk", 5);
+	msgpack_pack_str_with_body(p, id, strlen(id));
+}
+
+/*
+ * What a reader with frame ends on says: "E tag" for an event, with "!"
+ * when it ends its frame, "F chunk-bytes" for READ_FRAME.
+ */
+static void
+frames_of(const char *d, size_t n, struct buf *out)
+{
+	struct reader *r = reader_new(-1, "frames");
+	struct event ev;
+	struct fwd_str id;
+	const char *opt;
+	size_t olen;
+	int ret;
+
+	reader_set_frame_end(r, 1);
+	reader_feed(r, d, n);
+	reader_feed_eof(r);
+	while ((ret = reader_next_buffered(r, &ev)) > 0) {
+		if (ret == READ_EVENT) {
+			buf_puts(out, "E ");
+			buf_put(out, ev.tag, ev.tag_len);
+			buf_puts(out, reader_frame_done(r) ? "!" : "");
+		} else {
+			opt = reader_frame_option(r, &olen);
+			buf_puts(out, "F ");
+			if (opt && fwd_option_chunk(opt, olen, &id))
+				buf_put(out, id.p + 1, id.len - 1);
+		}
+		buf_putc(out, ' ');
+	}
+	buf_putc(out, ret == READ_EOF ? '.' : '?');
+	reader_free(r);
+}
+
+static void
+test_frame_end(void)
+{
+	struct buf b = { 0 }, got = { 0 }, e = { 0 }, z = { 0 };
+	msgpack_packer p, pe;
+	const char *want;
+
+	mp_packer_init(&p, &b);
+	mp_packer_init(&pe, &e);
+	/* Forward, no entries */
+	msgpack_pack_array(&p, 3); tagstr2(&p, "f0");
+	msgpack_pack_array(&p, 0); frame_with(&p, "c1");
+	/* PackedForward, empty entries */
+	msgpack_pack_array(&p, 3); tagstr2(&p, "p0");
+	msgpack_pack_bin_with_body(&p, "", 0); frame_with(&p, "c2");
+	/* Forward, nil records only */
+	msgpack_pack_array(&p, 3); tagstr2(&p, "fn");
+	msgpack_pack_array(&p, 2);
+	msgpack_pack_array(&p, 2); msgpack_pack_int(&p, 1); msgpack_pack_nil(&p);
+	msgpack_pack_array(&p, 2); msgpack_pack_int(&p, 2); msgpack_pack_nil(&p);
+	frame_with(&p, "c3");
+	/* one event, then a nil record: the end comes after the event */
+	msgpack_pack_array(&pe, 2); msgpack_pack_int(&pe, 1);
+	msgpack_pack_map(&pe, 0);
+	msgpack_pack_array(&pe, 2); msgpack_pack_int(&pe, 2);
+	msgpack_pack_nil(&pe);
+	msgpack_pack_array(&p, 3); tagstr2(&p, "pn");
+	msgpack_pack_bin_with_body(&p, e.p, e.len); frame_with(&p, "c4");
+	/* gzip of nil records only */
+	gzip_member(&z, e.p + 3, e.len - 3);
+	msgpack_pack_array(&p, 3); tagstr2(&p, "gz");
+	msgpack_pack_bin_with_body(&p, z.p, z.len);
+	msgpack_pack_map(&p, 2);
+	msgpack_pack_str_with_body(&p, "chunk", 5);
+	msgpack_pack_str_with_body(&p, "c5", 2);
+	msgpack_pack_str_with_body(&p, "compressed", 10);
+	msgpack_pack_str_with_body(&p, "gzip", 4);
+	/* a Message with a nil record is skipped, as in_forward does */
+	msgpack_pack_array(&p, 4); tagstr2(&p, "mn");
+	msgpack_pack_int(&p, 1); msgpack_pack_nil(&p); frame_with(&p, "c6");
+	/* a Forward with an event last: the event says it */
+	msgpack_pack_array(&p, 2); tagstr2(&p, "f1");
+	msgpack_pack_array(&p, 1);
+	msgpack_pack_array(&p, 2); msgpack_pack_int(&p, 1); msgpack_pack_map(&p, 0);
+	frames_of(b.p, b.len, &got);
+	want = "F c1 F c2 F c3 E pn F c4 F c5 E f1! .";
+	is_mem(got.p, got.len, want, strlen(want),
+	    "frames ending without an event are reported, with the option");
+	buf_free(&b);
+	buf_free(&got);
+	buf_free(&e);
+	buf_free(&z);
+}
+
+static void
+test_too_big(void)
+{
+	struct buf b = { 0 }, e = { 0 }, z = { 0 };
+	struct reader *r;
+	struct event ev;
+	msgpack_packer p;
+	int ret;
+
+	one(&b);
+	r = reader_new(-1, "big");
+	reader_set_max(r, 10);
+	reader_feed(r, b.p, b.len);
+	ret = reader_next_buffered(r, &ev);
+	ok(ret == READ_ERR && reader_too_big(r), "over the limit: "
+	    "reader_too_big");
+	is_str(reader_errwhat(r), "event larger than 10 bytes (see "
+	    "--max-event-size)", "reader_errwhat leaves out name and byte");
+	reader_free(r);
+	r = reader_new(-1, "bad");
+	reader_feed(r, "\xc1", 1);
+	ret = reader_next_buffered(r, &ev);
+	ok(ret == READ_ERR && !reader_too_big(r), "other errors: not too big");
+	reader_free(r);
+	/* 100 kB of zeros inflate beyond a 1 kB limit */
+	buf_reserve(&e, 100000);
+	memset(e.p, 0, 100000);
+	gzip_member(&z, e.p, 100000);
+	b.len = 0;
+	mp_packer_init(&p, &b);
+	msgpack_pack_array(&p, 3); tagstr2(&p, "gz");
+	msgpack_pack_bin_with_body(&p, z.p, z.len);
+	msgpack_pack_map(&p, 1);
+	msgpack_pack_str_with_body(&p, "compressed", 10);
+	msgpack_pack_str_with_body(&p, "gzip", 4);
+	r = reader_new(-1, "bomb");
+	reader_set_max(r, 1024);
+	reader_feed(r, b.p, b.len);
+	ret = reader_next_buffered(r, &ev);
+	ok(ret == READ_ERR && reader_too_big(r), "gzip inflating beyond the "
+	    "limit: too big");
+	reader_free(r);
+	buf_free(&b);
+	buf_free(&e);
+	buf_free(&z);
+}
+
 static void
 test_map_helpers(void)
 {
@@ -361,6 +557,9 @@ main(void)
 {
 	test_shapes();
 	test_errors();
+	test_feed();
+	test_frame_end();
+	test_too_big();
 	test_map_helpers();
 	buf_free(&s);
 	return done_testing();
