@@ -235,6 +235,22 @@ stage "lforward --ack -> lrecv" "lforward lrecv" "$EVENTS" 0 \
 	"FWDOPTS=--ack ; $FWD"
 stage "lforward --ack --compress gzip -> lrecv" "lforward lrecv" "$EVENTS" 0 \
 	"FWDOPTS='--ack --compress gzip' ; $FWD"
+# lbuffer: events through file chunks (written, fsynced per --fsync, read
+# back, written to stdout and deleted: each run leaves the directory empty),
+# and through memory
+LBDIR=$tmp/lbuffer
+export LBDIR
+for p in always interval never; do
+	stage "lbuffer --dir --fsync $p" lbuffer "$EVENTS" 1 \
+		"lbuffer --dir \"\$LBDIR\" --fsync $p <\"\$EVENTS\" >/dev/null"
+done
+stage "lbuffer (memory)" lbuffer "$EVENTS" 1 'lbuffer <"$EVENTS" >/dev/null'
+stage "lbuffer --dir -- lforward --ack -> lrecv" "lbuffer lforward lrecv" \
+	"$EVENTS" 0 'lrecv --listen 127.0.0.1:0 --port-file "$FWDTMP/port" >/dev/null & p=$!
+	i=0; while [ ! -s "$FWDTMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+	lbuffer --dir "$LBDIR" -- lforward --heartbeat none --ack --retry-max-times 0 \
+		127.0.0.1:$(cat "$FWDTMP/port") <"$EVENTS"
+	r=$?; kill $p; wait $p; rm -f "$FWDTMP/port"; exit $r'
 stage "td-agent: ltail|lparse|lreform|lout" "ltail lparse lreform lout" "$LOG" 0 \
 	'ltail --once --read-from-head "$LOG" |
 	 lparse --regex "$RX" --time-format "$TF" |
