@@ -35,6 +35,8 @@
 #define VNODES 160              /* points per server on the hash ring */
 #define SAMPLES 1000            /* heartbeat gaps kept by the detector */
 #define REPLY_MAX 4096
+#define ENTRY_HEAD 16           /* an entry's bytes beyond its record */
+#define OPTION_MAX 80           /* {"size", "compressed", "chunk"} */
 
 enum {
 	O_ACK = OPT_LONG, O_ACK_TIMEOUT, O_COMPRESS, O_TIME_INT, O_CHUNK_SIZE,
@@ -192,7 +194,8 @@ static long long stop_deadline;
 static struct chunk *open_tab[256];
 static struct chunk *pool;
 static int npool;               /* in the pool with a buffer */
-static struct buf gzb;          /* gzip output; traded with a request's */
+static struct buf gzb;          /* gzip output */
+static struct buf spare;        /* a gzipped request's first buffer */
 static struct queue pending;    /* sealed, waiting for a server */
 static size_t held;             /* bytes in chunks, open or sealed */
 static uint64_t ev_in, ev_done, ev_lost, req_sent, req_retried;
@@ -273,6 +276,10 @@ chunk_new(const char *tag, size_t tag_len, int node, uint32_t hash)
 	} else {
 		c = xcalloc(1, sizeof(*c));
 	}
+	if (!c->req.cap && spare.cap) {
+		c->req = spare;
+		memset(&spare, 0, sizeof(spare));
+	}
 	c->tag = xstrndup(tag, tag_len);
 	c->tag_len = tag_len;
 	c->node = node;
@@ -308,7 +315,6 @@ chunk_seal(struct chunk *c)
 {
 	size_t n = c->req.len - c->head, before = c->req.len;
 	unsigned char *p;
-	struct buf t;
 
 	if (o.gzip) {
 		gzb.len = 0;
@@ -316,9 +322,14 @@ chunk_seal(struct chunk *c)
 		if (fwd_gzip(&gzb, c->req.p + c->head, n, Z_BEST_SPEED))
 			die(EX_SYS, "gzip failed");
 		n = gzb.len - c->head;
-		t = c->req;
-		c->req = gzb;
-		gzb = t;
+		/* a buffer of its size while in flight; the big one is reused */
+		if (spare.cap)
+			buf_free(&c->req);
+		else
+			spare = c->req;
+		memset(&c->req, 0, sizeof(c->req));
+		buf_reserve(&c->req, gzb.len + OPTION_MAX);
+		buf_put(&c->req, gzb.p, gzb.len);
 	}
 	p = (unsigned char *)c->req.p + c->head - 4;
 	p[0] = n >> 24; p[1] = n >> 16; p[2] = n >> 8; p[3] = (unsigned char)n;
@@ -1191,7 +1202,8 @@ add_event(struct event *ev)
 		if (c->node == node && c->tag_len == ev->tag_len &&
 		    memcmp(c->tag, ev->tag, ev->tag_len) == 0)
 			break;
-	if (c && c->n && (c->req.len - c->head + ev->rec_len + 16 >
+	/* the whole request fits the limit, so its buffer never doubles */
+	if (c && c->n && (c->req.len + ev->rec_len + ENTRY_HEAD + OPTION_MAX >
 	    o.chunk_size || (o.chunk_records && c->n >= o.chunk_records))) {
 		*pp = c->next;
 		chunk_seal(c);
@@ -1676,6 +1688,7 @@ main(int argc, char **argv)
 		free(c);
 	}
 	buf_free(&gzb);
+	buf_free(&spare);
 	free(ring);
 	if (ssl_ctx)
 		SSL_CTX_free(ssl_ctx);
