@@ -23,6 +23,31 @@ copy(char *dst, size_t cap, const char *s, size_t n)
 	return 0;
 }
 
+/* A port is 1 to 5 decimal digits, 0..65535: no sign, no service name. */
+static int
+port_ok(const char *s, size_t n)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v <= 65535;
+}
+
+static int
+put_port(char *port, size_t pcap, const char *s, size_t n)
+{
+	if (!port_ok(s, n))
+		return -1;
+	return copy(port, pcap, s, n);
+}
+
 int
 net_split(const char *s, const char *defhost, const char *defport, char *host,
     size_t hcap, char *port, size_t pcap)
@@ -43,7 +68,7 @@ net_split(const char *s, const char *defhost, const char *defport, char *host,
 		hl = strlen(s);
 	} else if (!colon && strspn(s, "0123456789") == strlen(s) && *s) {
 		return copy(host, hcap, defhost, strlen(defhost)) |
-		    copy(port, pcap, s, strlen(s));
+		    put_port(port, pcap, s, strlen(s));
 	} else {
 		hl = colon ? (size_t)(colon - s) : strlen(s);
 	}
@@ -53,9 +78,9 @@ net_split(const char *s, const char *defhost, const char *defport, char *host,
 	}
 	if (copy(host, hcap, h, hl) < 0)
 		return -1;
-	if (colon && colon[1])
-		return copy(port, pcap, colon + 1, strlen(colon + 1));
-	return copy(port, pcap, defport, strlen(defport));
+	if (colon)
+		return put_port(port, pcap, colon + 1, strlen(colon + 1));
+	return put_port(port, pcap, defport, strlen(defport));
 }
 
 static void

@@ -10,7 +10,8 @@
 /*
  * Splits "HOST:PORT", "[V6]:PORT", ":PORT", "PORT" or "HOST" into host and
  * port, filling in defhost / defport for a missing part.  0, or -1 if a
- * part does not fit or the brackets are unbalanced.
+ * part does not fit, the brackets are unbalanced or the port is not a
+ * decimal number from 0 to 65535 ("HOST:" with no port is refused too).
  */
 int net_split(const char *s, const char *defhost, const char *defport,
     char *host, size_t hcap, char *port, size_t pcap);
