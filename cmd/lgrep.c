@@ -58,6 +58,18 @@ static const struct opt opts[] = {
 	OPT_END
 };
 
+static const struct opt_exit exits[] = {
+	{ 0, "some event was selected" },
+	{ 1, "no event was selected" },
+	{ 2, "usage error" },
+	{ 3, "bad input data, or events dropped on jq errors" },
+	{ 4, "system or I/O failure" },
+	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
+
 /*
  * Fluentd gathers every condition into four sets: top-level and <and>
  * regexps (all must match), <or> regexps (one must), <and> excludes (all
@@ -377,7 +389,7 @@ options(int argc, char **argv)
 	const char *arg;
 	int c, section = 0;
 
-	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
 		case 'r': pend(0, arg, section); break;
 		case 'x': pend(1, arg, section); break;
@@ -396,7 +408,8 @@ options(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		opt_usage(USAGE);
+		opt_fail(&prog, "unexpected operand '%s': lgrep reads standard "
+		    "input only", argv[optind]);
 }
 
 static void

@@ -99,6 +99,17 @@ static const struct opt opts[] = {
 	OPT_END
 };
 
+static const struct opt_exit exits[] = {
+	{ 0, "all input was read" },
+	{ 2, "usage error" },
+	{ 3, "bad input data" },
+	{ 4, "system or I/O failure" },
+	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
+
 enum format {
 	F_REGEXP, F_JSON, F_LTSV, F_CSV, F_TSV, F_LOGFMT, F_APACHE2, F_APACHE,
 	F_APACHE_ERROR, F_NGINX, F_SYSLOG, F_NONE
@@ -1727,7 +1738,7 @@ options(int argc, char **argv)
 	unsigned given = 0;
 	int c;
 
-	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
 		case 'k': o.key = arg; break;
 		case 'e': o.regex = arg; break;
@@ -1773,7 +1784,8 @@ options(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		opt_usage(USAGE);
+		opt_fail(&prog, "unexpected operand '%s': lparse reads standard "
+		    "input only", argv[optind]);
 	return given;
 }
 

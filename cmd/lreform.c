@@ -56,6 +56,17 @@ static const struct opt opts[] = {
 	OPT_END
 };
 
+static const struct opt_exit exits[] = {
+	{ 0, "all input was read and written" },
+	{ 2, "usage error" },
+	{ 3, "bad input data, or events dropped on jq errors" },
+	{ 4, "system or I/O failure" },
+	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
+
 static struct {
 	const char *jq, *tag, *renew_time_key, *time_format, *tz;
 	int renew, typecast, skip, stats;
@@ -1087,15 +1098,9 @@ options(int argc, char **argv)
 	const char *arg;
 	int c;
 
-	/* options may follow KEY=VALUE operands; "--" ends them */
-	for (;;) {
-		while ((c = opt_next(argc, argv, opts, USAGE, ABOUT,
-		    &arg)) != -1)
-			option(c, arg);
-		if (optind >= argc || strcmp(argv[optind - 1], "--") == 0)
-			break;
-		add_field(argv[optind++]);
-	}
+	/* options may follow KEY=VALUE operands (GNU order); "--" ends them */
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1)
+		option(c, arg);
 	for (; optind < argc; optind++)
 		add_field(argv[optind]);
 }

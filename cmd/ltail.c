@@ -77,6 +77,16 @@ static const struct opt opts[] = {
 	OPT_END
 };
 
+static const struct opt_exit exits[] = {
+	{ 0, "done: every file read (with --once), or stopped by a signal" },
+	{ 2, "usage error" },
+	{ 4, "system or I/O failure (a position file, a missing path)" },
+	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
+
 static struct {
 	const char *tag, *key, *path_key, *pos;
 	char **exclude;
@@ -1403,7 +1413,7 @@ options(int argc, char **argv)
 	long long v;
 	int c;
 
-	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
 		case 't': o.tag = arg; break;
 		case 'k': o.key = arg; break;
@@ -1455,10 +1465,8 @@ check_options(int argc, char **argv)
 	char err[256];
 	int i, dash = 0;
 
-	if (argc < 1) {
-		warn("no file given (use - for stdin)");
-		opt_usage(USAGE);
-	}
+	if (argc < 1)
+		opt_fail(&prog, "no file given (use - for stdin)");
 	for (i = 0; i < argc; i++) {
 		if (!*argv[i])
 			die(EX_USAGE, "an empty path");

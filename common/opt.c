@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,22 +14,35 @@
 #define LKIT_VERSION "0.0"
 #endif
 
-_Noreturn void
-opt_usage(const char *usage)
+static _Noreturn void
+usage_line(const struct opt_prog *p)
 {
-	fprintf(stderr, "usage: %s %s\n", progname, usage);
+	fprintf(stderr, "usage: %s %s\n", progname, p->usage);
 	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
 	exit(EX_USAGE);
 }
 
+_Noreturn void
+opt_fail(const struct opt_prog *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	usage_line(p);
+}
+
 static void
-help(const struct opt *opts, const char *usage, const char *about)
+help(const struct opt_prog *p)
 {
 	char left[64];
 	const struct opt *o;
+	const struct opt_exit *e;
 
-	printf("usage: %s %s\n%s\n\noptions:\n", progname, usage, about);
-	for (o = opts; o->name; o++) {
+	printf("usage: %s %s\n%s\n\noptions:\n", progname, p->usage,
+	    p->about);
+	for (o = p->opts; o->name; o++) {
 		if (o->id < OPT_LONG)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->id,
 			    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
@@ -40,63 +54,98 @@ help(const struct opt *opts, const char *usage, const char *about)
 		else
 			printf("  %s\n  %-28s %s\n", left, "", o->help);
 	}
-	printf("\nexit status: 0 done, %s2 usage error, 3 bad input data, "
-	    "4 system or I/O failure\nSee %s(1) and lkit(7).\n",
-	    strcmp(progname, "lgrep") == 0 ? "1 nothing selected, " : "",
-	    progname);
+	printf("\nexit status:\n");
+	for (e = p->exits; e && e->what; e++)
+		printf("  %-4d %s\n", e->code, e->what);
+	printf("See %s(1) and lkit(7).\n", progname);
+}
+
+/* getopt_long's tables for p, built once per program. */
+static void
+build(const struct opt_prog *p, struct option **longs, char *shorts,
+    size_t cap)
+{
+	const struct opt *opts = p->opts;
+	size_t n, i, k = 0;
+
+	for (n = 0; opts[n].name; n++)
+		;
+	free(*longs);
+	*longs = xcalloc(n + 1, sizeof(**longs));
+	if (p->in_order)
+		shorts[k++] = '+';      /* stop at the first operand */
+	shorts[k++] = ':';
+	for (i = 0; i < n; i++) {
+		(*longs)[i].name = opts[i].name;
+		(*longs)[i].has_arg = opts[i].arg ? required_argument :
+		    no_argument;
+		(*longs)[i].val = opts[i].id;
+		if (opts[i].id < OPT_LONG && k < cap - 3) {
+			shorts[k++] = (char)opts[i].id;
+			if (opts[i].arg)
+				shorts[k++] = ':';
+		}
+	}
+	shorts[k] = '\0';
 }
 
 int
-opt_next(int argc, char **argv, const struct opt *opts, const char *usage,
-    const char *about, const char **arg)
+opt_get(int argc, char **argv, const struct opt_prog *p, const char **arg)
 {
-	static const struct opt *built;
+	static const struct opt_prog *built;
 	static struct option *longs;
 	static char shorts[128];
-	size_t n, i, k = 0;
 	int c;
 
-	if (built != opts) {
-		for (n = 0; opts[n].name; n++)
-			;
-		free(longs);
-		longs = xcalloc(n + 1, sizeof(*longs));
-		shorts[k++] = '+';      /* stop at the first operand */
-		shorts[k++] = ':';
-		for (i = 0; i < n; i++) {
-			longs[i].name = opts[i].name;
-			longs[i].has_arg = opts[i].arg ? required_argument :
-			    no_argument;
-			longs[i].val = opts[i].id;
-			if (opts[i].id < OPT_LONG && k < sizeof(shorts) - 3) {
-				shorts[k++] = (char)opts[i].id;
-				if (opts[i].arg)
-					shorts[k++] = ':';
-			}
-		}
-		shorts[k] = '\0';
-		built = opts;
+	if (built != p) {
+		build(p, &longs, shorts, sizeof(shorts));
+		built = p;
 	}
 	c = getopt_long(argc, argv, shorts, longs, NULL);
 	*arg = optarg;
 	switch (c) {
 	case 'h':
-		help(opts, usage, about);
+		help(p);
 		exit(fflush(stdout) == 0 ? EX_OK : EX_SYS);
 	case 'V':
 		printf("%s (lkit) %s\n", progname, LKIT_VERSION);
 		exit(EX_OK);
 	case ':':
-		warn("option %s needs an argument", argv[optind - 1]);
-		opt_usage(usage);
+		opt_fail(p, "option %s needs an argument", argv[optind - 1]);
 	case '?':
 		if (optopt)
-			warn("unknown option -%c", optopt);
-		else
-			warn("unknown option %s", argv[optind - 1]);
-		opt_usage(usage);
+			opt_fail(p, "unknown option -%c", optopt);
+		opt_fail(p, "unknown option %s", argv[optind - 1]);
 	}
 	return c;
+}
+
+/* TRANSITION: the old interface, until every program has its opt_prog. */
+static struct opt_prog old_prog;
+static const struct opt_exit old_exits[] = {
+	{ 0, "done" }, { 2, "usage error" }, { 3, "bad input data" },
+	{ 4, "system or I/O failure" }, OPT_EXIT_END
+};
+
+int
+opt_next(int argc, char **argv, const struct opt *opts, const char *usage,
+    const char *about, const char **arg)
+{
+	if (old_prog.opts != opts) {
+		old_prog.opts = opts;
+		old_prog.usage = usage;
+		old_prog.about = about;
+		old_prog.exits = old_exits;
+		old_prog.in_order = 1;
+	}
+	return opt_get(argc, argv, &old_prog, arg);
+}
+
+_Noreturn void
+opt_usage(const char *usage)
+{
+	old_prog.usage = usage;
+	usage_line(&old_prog);
 }
 
 static long long

@@ -17,18 +17,45 @@ struct opt {
 	{ 'V', "version", NULL, "show the version and exit" }
 #define OPT_END { 0, NULL, NULL, NULL }
 
+/* One line of a program's exit status: its code and what it means. */
+struct opt_exit {
+	int code;
+	const char *what;
+};
+#define OPT_EXIT_END { -1, NULL }
+
+/* A program's command line: one table each, shared by --help and errors. */
+struct opt_prog {
+	const char *usage;              /* the synopsis, without "usage: PROG" */
+	const char *about;              /* about one line of description */
+	const struct opt *opts;         /* ends with OPT_END */
+	const struct opt_exit *exits;   /* ends with OPT_EXIT_END */
+	int in_order;                   /* options end at the first operand */
+};
+
 /*
  * Returns the id of the next option and its argument in *arg, or -1 when
- * the options end (optind is then the first operand).  Handles -h and -V
- * itself (printing help or version, exit 0) and exits with EX_USAGE, after
- * getopt's message and the usage line, on an unknown option.  usage is the
- * synopsis without "usage: ", about one line of description.
+ * the options end (optind is then the first operand).  Options may follow
+ * operands, as GNU getopt permutes them, unless p->in_order (a command and
+ * its own options follow); "--" ends them.  Handles -h and -V itself
+ * (printing help or version, exit 0) and exits with EX_USAGE, after saying
+ * what was wrong and the usage line, on an unknown option or a missing
+ * argument.
  */
+int opt_get(int argc, char **argv, const struct opt_prog *p,
+    const char **arg);
+
+/* TRANSITION: the old interface, until every program has its opt_prog. */
 int opt_next(int argc, char **argv, const struct opt *opts,
     const char *usage, const char *about, const char **arg);
-
-/* Prints "usage: ..." to stderr and exits with EX_USAGE. */
 _Noreturn void opt_usage(const char *usage);
+
+/*
+ * Says what was wrong ("PROG: ..."), then prints "usage: ..." to stderr and
+ * exits with EX_USAGE.
+ */
+_Noreturn void opt_fail(const struct opt_prog *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Parses a size such as 64M, 512k, 1g, 1024: bytes, or -1. */
 long long opt_size(const char *s);

@@ -2,7 +2,7 @@
 # ltail: --help, --version, usage errors (2) naming the problem, and
 # system errors (4).
 . "${0%/*}/lib.sh"
-plan 22
+plan 24
 
 cd "$T" || exit 1
 echo x >x.log
@@ -13,6 +13,10 @@ check "--help prints every option and exits 0" \
 	multiline-flush-interval stats help version; do
 		grep -q -- \"--\$o\" help.txt || { echo no \$o; exit 1; }; done"
 check "--version" "ltail --version | grep -q '^ltail (lkit) '"
+check_same "an option after a path is an option (GNU order)" \
+	"timeout 10 ltail -r x.log --once | lout --format single_value" "echo x"
+check_err "-- ends the options: --once after it is a path" 4 \
+	"ltail --once -r x.log -- --once" "ltail: --once: no such file"
 check_err "no path: usage error" 2 "ltail" "no file given (use - for stdin)"
 check_err "an unknown option" 2 "ltail --frobnicate x.log" \
 	"unknown option --frobnicate"
