@@ -1,18 +1,20 @@
 /* lout - events in, text out: Fluentd's stdout format, json, ltsv, csv, files */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "../common/err.h"
+#include "../common/fwd.h"
 #include "../common/input.h"
 #include "../common/json.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
+#include "../common/out.h"
 #include "../common/sig.h"
 #include "../common/stats.h"
 #include "../common/stream.h"
@@ -81,18 +83,28 @@ static struct {
 	int gzip, time_type_set;
 } o = { .key = "message", .label_delim = ":" };
 
-/* An output file of --path, kept open while in use. */
+/* Where each buffered event ends: a failed write is cut back to them. */
+struct ends {
+	size_t *at;
+	size_t n, cap;
+};
+
+/* An output file of --path, kept open while in use; or stdout. */
 struct file {
 	char *name;
 	int fd;
 	struct buf b;
+	struct ends e;
 	long long used;         /* for closing the least recently used */
 };
 
 #define MAX_FILES 8
 
-static struct out out;
+static char std_name[] = "stdout";
+static struct file std = { .name = std_name, .fd = 1 };
 static struct file files[MAX_FILES];
+static struct buf gz;                   /* a gzip member */
+static uint64_t not_written;            /* events a failed write lost */
 static long long use_clock;
 static struct timefmt *tf_time;         /* time in lines and --time-key */
 static struct timefmt *tf_path;
@@ -317,101 +329,210 @@ format(struct buf *b, const struct event *ev, const char *rec, size_t len)
 	buf_putc(b, '\n');
 }
 
-/* Creates the directories above path. */
-static void
-make_dirs(const char *path)
+/* Creates the directories above path; -1 with errno, d naming the one. */
+static int
+make_dirs(const char *path, char *d, size_t cap)
 {
-	char *d = xstrdup(path), *s;
+	char *s;
 
+	snprintf(d, cap, "%s", path);
 	for (s = d + 1; (s = strchr(s, '/')); s++) {
 		*s = '\0';
 		if (mkdir(d, 0755) < 0 && errno != EEXIST)
-			die(EX_SYS, "unable to create directory %s:", d);
+			return -1;
 		*s = '/';
 	}
-	free(d);
+	return 0;
 }
 
-/* Writes all of p, dying on failure (EPIPE cannot happen on a file). */
 static void
-write_all(int fd, const char *name, const char *p, size_t n)
+ends_add(struct ends *e, size_t at)
 {
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 1024;
+		e->at = xrealloc(e->at, e->cap * sizeof(*e->at));
+	}
+	e->at[e->n++] = at;
+}
+
+/* How many of the buffered events end within the first done bytes. */
+static size_t
+ends_within(const struct ends *e, size_t done)
+{
+	size_t lo = 0, hi = e->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (e->at[mid] <= done)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Writes p[0..n); the bytes written, fewer if it failed (errno set). */
+static size_t
+write_some(struct file *f, const char *p, size_t n)
+{
+	size_t off = 0;
 	ssize_t w;
 
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
+	while (off < n) {
+		w = write(f->fd, p + off, n - off);
+		if (w < 0 && errno == EINTR) {
+			if (f == &std)  /* SIGUSR1 while a reader is slow */
+				sig_service();
 			continue;
-		if (w < 0)
-			die(EX_SYS, "unable to write %s:", name);
-		p += w;
-		n -= w;
+		}
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			break;
+		}
+		off += (size_t)w;
 	}
+	return off;
 }
 
-/* Writes f's buffer: one gzip member per flush with --compress gzip. */
+/* Where a write to f begins, if f is a regular file; else -1. */
+static off_t
+write_start(const struct file *f)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	fl = fcntl(f->fd, F_GETFL);
+	if (fl >= 0 && (fl & O_APPEND))
+		return st.st_size;
+	return lseek(f->fd, 0, SEEK_CUR);
+}
+
+/*
+ * A write of f's buffer stopped after done bytes (errno says why): a
+ * regular file is cut back to the end of the last whole event written (to
+ * where the write began with gzip, as part of a member is unreadable), so
+ * a later append starts on a clean boundary; the events after it are
+ * counted as not written.
+ */
 static void
+write_failed(struct file *f, off_t start, size_t done)
+{
+	size_t k = o.gzip ? 0 : ends_within(&f->e, done);
+	size_t keep = k ? f->e.at[k - 1] : 0;
+
+	if (errno == EPIPE && f == &std)
+		exit(128 + SIGPIPE);    /* the reader went away: quietly */
+	warn("unable to write %s:", f->name);
+	if (done > keep && start >= 0) {
+		if (ftruncate(f->fd, start + (off_t)keep) < 0)
+			warn("unable to cut %s back to its last whole event:",
+			    f->name);
+		else
+			lseek(f->fd, start + (off_t)keep, SEEK_SET);
+	} else if (done > keep) {
+		warn("%s: %zu bytes of an event were written before the "
+		    "failure", f->name, done - keep);
+	}
+	stats.out += k;
+	stats.bytes_out += keep;
+	not_written += f->e.n - k;
+	f->b.len = 0;
+	f->e.n = 0;
+}
+
+/*
+ * Writes f's buffer, one gzip member with --compress gzip; -1 if that
+ * failed (then said, and the events not written counted).
+ */
+static int
 file_flush(struct file *f)
 {
-	z_stream zs;
-	unsigned char chunk[65536];
-	int ret;
+	const char *p = f->b.p;
+	size_t n = f->b.len, done;
+	off_t start;
 
-	if (!f->b.len)
-		return;
-	stats.bytes_out += f->b.len;
-	if (!o.gzip) {
-		write_all(f->fd, f->name, f->b.p, f->b.len);
-		f->b.len = 0;
-		return;
+	if (!n)
+		return 0;
+	if (o.gzip && f != &std) {
+		gz.len = 0;
+		if (fwd_gzip(&gz, f->b.p, f->b.len, 6) < 0) {
+			errno = ENOMEM;
+			write_failed(f, -1, 0);
+			return -1;
+		}
+		p = gz.p;
+		n = gz.len;
 	}
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		die(EX_SYS, "unable to start gzip compression");
-	zs.next_in = (unsigned char *)f->b.p;
-	zs.avail_in = f->b.len;
-	do {
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
-		ret = deflate(&zs, Z_FINISH);
-		write_all(f->fd, f->name, (char *)chunk,
-		    sizeof(chunk) - zs.avail_out);
-	} while (ret == Z_OK);
-	deflateEnd(&zs);
+	start = write_start(f);
+	if ((done = write_some(f, p, n)) < n) {
+		write_failed(f, start, done);
+		return -1;
+	}
+	stats.out += f->e.n;
+	stats.bytes_out += f->b.len;
 	f->b.len = 0;
+	f->e.n = 0;
+	return 0;
 }
 
-static void
+/* Flushes and closes f; -1 if anything failed (said and counted). */
+static int
 file_close(struct file *f)
 {
+	int ret;
+
 	if (!f->name)
-		return;
-	file_flush(f);
-	if (close(f->fd) < 0)
-		die(EX_SYS, "unable to close %s:", f->name);
+		return 0;
+	ret = file_flush(f);
+	if (close(f->fd) < 0) {
+		warn("unable to close %s:", f->name);
+		ret = -1;
+	}
 	free(f->name);
 	f->name = NULL;
+	return ret;
 }
 
-static void
-files_flush(void)
+static struct reader *rd;
+
+/*
+ * Stops after a failure: writes out what every other file holds, says how
+ * many events were not written, prints --stats and exits with code.
+ */
+static _Noreturn void
+fail_exit(int code)
 {
 	size_t i;
 
 	for (i = 0; i < MAX_FILES; i++)
-		if (files[i].name)
-			file_flush(&files[i]);
+		file_close(&files[i]);
+	file_flush(&std);
+	warn("%llu events not written, %llu written",
+	    (unsigned long long)not_written, (unsigned long long)stats.out);
+	input_stats();
+	exit(code);
+}
+
+static void
+flush_or_fail(struct file *f)
+{
+	if (file_flush(f) < 0)
+		fail_exit(EX_SYS);
 }
 
 static void
 idle(void *arg)
 {
+	size_t i;
+
 	(void)arg;
-	if (o.path)
-		files_flush();
-	else if (out.b.len)
-		out_flush(&out);
+	for (i = 0; i < MAX_FILES; i++)
+		if (files[i].name)
+			flush_or_fail(&files[i]);
+	flush_or_fail(&std);
 }
 
 /* SIGHUP: close every file, so the next event reopens by name. */
@@ -419,12 +540,35 @@ static void
 reopen(void)
 {
 	size_t i;
+	int bad = 0;
 
 	for (i = 0; i < MAX_FILES; i++)
-		file_close(&files[i]);
+		bad |= file_close(&files[i]) < 0;
+	if (bad)
+		fail_exit(EX_SYS);
 }
 
-/* The open file for an event's time, opened (appending) if needed. */
+/* Opens (appending) a file of --path; -1 said. */
+static int
+file_open(struct file *f, const char *name)
+{
+	char d[4096];
+
+	if (make_dirs(name, d, sizeof(d)) < 0) {
+		warn("unable to create directory %s:", d);
+		return -1;
+	}
+	f->fd = open(name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (f->fd < 0) {
+		warn("unable to open %s:", name);
+		return -1;
+	}
+	f->name = xstrdup(name);
+	f->used = ++use_clock;
+	return 0;
+}
+
+/* The open file for an event's time, opened if needed; else exits. */
 static struct file *
 file_for(int64_t sec, uint32_t nsec)
 {
@@ -433,8 +577,11 @@ file_for(int64_t sec, uint32_t nsec)
 	struct file *f;
 
 	n = timefmt_format(tf_path, sec, nsec, name, sizeof(name) - 4);
-	if (n == 0)
-		die(EX_USAGE, "--path expands to more than 4 KiB");
+	if (n == 0) {
+		warn("--path expands to more than 4 KiB");
+		not_written++;
+		fail_exit(EX_USAGE);
+	}
 	if (o.gzip && (n < 3 || memcmp(name + n - 3, ".gz", 3) != 0)) {
 		memcpy(name + n, ".gz", 3);
 		n += 3;
@@ -453,13 +600,10 @@ file_for(int64_t sec, uint32_t nsec)
 	if (i == MAX_FILES)
 		i = lru;
 	f = &files[i];
-	file_close(f);
-	make_dirs(name);
-	f->fd = open(name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (f->fd < 0)
-		die(EX_SYS, "unable to open %s:", name);
-	f->name = xstrdup(name);
-	f->used = ++use_clock;
+	if (file_close(f) < 0 || file_open(f, name) < 0) {
+		not_written++;          /* the event in hand */
+		fail_exit(EX_SYS);
+	}
 	return f;
 }
 
@@ -468,7 +612,7 @@ handle(const struct event *ev)
 {
 	const char *rec = ev->rec;
 	size_t len = ev->rec_len;
-	struct file *f;
+	struct file *f = &std;
 
 	if (tp && !tagpat_match(tp, ev->tag, ev->tag_len)) {
 		not_selected++;
@@ -476,19 +620,13 @@ handle(const struct event *ev)
 	}
 	if (o.time_key || o.tag_key)
 		inject(ev, &rec, &len);
-	if (o.path) {
+	if (o.path)
 		f = file_for(ev->sec, ev->nsec);
-		format(&f->b, ev, rec, len);
-		if (f->b.len >= OUT_BLOCK)
-			file_flush(f);
-	} else {
-		format(&out.b, ev, rec, len);
-		out_check(&out);
-	}
-	stats.out++;
+	format(&f->b, ev, rec, len);
+	ends_add(&f->e, f->b.len);
+	if (f->b.len >= OUT_BLOCK)
+		flush_or_fail(f);
 }
-
-static struct reader *rd;
 
 static void
 sync_stats(void)
@@ -498,8 +636,6 @@ sync_stats(void)
 	stats.in = rs->events;
 	stats.bytes_in = rs->bytes;
 	stats.dropped = input_dropped(rd);
-	if (!o.path)
-		stats.bytes_out = out.bytes + out.b.len;
 }
 
 static void
@@ -615,54 +751,67 @@ options(int argc, char **argv)
 		default: input_opt(c, arg); break;
 		}
 	}
-	if (optind < argc)
+	if (optind < argc) {
+		warn("unexpected operand '%s': lout reads standard input only",
+		    argv[optind]);
 		opt_usage(USAGE);
+	}
 }
 
-static void
+/* Writes out and closes everything; -1 if a write failed (said). */
+static int
 finish(void)
 {
 	size_t i;
+	int bad = 0;
 
-	for (i = 0; i < MAX_FILES; i++)
-		file_close(&files[i]);
-	out_flush(&out);
+	for (i = 0; i < MAX_FILES; i++) {
+		bad |= file_close(&files[i]) < 0;
+		buf_free(&files[i].b);
+		free(files[i].e.at);
+	}
+	bad |= file_flush(&std) < 0;
 	for (i = 0; i < nfields; i++)
 		free(fields[i]);
 	free(fields);
 	free(field_lens);
 	buf_free(&line);
 	buf_free(&tmp);
+	buf_free(&gz);
+	buf_free(&std.b);
+	free(std.e.at);
 	tagpat_free(tp);
 	timefmt_free(tf_time);
 	timefmt_free(tf_inject);
 	timefmt_free(tf_path);
-	out_free(&out);
+	return bad ? -1 : 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct event ev;
-	int ret;
+	int ret, bad;
 
 	progname_set(argv[0]);
 	options(argc, argv);
 	setup();
 	sig_init();
+	signal(SIGXFSZ, SIG_IGN);       /* a file size limit: EFBIG instead */
 	sig_on_hup(reopen);
-	out_init(&out, 1, "stdout");
+	buf_reserve(&std.b, OUT_BLOCK + 4096);
 	rd = input_reader(0, "stdin", idle, NULL);
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT)
 		handle(&ev);
-	if (ret != READ_EOF) {
-		finish();
-		die(ret == READ_SYSERR ? EX_SYS : EX_DATA, "%s",
-		    reader_errmsg(rd));
-	}
-	finish();
+	bad = finish() < 0;
+	if (ret != READ_EOF)
+		warn("%s", reader_errmsg(rd));
 	input_report(rd, "stdin");
+	if (bad)
+		fail_exit(EX_SYS);
+	if (ret != READ_EOF)
+		exit(ret == READ_SYSERR ? EX_SYS : EX_DATA);
 	input_stats();
 	reader_free(rd);
 	return EX_OK;
