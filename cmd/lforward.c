@@ -143,6 +143,7 @@ struct chunk {
 	uint32_t hash;
 	int fails, on_secondary;
 	long long opened, first_fail;
+	long long retry_at;     /* waiting with no server: failed again then */
 	struct chunk *next;     /* in a queue, the open table or the pool */
 };
 
@@ -286,7 +287,7 @@ chunk_new(const char *tag, size_t tag_len, int node, uint32_t hash)
 	c->hash = hash;
 	c->n = 0;
 	c->fails = c->on_secondary = 0;
-	c->first_fail = 0;
+	c->first_fail = c->retry_at = 0;
 	c->opened = now_ms();
 	c->req.len = 0;
 	fwd_packed_head(&c->req, tag, tag_len, 0);
@@ -638,10 +639,16 @@ chunk_lost(struct chunk *c, const char *why)
 	chunk_free(c);
 }
 
-/* A failed request: back to the queue, to the secondary, or given up. */
-static void
-chunk_failed(struct chunk *c)
+/*
+ * Counts a failure of c (idle: it found no server available): passes it
+ * to the secondary or gives it up (freed; then 1) once its retries are
+ * exhausted, else sets when it counts as failing again if it still finds
+ * no server.
+ */
+static int
+chunk_count_fail(struct chunk *c, int idle)
 {
+	const char *why = "retries exhausted";
 	long long now = now_ms();
 
 	c->fails++;
@@ -653,14 +660,26 @@ chunk_failed(struct chunk *c)
 		if (sec && !c->on_secondary) {
 			c->on_secondary = 1;
 			c->fails = 0;
-			c->first_fail = now;
-		} else {
-			chunk_lost(c, c->on_secondary ? "the secondary failed "
-			    "too" : "retries exhausted");
-			return;
+			c->first_fail = c->retry_at = now;
+			return 0;
 		}
+		if (c->on_secondary)
+			why = "the secondary failed too";
+		else if (idle)
+			why = "retries exhausted (no server available)";
+		chunk_lost(c, why);
+		return 1;
 	}
-	q_push_front(&pending, c);
+	c->retry_at = now + backoff(c->fails);
+	return 0;
+}
+
+/* A failed request: back to the queue, to the secondary, or given up. */
+static void
+chunk_failed(struct chunk *c)
+{
+	if (!chunk_count_fail(c, 0))
+		q_push_front(&pending, c);
 }
 
 /* The connection failed: its requests go back for another server. */
@@ -1309,24 +1328,50 @@ node_events(const struct node *n)
 	return ev;
 }
 
-/* Gives up requests waiting beyond --retry-timeout with no server. */
+/*
+ * Whether a server is available for c, or is only waiting out its
+ * --retry-wait (no heartbeats, or the secondary): then c waits for it.
+ * With heartbeats a detached server is not available.
+ */
+static int
+available_for(const struct chunk *c)
+{
+	int i;
+
+	if (c->on_secondary)
+		return sec->available;
+	for (i = 0; i < nnodes; i++)
+		if (nodes[i].available)
+			return 1;
+	return 0;
+}
+
+/*
+ * Requests no server is available for count as failing at each retry
+ * time, as Fluentd counts "no nodes are available" as a failed flush: so
+ * --retry-max-times and the secondary apply while every server is
+ * detached.  Requests waiting beyond --retry-timeout are given up.
+ */
 static void
 expire_pending(void)
 {
 	struct chunk *c, *keep = NULL, **tail = &keep;
 	long long now = now_ms();
+	int late;
 
-	if (o.retry_forever)
-		return;
 	while ((c = q_pop(&pending))) {
-		if (c->first_fail && now - c->first_fail > o.retry_timeout_ms &&
-		    (!sec || c->on_secondary)) {
+		if (!available_for(c) && now >= c->retry_at &&
+		    chunk_count_fail(c, 1))
+			continue;
+		late = !o.retry_forever && c->first_fail &&
+		    now - c->first_fail > o.retry_timeout_ms;
+		if (late && (!sec || c->on_secondary)) {
 			chunk_lost(c, "retries exhausted (--retry-timeout)");
 			continue;
 		}
-		if (c->first_fail && now - c->first_fail > o.retry_timeout_ms) {
+		if (late) {
 			c->on_secondary = 1;
-			c->first_fail = now;
+			c->first_fail = c->retry_at = now;
 			c->fails = 0;
 		}
 		*tail = c;
@@ -1453,6 +1498,23 @@ count_undelivered(void)
 
 /* --- setup ------------------------------------------------------------- */
 
+/* Host and port of a server (s, its options cut off), or a usage error. */
+static void
+split_server(struct node *n, const char *s, const char *arg, int secondary)
+{
+	const char *what = secondary ? "--secondary server" : "server";
+
+	if (net_split(s, "", "24224", n->host, sizeof(n->host), n->port,
+	    sizeof(n->port)) < 0)
+		die(EX_USAGE, "bad %s '%s': want HOST:PORT, a host of up to "
+		    "255 bytes and a port from 1 to 65535", what, arg);
+	if (!n->host[0])
+		die(EX_USAGE, "bad %s '%s': no host", what, arg);
+	if (atoi(n->port) == 0)
+		die(EX_USAGE, "bad %s '%s': port 0 (want 1 to 65535)", what,
+		    arg);
+}
+
 static void
 parse_node(struct node *n, const char *arg, int secondary)
 {
@@ -1461,9 +1523,7 @@ parse_node(struct node *n, const char *arg, int secondary)
 
 	if (opt)
 		*opt++ = '\0';
-	if (net_split(s, "", "24224", n->host, sizeof(n->host), n->port,
-	    sizeof(n->port)) < 0 || !n->host[0])
-		die(EX_USAGE, "bad server '%s': want HOST:PORT", arg);
+	split_server(n, s, arg, secondary);
 	n->weight = 60;
 	for (tok = opt ? strtok_r(opt, ",", &save) : NULL; tok;
 	    tok = strtok_r(NULL, ",", &save)) {
@@ -1473,7 +1533,8 @@ parse_node(struct node *n, const char *arg, int secondary)
 		else if (strcmp(tok, "standby") == 0 && !secondary)
 			n->standby = 1;
 		else
-			die(EX_USAGE, "bad server option '%s' in '%s'", tok, arg);
+			die(EX_USAGE, "bad %sserver option '%s' in '%s'",
+			    secondary ? "--secondary " : "", tok, arg);
 	}
 	snprintf(n->name, sizeof(n->name), "%s%s:%s", secondary ?
 	    "secondary " : "", n->host, n->port);
@@ -1596,8 +1657,10 @@ options(int argc, char **argv)
 			die(EX_USAGE, "more than %d servers", MAX_NODES);
 		parse_node(&nodes[nnodes++], argv[optind++], 0);
 	}
-	if (!nnodes)
+	if (!nnodes) {
+		warn("no server given: want at least one HOST:PORT");
 		opt_usage(USAGE);
+	}
 	if (o.hb_ms <= 0)
 		die(EX_USAGE, "--heartbeat-interval must be above 0");
 	if ((o.username || o.password) && !o.shared_key)
