@@ -879,35 +879,61 @@ unhex(int c)
 	return -1;
 }
 
-/* Reads key and creation time from a meta file; -1 if it is unusable. */
-static int
-meta_read(uint64_t id, struct buf *key, int *has_key, double *created)
+/* A meta file holds a tag of up to 1G as hex, and a few short lines. */
+#define META_MAX ((2LL << 30) + 4096)
+
+/* The whole of a meta file, NUL-terminated, or NULL; free it. */
+static char *
+meta_text(uint64_t id)
 {
-	char p[PBUF], text[8192], *s, *e;
-	ssize_t n;
+	char p[PBUF], *text = NULL;
+	struct stat st;
 	int fd;
 
 	cpath(p, o.dir, id, "meta");
-	*has_key = 0;
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, text, sizeof(text) - 1);
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size >= 14 && st.st_size <= META_MAX) {
+		text = xmalloc((size_t)st.st_size + 1);
+		if (pread_full(fd, text, (size_t)st.st_size, 0) != st.st_size) {
+			free(text);
+			text = NULL;
+		} else {
+			text[st.st_size] = '\0';
+		}
+	}
 	close(fd);
-	if (n < 14 || strncmp(text, "lkit-buffer 1\n", 14) != 0)
-		return -1;
-	text[n] = '\0';
-	if (!(s = strstr(text, "\ncreated ")))
-		return -1;
+	return text;
+}
+
+/*
+ * Reads key and creation time from a meta file, however long the tag; -1
+ * if it is unusable (then *has_key is 0: the key is unknown).
+ */
+static int
+meta_read(uint64_t id, struct buf *key, int *has_key, double *created)
+{
+	char *text = meta_text(id), *s;
+	int ret = -1;
+
+	*has_key = 0;
+	if (!text || strncmp(text, "lkit-buffer 1\n", 14) != 0 ||
+	    !(s = strstr(text, "\ncreated ")))
+		goto out;
 	*created = strtod(s + 9, NULL);
 	if ((s = strstr(text, "\nkey "))) {
-		*has_key = 1;
 		for (s += 5; unhex(s[0]) >= 0 && unhex(s[1]) >= 0; s += 2)
 			buf_putc(key, unhex(s[0]) << 4 | unhex(s[1]));
-		e = s;
-		if (*e != '\n')
-			return -1;
+		if (*s != '\n') {
+			key->len = 0;
+			goto out;
+		}
+		*has_key = 1;
 	}
-	return 0;
+	ret = 0;
+out:
+	free(text);
+	return ret;
 }
 
 /* Creates c's meta and data files. */
@@ -1303,6 +1329,37 @@ read_input(void)
 
 /* --- outputs ---------------------------------------------------------- */
 
+/*
+ * LBUFFER_CHUNK_TAG holds the tag if it is at most TAG_ENV_MAX bytes and
+ * has no NUL byte.  Else (execve refuses a variable over 128 KiB with
+ * E2BIG, and a NUL would cut it short) it holds the tag's first bytes, up
+ * to TAG_ENV_PREFIX and before any NUL, cut at a UTF-8 character start,
+ * then '#' and the 16 hex digits of the FNV-1a hash of the whole tag.
+ * The events in the chunk keep the whole tag.
+ */
+#define TAG_ENV_MAX 4096
+#define TAG_ENV_PREFIX 4000
+
+static const char *
+tag_env(const struct chunk *c)
+{
+	static char v[TAG_ENV_PREFIX + 18];
+	const char *nul = memchr(c->key, '\0', c->key_len);
+	size_t n;
+
+	if (c->key_len <= TAG_ENV_MAX && !nul)
+		return c->key;
+	n = nul ? (size_t)(nul - c->key) : c->key_len;
+	if (n > TAG_ENV_PREFIX) {
+		n = TAG_ENV_PREFIX;
+		while (n > 0 && ((unsigned char)c->key[n] & 0xc0) == 0x80)
+			n--;
+	}
+	snprintf(v, sizeof(v), "%.*s#%016llx", (int)n, c->key,
+	    (unsigned long long)fnv(c->key, c->key_len));
+	return v;
+}
+
 static _Noreturn void
 child(const struct job *j, int rfd)
 {
@@ -1321,7 +1378,7 @@ child(const struct job *j, int rfd)
 	snprintf(v, sizeof(v), "%d", c->failures);
 	setenv("LBUFFER_RETRY", v, 1);
 	if (c->key)
-		setenv("LBUFFER_CHUNK_TAG", c->key, 1);
+		setenv("LBUFFER_CHUNK_TAG", tag_env(c), 1);
 	else
 		unsetenv("LBUFFER_CHUNK_TAG");
 	if (j->kind == J_SECONDARY)
@@ -2933,8 +2990,10 @@ options(int argc, char **argv)
 		option(c, arg);
 	if (optind < argc)
 		o.cmd = argv + optind;
-	if (o.cmd && o.status)
+	if (o.cmd && o.status) {
+		warn("--status takes no COMMAND");
 		opt_usage(USAGE);
+	}
 	check_options();
 }
 

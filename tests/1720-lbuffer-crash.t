@@ -84,4 +84,8 @@ check "duplicates ($dups) are at most the chunks in flight ($hit x $R)" \
 	'[ "$dups" -le $((hit * R)) ]'
 check 'the buffer is empty at the end, nothing quarantined' \
 	'[ -z "$(ls "$T/buf" | grep chunk-)" ] && [ ! -d "$T/buf/quarantine" ]'
-check 'nothing was given up' '! grep -q "moved to\|lost" "$T/lb.err"'
+# a kill during a block write leaves a torn block, cut at the next start
+# with "N events lost": those were never stored, and the input resumes
+# before them
+check 'nothing was given up' \
+	'! grep -v "torn last block cut" "$T/lb.err" | grep -q "moved to\|lost"'
