@@ -78,7 +78,7 @@ bench: deps
 	@B=$(B) sh bench/bench.sh
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = fuzz_stream fuzz_json
+FUZZ_TARGETS = fuzz_stream fuzz_json fuzz_http fuzz_handshake
 fuzz: deps
 	@mkdir -p build-fuzz
 	@for t in $(FUZZ_TARGETS); do \

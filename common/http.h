@@ -30,7 +30,10 @@ struct http_req {
 
 /*
  * Parses the request head at p[0..len).  HTTP_OK fills rq (pointers into
- * p), HTTP_SHORT wants more bytes, HTTP_BAD / HTTP_TOOBIG set *why.
+ * p), HTTP_SHORT wants more bytes, HTTP_BAD / HTTP_TOOBIG set *why.  A head
+ * whose body length is ambiguous is HTTP_BAD: Content-Length headers that
+ * differ, or with Transfer-Encoding, a Transfer-Encoding other than
+ * chunked, a Content-Length not all digits or too large.
  */
 int http_parse_head(const char *p, size_t len, struct http_req *rq,
     const char **why);
@@ -40,11 +43,55 @@ const char *http_header(const struct http_req *rq, const char *name,
     size_t *vlen);
 
 /*
- * Decodes a chunked body at p[0..len) into out (at most max bytes): HTTP_OK
- * with the bytes used in *used, HTTP_SHORT, HTTP_BAD or HTTP_TOOBIG.
+ * Decodes a chunked body at p[0..len) into out (at most max bytes in out):
+ * HTTP_OK with the bytes used in *used, HTTP_SHORT, HTTP_BAD or HTTP_TOOBIG;
+ * out is only appended to on HTTP_OK.  Each call scans p from the start:
+ * a reader of a body that arrives in pieces wants http_dechunk_feed.
  */
 int http_dechunk(const char *p, size_t len, struct buf *out, size_t *used,
     size_t max);
+
+/*
+ * A chunked body read as it arrives, in linear time: the caller keeps one
+ * per request, zeroed by http_dechunk_init, and passes the body bytes so
+ * far (the same start each time, len growing) to http_dechunk_feed.  Only
+ * the bytes not seen before are scanned; nothing is appended to out until
+ * the last chunk and the trailers are there, so out may be scratch shared
+ * between connections.
+ */
+struct http_dechunker {
+	size_t pos;                     /* body bytes scanned */
+	size_t total;                   /* data bytes in the chunks so far */
+	unsigned long long size;        /* the chunk size being read, or left */
+	size_t line;                    /* bytes of the current line */
+	size_t trailers;                /* bytes of trailer lines */
+	int state;
+	int digits;                     /* hex digits of the size */
+	int result;                     /* once over: HTTP_OK, _BAD, _TOOBIG */
+};
+
+/* Readies d for a new body. */
+void http_dechunk_init(struct http_dechunker *d);
+
+/*
+ * Goes on decoding the chunked body p[0..len) (at most max data bytes):
+ * HTTP_SHORT wants more bytes; HTTP_OK has appended the data to out and set
+ * *used to the length of the chunked body, the bytes after it being the
+ * next request's; HTTP_BAD for a malformed body, HTTP_TOOBIG over max.
+ * Call http_dechunk_init before the next body.
+ */
+int http_dechunk_feed(struct http_dechunker *d, const char *p, size_t len,
+    struct buf *out, size_t *used, size_t max);
+
+/*
+ * Where the blank line that ends a request head is: *scan says how much
+ * of p[0..len) earlier calls searched (0 for new bytes).  1 when p holds a
+ * whole head, so that http_parse_head will not answer HTTP_SHORT, 0 when
+ * not yet; a caller waiting for a head calls http_parse_head when this
+ * says 1 or len exceeds HTTP_MAX_HEAD, so a trickled head costs linear
+ * time.
+ */
+int http_head_ready(const char *p, size_t len, size_t *scan);
 
 /* Appends s[0..n) URL-decoded ('+' is a space) to out. */
 void http_urldecode(struct buf *out, const char *s, size_t n);
@@ -65,7 +112,11 @@ int http_multipart(const char *body, size_t len, const char *boundary,
 /* The boundary parameter of a multipart Content-Type, or NULL. */
 const char *http_boundary(const char *ctype, size_t clen, size_t *blen);
 
-/* Inflates gzip (or zlib) data into out, at most max bytes: HTTP_OK, ... */
+/*
+ * Inflates gzip (or zlib) data into out, at most max bytes in out: HTTP_OK,
+ * HTTP_TOOBIG when the data inflates beyond max, HTTP_BAD when it is not
+ * whole, valid gzip or zlib data.
+ */
 int http_gunzip(struct buf *out, const char *p, size_t n, size_t max);
 
 /* Appends a response head with a body of blen bytes; extra ends in CRLF. */
