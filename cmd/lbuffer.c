@@ -110,6 +110,18 @@ static const struct opt opts[] = {
 	OPT_END
 };
 
+static const struct opt_exit exits[] = {
+	{ 0, "every event delivered, or stored in the directory at a signal" },
+	{ 2, "usage error" },
+	{ 3, "bad input data: the events before it were delivered" },
+	{ 4, "events not delivered (the messages say how many), or a system error" },
+	{ 141, "standard output, without a command, was closed" },
+	OPT_EXIT_END
+};
+
+/* the options end where the output command begins */
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 1 };
+
 static struct {
 	const char *dir, *dead, *secondary;
 	char **cmd;
@@ -2986,14 +2998,12 @@ options(int argc, char **argv)
 	const char *arg;
 	int c;
 
-	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1)
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1)
 		option(c, arg);
 	if (optind < argc)
 		o.cmd = argv + optind;
-	if (o.cmd && o.status) {
-		warn("--status takes no COMMAND");
-		opt_usage(USAGE);
-	}
+	if (o.cmd && o.status)
+		opt_fail(&prog, "--status takes no COMMAND");
 	check_options();
 }
 

@@ -112,6 +112,16 @@ static const struct opt opts[] = {
 	OPT_END
 };
 
+static const struct opt_exit exits[] = {
+	{ 0, "every event read was delivered (acknowledged, with --ack)" },
+	{ 2, "usage error" },
+	{ 3, "bad input data: the events before it were delivered" },
+	{ 4, "some events were not delivered: the message says how many" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
+
 enum { HB_TRANSPORT, HB_UDP, HB_NONE };
 
 static struct {
@@ -1648,19 +1658,16 @@ options(int argc, char **argv)
 	const char *arg;
 	int c;
 
-	while (optind < argc) {
-		while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1)
-			option(c, arg);
-		if (optind >= argc)
-			break;
+	/* options may follow servers (GNU order); "--" ends them */
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1)
+		option(c, arg);
+	for (; optind < argc; optind++) {
 		if (nnodes == MAX_NODES)
 			die(EX_USAGE, "more than %d servers", MAX_NODES);
-		parse_node(&nodes[nnodes++], argv[optind++], 0);
+		parse_node(&nodes[nnodes++], argv[optind], 0);
 	}
-	if (!nnodes) {
-		warn("no server given: want at least one HOST:PORT");
-		opt_usage(USAGE);
-	}
+	if (!nnodes)
+		opt_fail(&prog, "no server given: want at least one HOST:PORT");
 	if (o.hb_ms <= 0)
 		die(EX_USAGE, "--heartbeat-interval must be above 0");
 	if ((o.username || o.password) && !o.shared_key)

@@ -64,6 +64,17 @@ static const struct opt opts[] = {
 	OPT_END
 };
 
+static const struct opt_exit exits[] = {
+	{ 0, "all input was read and written" },
+	{ 2, "usage error" },
+	{ 3, "bad input data" },
+	{ 4, "system or I/O failure: the events not written are counted" },
+	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
+
 enum format {
 	F_STDOUT, F_JSON, F_LTSV, F_CSV, F_TSV, F_SINGLE, F_MSGPACK, F_OUT_FILE
 };
@@ -724,7 +735,7 @@ options(int argc, char **argv)
 	const char *arg;
 	int c;
 
-	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
 		case 'f': o.format = lookup(format_names, arg, "format"); break;
 		case O_FIELDS: o.fields = arg; break;
@@ -751,11 +762,9 @@ options(int argc, char **argv)
 		default: input_opt(c, arg); break;
 		}
 	}
-	if (optind < argc) {
-		warn("unexpected operand '%s': lout reads standard input only",
-		    argv[optind]);
-		opt_usage(USAGE);
-	}
+	if (optind < argc)
+		opt_fail(&prog, "unexpected operand '%s': lout reads standard "
+		    "input only", argv[optind]);
 }
 
 /* Writes out and closes everything; -1 if a write failed (said). */
