@@ -164,41 +164,57 @@ mp_head(const char **p, const char *end, struct mp_obj *o)
 	return MP_OK;
 }
 
+void
+mp_scan_init(struct mp_scan *s)
+{
+	s->off = 0;
+	s->depth = 0;
+	s->left[0] = 1;
+}
+
+int
+mp_scan(struct mp_scan *s, const char *v, const char *end, const char **bad)
+{
+	const char *q = v + s->off, *at;
+	int depth = s->depth, r = MP_OK;
+	struct mp_obj o;
+
+	for (;;) {
+		while (depth > 0 && s->left[depth] == 0)
+			depth--;
+		if (s->left[depth] == 0)
+			break;
+		at = q;
+		if ((r = mp_head(&q, end, &o)) != MP_OK)
+			break;
+		if ((o.type == MP_ARRAY || o.type == MP_MAP) && o.v.n > 0 &&
+		    depth == MP_MAX_DEPTH) {
+			q = at;
+			r = MP_BAD;
+			break;
+		}
+		s->left[depth]--;
+		if ((o.type == MP_ARRAY || o.type == MP_MAP) && o.v.n > 0)
+			s->left[++depth] = o.type == MP_MAP ?
+			    (uint64_t)o.v.n * 2 : o.v.n;
+	}
+	s->depth = depth;
+	s->off = q - v;
+	if (r != MP_OK && bad)
+		*bad = q;
+	return r;
+}
+
 int
 mp_skip(const char **p, const char *end, const char **bad)
 {
-	uint64_t left[MP_MAX_DEPTH + 1];
-	int depth = 0;
-	const char *q = *p;
-	struct mp_obj o;
+	struct mp_scan s;
 	int r;
 
-	left[0] = 1;
-	for (;;) {
-		const char *at = q;
-
-		while (depth > 0 && left[depth] == 0)
-			depth--;
-		if (left[depth] == 0)
-			break;
-		left[depth]--;
-		if ((r = mp_head(&q, end, &o)) != MP_OK) {
-			if (bad)
-				*bad = at;
-			return r;
-		}
-		if ((o.type == MP_ARRAY || o.type == MP_MAP) && o.v.n > 0) {
-			if (depth == MP_MAX_DEPTH) {
-				if (bad)
-					*bad = at;
-				return MP_BAD;
-			}
-			left[++depth] = o.type == MP_MAP ?
-			    (uint64_t)o.v.n * 2 : o.v.n;
-		}
-	}
-	*p = q;
-	return MP_OK;
+	mp_scan_init(&s);
+	if ((r = mp_scan(&s, *p, end, bad)) == MP_OK)
+		*p += s.off;
+	return r;
 }
 
 static int

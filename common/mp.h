@@ -57,6 +57,26 @@ int mp_head(const char **p, const char *end, struct mp_obj *o);
  */
 int mp_skip(const char **p, const char *end, const char **bad);
 
+/*
+ * mp_skip for a value whose bytes arrive in pieces: the scan stops where
+ * the bytes end and resumes there, so the value is examined once however
+ * it is split.  mp_scan_init starts a scan of one value; mp_scan continues
+ * it over v[0..end - v), the value's bytes so far (the same bytes at the
+ * same offsets as in earlier calls, maybe more).  Returns MP_OK with off
+ * the value's length, MP_SHORT to be called again with more bytes, or
+ * MP_BAD with *bad (if not NULL) at the offending byte.  Calling again
+ * after MP_OK or MP_BAD returns the same.
+ */
+struct mp_scan {
+	size_t off;             /* bytes of the value scanned */
+	int depth;
+	uint64_t left[MP_MAX_DEPTH + 1];
+};
+
+void mp_scan_init(struct mp_scan *s);
+int mp_scan(struct mp_scan *s, const char *v, const char *end,
+    const char **bad);
+
 /* Binds a msgpack-c packer to append to b. */
 void mp_packer_init(msgpack_packer *pk, struct buf *b);
 

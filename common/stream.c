@@ -21,6 +21,8 @@
 #define READ_MIN (16 * 1024)            /* a new reader's reads */
 #define READ_SIZE (128 * 1024)          /* the most it asks for at once */
 #define TRIM_AT (4 * READ_SIZE)         /* reader_trim frees larger buffers */
+#define ZWIN (64 * 1024)                /* window of inflated entries */
+#define ZSTATE (40 * 1024)              /* zlib's inflate state and window */
 #define STOP_IDLE_MS 500
 #define STOP_MAX_MS 5000
 
@@ -57,12 +59,27 @@ struct reader {
 	uint32_t ent_index;
 	const char *opt;
 	size_t opt_len;
-	struct buf z;           /* inflated entries */
+	/* a compressed frame: inflated a window at a time as entries go */
+	int gz;                 /* the entries are in z, from zs */
+	int zinit;              /* zs holds zlib's state */
+	int zend;               /* the last member ended with the input */
+	int zerr;               /* ZE_*: met before the bytes in z ran out */
+	int zheld;              /* zbyte was inflated ahead, not yet in z */
+	char zbyte;
+	const char *zmsg;       /* zlib's words for ZE_BAD */
+	size_t zout;            /* bytes inflated from this frame */
+	z_stream zs;
+	struct buf z;           /* the window: inflated entries */
+	/* a top-level value seen incomplete: its scan, resumed as bytes come */
+	uint64_t scan_at;       /* its stream offset, or UINT64_MAX */
+	struct mp_scan scan;
 	/* skipping */
 	int resyncing;
 	uint64_t resync_from;
 	struct waiter wait;
 };
+
+enum { ZE_BAD = 1, ZE_TRUNC, ZE_BIG };
 
 static const char *const type_names[] = {
 	"nil", "a boolean", "an integer", "an integer", "a float", "a string",
@@ -80,7 +97,19 @@ reader_new(int fd, const char *name)
 	r->rsize = READ_MIN;
 	r->cap = READ_MIN * 2;
 	r->buf = xmalloc(r->cap);
+	r->scan_at = UINT64_MAX;
 	return r;
+}
+
+/* Ends the expansion of a frame: gives zlib's state back. */
+static void
+frame_close(struct reader *r)
+{
+	r->in_frame = 0;
+	r->gz = 0;
+	if (r->zinit)
+		inflateEnd(&r->zs);
+	r->zinit = 0;
 }
 
 void
@@ -88,6 +117,7 @@ reader_free(struct reader *r)
 {
 	if (!r)
 		return;
+	frame_close(r);
 	free(r->name);
 	free(r->buf);
 	buf_free(&r->z);
@@ -178,6 +208,32 @@ fail(struct reader *r, const char *at, const char *fmt, ...)
 	vsnprintf(r->err + n, sizeof(r->err) - n, fmt, ap);
 	va_end(ap);
 	return READ_ERR;
+}
+
+/* mp_skip, counting the bytes it walked in r->st.scanned. */
+static int
+skip_count(struct reader *r, const char **p, const char *end,
+    const char **bad)
+{
+	const char *from = *p, *at = from;
+	int ret = mp_skip(p, end, &at);
+
+	r->st.scanned += (ret == MP_OK ? *p : at) - from;
+	if (bad)
+		*bad = at;
+	return ret;
+}
+
+/* mp_scan, likewise. */
+static int
+scan_count(struct reader *r, const char *v, const char *end,
+    const char **bad)
+{
+	size_t from = r->scan.off;
+	int ret = mp_scan(&r->scan, v, end, bad);
+
+	r->st.scanned += r->scan.off - from;
+	return ret;
 }
 
 static uint32_t
@@ -286,48 +342,153 @@ option_gzip(const char *p, const char *end)
 	return 0;
 }
 
-/* Inflates every gzip member of src into r->z; 0, or -1 with r->err. */
+/* Starts inflating the gzip members of src[0..len); 0, or READ_ERR. */
 static int
-inflate_all(struct reader *r, const char *src, size_t len, const char *at)
+zstart(struct reader *r, const char *src, size_t len, const char *at)
 {
-	z_stream zs;
-	int ret = Z_OK;
-
+	if (r->zinit) {
+		inflateReset(&r->zs);
+	} else {
+		memset(&r->zs, 0, sizeof(r->zs));
+		if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
+			return fail(r, at, "unable to start gzip "
+			    "decompression");
+		r->zinit = 1;
+	}
+	r->zs.next_in = (unsigned char *)src;
+	r->zs.avail_in = len;           /* a bin's length fits 32 bits */
+	r->gz = 1;
+	r->zend = r->zerr = r->zheld = 0;
+	r->zout = 0;
+	if (r->z.cap < ZWIN) {
+		r->z.p = xrealloc(r->z.p, ZWIN);
+		r->z.cap = ZWIN;
+	}
 	r->z.len = 0;
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		return fail(r, at, "unable to start gzip decompression");
-	zs.next_in = (unsigned char *)src;
-	zs.avail_in = len;
-	while (zs.avail_in > 0) {
-		buf_reserve(&r->z, 64 * 1024);
-		zs.next_out = (unsigned char *)r->z.p + r->z.len;
-		zs.avail_out = r->z.cap - r->z.len;
-		ret = inflate(&zs, Z_NO_FLUSH);
-		r->z.len = r->z.cap - zs.avail_out;
-		if (r->z.len > r->max) {
-			inflateEnd(&zs);
-			fail(r, at, "gzip entries inflate to more than %zu bytes "
-			    "(--max-event-size)", r->max);
-			r->toobig = 1;
-			return READ_ERR;
-		}
-		if (ret == Z_STREAM_END) {
-			if (zs.avail_in == 0)
-				break;
-			inflateReset(&zs);      /* another member follows */
-		} else if (ret != Z_OK && ret != Z_BUF_ERROR) {
-			inflateEnd(&zs);
-			return fail(r, at, "bad gzip data in compressed "
-			    "entries: %s", zs.msg ? zs.msg : "error");
-		} else if (ret == Z_BUF_ERROR && zs.avail_out != 0) {
+	r->ent = r->ent_end = r->z.p;
+	return 0;
+}
+
+/*
+ * Inflates up to room bytes to `to`, member after member; returns how many.
+ * Sets zend at the end of the last member, or zerr: bad data, data that
+ * ends inside a member, or a frame inflating to more than r->max bytes.
+ */
+static size_t
+zrun(struct reader *r, char *to, size_t room)
+{
+	z_stream *zs = &r->zs;
+	size_t got = 0, n, k;
+	char probe;
+	int ret;
+
+	while (got < room && !r->zend && !r->zerr) {
+		n = room - got;
+		if (n > r->max - r->zout)
+			n = r->max - r->zout;
+		if (n > 1u << 30)
+			n = 1u << 30;
+		/* at the limit, one byte more says the frame is too big */
+		zs->next_out = (unsigned char *)(n ? to + got : &probe);
+		zs->avail_out = n ? n : 1;
+		ret = inflate(zs, Z_NO_FLUSH);
+		k = (n ? n : 1) - zs->avail_out;
+		if (!n && k) {
+			r->zerr = ZE_BIG;
 			break;
 		}
+		got += k;
+		r->zout += k;
+		if (ret == Z_STREAM_END) {
+			if (zs->avail_in == 0)
+				r->zend = 1;
+			else
+				inflateReset(zs);       /* another member */
+		} else if (ret == Z_BUF_ERROR) {
+			r->zerr = ZE_TRUNC;     /* no input left to go on */
+		} else if (ret != Z_OK) {
+			r->zerr = ZE_BAD;
+			r->zmsg = zs->msg ? zs->msg : "error";
+		}
 	}
-	inflateEnd(&zs);
-	if (ret != Z_STREAM_END)
-		return fail(r, at, "truncated gzip data in compressed entries");
-	return 0;
+	return got;
+}
+
+/*
+ * Moves the unread bytes to the front of the window and inflates after
+ * them, doubling the window (up to the limit) when they fill half of it,
+ * so an entry is scanned a bounded number of times.  Returns 1 if bytes
+ * were added.
+ */
+static int
+zfill(struct reader *r)
+{
+	size_t keep = r->ent_end - r->ent, cap, top;
+
+	if (!r->zheld && (r->zend || r->zerr))
+		return 0;
+	if (keep && r->ent != r->z.p)
+		memmove(r->z.p, r->ent, keep);
+	r->z.len = keep;
+	top = r->max < SIZE_MAX - 1 ? r->max + 1 : SIZE_MAX;
+	if (r->z.cap - keep < r->z.cap / 2 && r->z.cap < top) {
+		cap = r->z.cap <= top / 2 ? r->z.cap * 2 : top;
+		r->z.p = xrealloc(r->z.p, cap);
+		r->z.cap = cap;
+	}
+	if (r->zheld) {
+		r->z.p[r->z.len++] = r->zbyte;
+		r->zheld = 0;
+	}
+	r->z.len += zrun(r, r->z.p + r->z.len, r->z.cap - r->z.len);
+	r->ent = r->z.p;
+	r->ent_end = r->z.p + r->z.len;
+	return r->z.len > keep;
+}
+
+/*
+ * With the window drained, inflates one byte ahead (kept aside, so the
+ * event just returned stays where it is): is there another entry?
+ */
+static void
+zpeek(struct reader *r)
+{
+	if (r->ent == r->ent_end && !r->zheld)
+		r->zheld = zrun(r, &r->zbyte, 1) == 1;
+}
+
+static int
+zfail(struct reader *r)
+{
+	const char *fs = r->buf + r->frame_start;
+
+	if (r->zerr == ZE_BIG) {
+		fail(r, fs, "gzip entries inflate to more than %zu bytes "
+		    "(--max-event-size)", r->max);
+		r->toobig = 1;
+		return READ_ERR;
+	}
+	if (r->zerr == ZE_TRUNC)
+		return fail(r, fs, "truncated gzip data in compressed entries");
+	return fail(r, fs, "bad gzip data in compressed entries: %s", r->zmsg);
+}
+
+/*
+ * Inflates until the window holds the whole entry at r->ent, or the
+ * inflated data ends inside it (next_entry says how).  READ_ERR for gzip
+ * trouble before the entry's end, else 0.
+ */
+static int
+zentry(struct reader *r)
+{
+	const char *q;
+
+	do {
+		q = r->ent;
+		if (skip_count(r, &q, r->ent_end, NULL) != MP_SHORT)
+			return 0;
+	} while (zfill(r));
+	return r->zerr ? zfail(r) : 0;
 }
 
 /*
@@ -338,12 +499,16 @@ inflate_all(struct reader *r, const char *src, size_t len, const char *at)
 static int
 next_entry(struct reader *r, struct event *ev)
 {
-	const char *p = r->ent, *end = r->ent_end, *at;
+	const char *p, *end, *at;
 	const char *where = r->buf + r->frame_start;
 	struct mp_obj a, t, h, rec;
 	uint32_t i;
 
 	r->ent_index++;
+	if (r->gz && zentry(r) < 0)
+		return READ_ERR;
+	p = r->ent;
+	end = r->ent_end;
 	if (mp_head(&p, end, &a) != MP_OK || a.type != MP_ARRAY || a.v.n < 2)
 		return fail(r, where, "entry %u of the frame is not an array "
 		    "[time, record]", r->ent_index);
@@ -389,9 +554,11 @@ next_entry(struct reader *r, struct event *ev)
 static int
 frame_has_more(struct reader *r)
 {
-	if (r->packed)
-		return r->ent < r->ent_end;
-	return r->ent_left > 0;
+	if (!r->packed)
+		return r->ent_left > 0;
+	if (r->gz)
+		zpeek(r);
+	return r->ent < r->ent_end || r->zheld || (r->gz && r->zerr);
 }
 
 /* Returns the next event of the frame being expanded, or READ_AGAIN. */
@@ -409,13 +576,13 @@ frame_next(struct reader *r, struct event *ev)
 		if (ret == READ_EVENT) {
 			r->frame_done = !frame_has_more(r);
 			if (r->frame_done) {
-				r->in_frame = 0;
+				frame_close(r);
 				r->start = r->frame_end;
 			}
 		}
 		return ret;
 	}
-	r->in_frame = 0;
+	frame_close(r);
 	r->start = r->frame_end;
 	r->frame_done = 1;
 	/* the frame ended on nil records (or had none): no event said so */
@@ -455,10 +622,8 @@ frame_begin(struct reader *r, const char *p, const char *end, uint32_t n)
 		if (!r->packed)
 			return fail(r, fs, "\"compressed\" option on a Forward "
 			    "frame: gzip needs packed entries");
-		if (inflate_all(r, r->ent, r->ent_end - r->ent, fs) < 0)
+		if (zstart(r, r->ent, r->ent_end - r->ent, fs) < 0)
 			return READ_ERR;
-		r->ent = r->z.p;
-		r->ent_end = r->z.p + r->z.len;
 	}
 	r->in_frame = 1;
 	return READ_AGAIN;
@@ -486,6 +651,31 @@ too_big(struct reader *r, const char *at)
 	return READ_ERR;
 }
 
+/*
+ * Before skipping what may be a long value: 1 if the top-level value at
+ * r->start is known to be incomplete.  Its scan resumes where it stopped,
+ * so a value that arrives in many reads is examined once, not once a read.
+ */
+static int
+top_short(struct reader *r)
+{
+	if (r->scan_at != r->base + r->start)
+		return 0;       /* first look: skip it directly */
+	return scan_count(r, r->buf + r->start, r->buf + r->end, NULL) ==
+	    MP_SHORT;
+}
+
+/* The value at r->start is incomplete: scan it as far as it goes. */
+static void
+scan_note(struct reader *r)
+{
+	if (r->scan_at == r->base + r->start)
+		return;
+	r->scan_at = r->base + r->start;
+	mp_scan_init(&r->scan);
+	scan_count(r, r->buf + r->start, r->buf + r->end, NULL);
+}
+
 /* A Forward or PackedForward frame: validate it whole, then expand. */
 static int
 parse_frame(struct reader *r, const char *entries, uint32_t n,
@@ -497,7 +687,9 @@ parse_frame(struct reader *r, const char *entries, uint32_t n,
 	if (n > 3)
 		return fail(r, s, "forward frame has %u elements, expected "
 		    "[tag, entries, option]", n);
-	if ((ret = mp_skip(&q, r->buf + r->end, &bad)) != MP_OK)
+	if (top_short(r))
+		return NEED_MORE;
+	if ((ret = skip_count(r, &q, r->buf + r->end, &bad)) != MP_OK)
 		return short_or_bad(r, ret, bad);
 	if ((size_t)(q - s) > r->max)
 		return too_big(r, s);
@@ -556,8 +748,10 @@ parse_top(struct reader *r, struct event *ev)
 	if (rec.type != MP_MAP && rec.type != MP_NIL)
 		return fail(r, s, "event record is %s, not a map",
 		    type_names[rec.type]);
+	if (top_short(r))
+		return NEED_MORE;
 	p = at;
-	if ((ret = mp_skip(&p, end, &bad)) != MP_OK)
+	if ((ret = skip_count(r, &p, end, &bad)) != MP_OK)
 		return short_or_bad(r, ret, bad);
 	ev->rec = at;
 	ev->rec_len = p - at;
@@ -565,7 +759,7 @@ parse_top(struct reader *r, struct event *ev)
 	r->opt_len = 0;
 	if (a.v.n == 4) {
 		at = p;
-		if ((ret = mp_skip(&p, end, &bad)) != MP_OK)
+		if ((ret = skip_count(r, &p, end, &bad)) != MP_OK)
 			return short_or_bad(r, ret, bad);
 		r->opt = at;
 		r->opt_len = p - at;
@@ -612,7 +806,7 @@ skip_bad(struct reader *r)
 	const char *p = r->buf + r->start;
 
 	if (r->in_frame) {
-		r->in_frame = 0;
+		frame_close(r);
 		r->start = r->frame_start;
 		skip_bytes(r, r->frame_end - r->frame_start);
 	} else if (!r->resyncing && mp_skip(&p, r->buf + r->end, NULL) ==
@@ -676,6 +870,7 @@ reader_next_buffered(struct reader *r, struct event *ev)
 			if (ret == READ_AGAIN)
 				continue;
 			if (ret == NEED_MORE) {
+				scan_note(r);
 				ret = need_more(r);
 				if (ret == READ_AGAIN)
 					return ret;
@@ -692,11 +887,47 @@ reader_next_buffered(struct reader *r, struct event *ev)
 	}
 }
 
+/* Where a frame being expanded points into buf, as offsets. */
+struct frame_offs {
+	size_t tag, opt, ent, ent_end, zin;
+};
+
+static void
+frame_save(const struct reader *r, struct frame_offs *o)
+{
+	o->tag = r->tag - r->buf;
+	o->opt = r->opt ? (size_t)(r->opt - r->buf) : 0;
+	o->ent = r->gz ? 0 : (size_t)(r->ent - r->buf);
+	o->ent_end = r->gz ? 0 : (size_t)(r->ent_end - r->buf);
+	o->zin = r->gz ? (size_t)((const char *)r->zs.next_in - r->buf) : 0;
+}
+
+/* After buf moved, and its bytes shifted down by shift. */
+static void
+frame_restore(struct reader *r, const struct frame_offs *o, size_t shift)
+{
+	r->frame_start -= shift;
+	r->frame_end -= shift;
+	r->tag = r->buf + (o->tag - shift);
+	if (r->opt)
+		r->opt = r->buf + (o->opt - shift);
+	if (r->gz) {
+		r->zs.next_in = (unsigned char *)r->buf +
+		    (o->zin - shift);
+	} else {
+		r->ent = r->buf + (o->ent - shift);
+		r->ent_end = r->buf + (o->ent_end - shift);
+	}
+}
+
 char *
 reader_space(struct reader *r, size_t *avail)
 {
-	size_t cap;
+	struct frame_offs fo = { 0 };
+	size_t cap, shift = 0;
 
+	if (r->in_frame)
+		frame_save(r, &fo);
 	if (r->start == r->end) {
 		r->base += r->end;
 		r->start = r->end = 0;
@@ -704,6 +935,7 @@ reader_space(struct reader *r, size_t *avail)
 	    r->end - r->start <= r->start)) {
 		/* moving no more than was consumed: a copy per byte at most */
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		shift = r->start;
 		r->base += r->start;
 		r->end -= r->start;
 		r->start = 0;
@@ -714,6 +946,8 @@ reader_space(struct reader *r, size_t *avail)
 		r->buf = xrealloc(r->buf, cap);
 		r->cap = cap;
 	}
+	if (r->in_frame)
+		frame_restore(r, &fo, shift);
 	*avail = r->cap - r->end;
 	return r->buf + r->end;
 }
@@ -749,8 +983,7 @@ reader_trim(struct reader *r)
 {
 	if (r->in_frame)
 		return;
-	if (r->z.cap > TRIM_AT)
-		buf_free(&r->z);
+	buf_free(&r->z);
 	if (r->start == r->end && r->cap > TRIM_AT) {
 		free(r->buf);
 		r->base += r->end;
@@ -758,6 +991,12 @@ reader_trim(struct reader *r)
 		r->cap = READ_MIN * 2;
 		r->buf = xmalloc(r->cap);
 	}
+}
+
+size_t
+reader_mem(const struct reader *r)
+{
+	return sizeof(*r) + r->cap + r->z.cap + (r->zinit ? ZSTATE : 0);
 }
 
 void
@@ -882,9 +1121,23 @@ reader_next_value(struct reader *r, const char **p, size_t *len)
 		bad = q;
 		if (r->start == r->end && r->eof)
 			return READ_EOF;
+		if (r->scan_at != r->base + r->start) {
+			r->scan_at = r->base + r->start;
+			mp_scan_init(&r->scan);
+		}
 		ret = r->start == r->end ? MP_SHORT :
-		    mp_skip(&q, r->buf + r->end, &bad);
+		    scan_count(r, q, r->buf + r->end, &bad);
+		if (ret == MP_OK && r->scan.off > r->max) {
+			too_big(r, q);
+			if (!r->skip)
+				return READ_ERR;
+			if (!r->resyncing)
+				r->st.skipped_places++;
+			skip_bytes(r, r->scan.off);     /* the whole value */
+			continue;
+		}
 		if (ret == MP_OK) {
+			q += r->scan.off;
 			*p = r->buf + r->start;
 			*len = q - *p;
 			r->start = q - r->buf;

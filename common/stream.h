@@ -26,6 +26,8 @@ struct reader_stats {
 	uint64_t skipped_bytes; /* dropped by --skip-invalid */
 	uint64_t skipped_places;
 	uint64_t nil_records;   /* entries with a nil record, skipped */
+	uint64_t scanned;       /* bytes examined for the ends of values:
+				 * a small multiple of bytes, however split */
 };
 
 enum {
@@ -103,6 +105,13 @@ void reader_feed_eof(struct reader *r);
  * so a stream of big frames reuses the same pages.
  */
 void reader_trim(struct reader *r);
+
+/*
+ * Bytes of memory the reader holds now: its input buffer, the window of
+ * inflated entries of a compressed frame and zlib's state while one is
+ * being inflated.  For a budget across many readers (lrecv).
+ */
+size_t reader_mem(const struct reader *r);
 
 /* "NAME: byte OFFSET: what was found", after READ_ERR or READ_SYSERR. */
 const char *reader_errmsg(const struct reader *r);

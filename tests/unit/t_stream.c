@@ -1,5 +1,6 @@
 /* t_stream - the event stream reader: every shape, every split, bad input */
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -473,14 +474,77 @@ test_frame_end(void)
 	buf_free(&z);
 }
 
+/*
+ * Appends n entries [EventTime, {"a": str of len bytes}] to b, each
+ * entry's time its index plus first.
+ */
+static void
+entry_block(struct buf *b, size_t n, size_t len, uint32_t first)
+{
+	msgpack_packer p;
+	size_t i;
+
+	mp_packer_init(&p, b);
+	for (i = 0; i < n; i++) {
+		msgpack_pack_array(&p, 2);
+		mp_put_eventtime(b, first + (uint32_t)i, 0);
+		msgpack_pack_map(&p, 1);
+		msgpack_pack_str_with_body(&p, "a", 1);
+		msgpack_pack_str(&p, len);
+		buf_reserve(b, len);
+		memset(b->p + b->len, 'x', len);
+		b->len += len;
+	}
+}
+
+/* A CompressedPackedForward frame [tag, bin(z), {"compressed": "gzip"}]. */
+static void
+gz_frame(struct buf *b, const char *tag, const char *z, size_t zlen)
+{
+	msgpack_packer p;
+
+	mp_packer_init(&p, b);
+	msgpack_pack_array(&p, 3);
+	tagstr2(&p, tag);
+	msgpack_pack_bin_with_body(&p, z, zlen);
+	msgpack_pack_map(&p, 1);
+	msgpack_pack_str_with_body(&p, "compressed", 10);
+	msgpack_pack_str_with_body(&p, "gzip", 4);
+}
+
+/* Appends one gzip member of `times` copies of block[0..n). */
+static void
+gzip_repeat(struct buf *out, const char *block, size_t n, size_t times)
+{
+	z_stream zs;
+	size_t i;
+	int flush;
+
+	memset(&zs, 0, sizeof(zs));
+	deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY);
+	for (i = 0; i < times; i++) {
+		zs.next_in = (unsigned char *)block;
+		zs.avail_in = n;
+		flush = i + 1 == times ? Z_FINISH : Z_NO_FLUSH;
+		do {
+			buf_reserve(out, 64 * 1024);
+			zs.next_out = (unsigned char *)out->p + out->len;
+			zs.avail_out = out->cap - out->len;
+			deflate(&zs, flush);
+			out->len = out->cap - zs.avail_out;
+		} while (zs.avail_out == 0 || (flush == Z_FINISH &&
+		    zs.avail_in > 0));
+	}
+	deflateEnd(&zs);
+}
+
 static void
 test_too_big(void)
 {
 	struct buf b = { 0 }, e = { 0 }, z = { 0 };
 	struct reader *r;
 	struct event ev;
-	msgpack_packer p;
-	int ret;
+	int ret, n;
 
 	one(&b);
 	r = reader_new(-1, "big");
@@ -497,27 +561,411 @@ test_too_big(void)
 	ret = reader_next_buffered(r, &ev);
 	ok(ret == READ_ERR && !reader_too_big(r), "other errors: not too big");
 	reader_free(r);
-	/* 100 kB of zeros inflate beyond a 1 kB limit */
-	buf_reserve(&e, 100000);
-	memset(e.p, 0, 100000);
-	gzip_member(&z, e.p, 100000);
+	/*
+	 * 100 entries of 100 bytes inflate beyond a 1 kB limit: the whole
+	 * entries within it come out, then the error
+	 */
 	b.len = 0;
-	mp_packer_init(&p, &b);
-	msgpack_pack_array(&p, 3); tagstr2(&p, "gz");
-	msgpack_pack_bin_with_body(&p, z.p, z.len);
-	msgpack_pack_map(&p, 1);
-	msgpack_pack_str_with_body(&p, "compressed", 10);
-	msgpack_pack_str_with_body(&p, "gzip", 4);
+	entry_block(&e, 100, 100, 0);
+	gzip_member(&z, e.p, e.len);
+	gz_frame(&b, "gz", z.p, z.len);
 	r = reader_new(-1, "bomb");
 	reader_set_max(r, 1024);
 	reader_feed(r, b.p, b.len);
-	ret = reader_next_buffered(r, &ev);
-	ok(ret == READ_ERR && reader_too_big(r), "gzip inflating beyond the "
-	    "limit: too big");
+	reader_feed_eof(r);
+	n = 0;
+	while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT)
+		n++;
+	is_int(n, 1024 / (e.len / 100), "gzip beyond the limit: the entries "
+	    "within it");
+	ok(ret == READ_ERR && reader_too_big(r), "then too big");
+	ok(strstr(reader_errmsg(r), "bomb: byte 0: gzip entries inflate to "
+	    "more than 1024 bytes") != NULL, "and says so: %s",
+	    reader_errmsg(r));
 	reader_free(r);
 	buf_free(&b);
 	buf_free(&e);
 	buf_free(&z);
+}
+
+/*
+ * A gzip bomb: a frame of a few hundred kB inflating to 100 MB of entries
+ * is read event by event in a small window, all of it.
+ */
+static void
+test_gzip_bomb(void)
+{
+	struct buf block = { 0 }, z = { 0 }, b = { 0 }, want = { 0 };
+	const size_t per = 1000, times = 100;
+	struct reader *r;
+	struct event ev;
+	size_t mem, most = 0, n = 0, bad = 0, done_mid = 0;
+	int ret;
+
+	entry_block(&block, per, 1000, 0);
+	entry_block(&want, 1, 1000, 0);
+	gzip_repeat(&z, block.p, block.len, times);
+	gz_frame(&b, "bomb", z.p, z.len);
+	r = reader_new(-1, "bomb");
+	reader_set_max(r, 256u << 20);
+	reader_set_frame_end(r, 1);
+	reader_feed(r, b.p, b.len);
+	reader_feed_eof(r);
+	while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT) {
+		mem = reader_mem(r);
+		most = mem > most ? mem : most;
+		/* the record {"a": 1000 x}: after the array and time */
+		if (ev.rec_len != want.len - 11 ||
+		    memcmp(ev.rec, want.p + 11, ev.rec_len) != 0 ||
+		    ev.sec != (int64_t)(n % per) || ev.tag_len != 4)
+			bad++;
+		n++;
+		if (reader_frame_done(r) && n != per * times)
+			done_mid++;
+	}
+	is_int(ret, READ_EOF, "gzip bomb: read to the end");
+	is_int(n, per * times, "gzip bomb: every one of %zu entries (%zu MB "
+	    "from a %zu kB frame)", per * times, block.len * times >> 20,
+	    b.len >> 10);
+	is_int(bad, 0, "gzip bomb: every event intact");
+	is_int(done_mid, 0, "gzip bomb: only the last event ends the frame");
+	ok(most < b.len * 2 + 256 * 1024, "gzip bomb: reader_mem stays small "
+	    "(%zu kB at most)", most >> 10);
+	reader_free(r);
+
+	/* one entry of 3 MB: the window grows to hold it, then back */
+	block.len = 0;
+	entry_block(&block, 1, 3u << 20, 5);
+	entry_block(&block, 1, 10, 6);
+	z.len = 0;
+	gzip_member(&z, block.p, block.len);
+	b.len = 0;
+	gz_frame(&b, "big", z.p, z.len);
+	r = reader_new(-1, "big");
+	reader_set_max(r, 4u << 20);
+	reader_feed(r, b.p, b.len);
+	reader_feed_eof(r);
+	ret = reader_next_buffered(r, &ev);
+	ok(ret == READ_EVENT && ev.sec == 5 && ev.rec_len > 3u << 20,
+	    "an entry larger than the window");
+	ret = reader_next_buffered(r, &ev);
+	ok(ret == READ_EVENT && ev.sec == 6 && reader_frame_done(r),
+	    "and the one after it, ending the frame");
+	is_int(reader_next_buffered(r, &ev), READ_EOF, "then the end");
+	reader_trim(r);
+	ok(reader_mem(r) < 64 * 1024, "reader_trim gives the window back "
+	    "(%zu bytes held)", reader_mem(r));
+	reader_free(r);
+
+	/* the same entry beyond a 2 MB limit */
+	r = reader_new(-1, "big");
+	reader_set_max(r, 2u << 20);
+	reader_feed(r, b.p, b.len);
+	reader_feed_eof(r);
+	ret = reader_next_buffered(r, &ev);
+	ok(ret == READ_ERR && reader_too_big(r), "an entry beyond the limit: "
+	    "too big");
+	reader_free(r);
+	buf_free(&block);
+	buf_free(&want);
+	buf_free(&z);
+	buf_free(&b);
+}
+
+/* Counts the events of d; err gets the message of a READ_ERR. */
+static int
+count_events(const char *d, size_t n, int *ret, char *err, size_t cap)
+{
+	struct reader *r = reader_new(-1, "gz");
+	struct event ev;
+	int k = 0;
+
+	reader_feed(r, d, n);
+	reader_feed_eof(r);
+	while ((*ret = reader_next_buffered(r, &ev)) == READ_EVENT)
+		k++;
+	snprintf(err, cap, "%s", reader_errmsg(r));
+	reader_free(r);
+	return k;
+}
+
+/* Bad gzip data after good members: the entries before it come out. */
+static void
+test_gzip_corrupt(void)
+{
+	struct buf e = { 0 }, z = { 0 }, b = { 0 };
+	char err[512];
+	size_t one;
+	int ret, n;
+
+	entry_block(&e, 10, 100, 0);
+	gzip_member(&z, e.p, e.len);
+	one = z.len;
+	gzip_member(&z, e.p, e.len);
+	gz_frame(&b, "gz", z.p, z.len);
+	n = count_events(b.p, b.len, &ret, err, sizeof(err));
+	ok(n == 20 && ret == READ_EOF, "two members: 20 events");
+	/* the second member's deflate data garbled */
+	memset(z.p + one + 10, 0xff, 8);
+	b.len = 0;
+	gz_frame(&b, "gz", z.p, z.len);
+	n = count_events(b.p, b.len, &ret, err, sizeof(err));
+	is_int(n, 10, "bad data in the second member: the first one's events");
+	ok(ret == READ_ERR && strstr(err, "gz: byte 0: bad gzip data in "
+	    "compressed entries") != NULL, "then the error: %s", err);
+	/* the second member cut short */
+	z.len = one;
+	gzip_member(&z, e.p, e.len);
+	z.len = one + (z.len - one) / 2;
+	b.len = 0;
+	gz_frame(&b, "gz", z.p, z.len);
+	n = count_events(b.p, b.len, &ret, err, sizeof(err));
+	ok(n >= 10 && n < 20, "a truncated member: the events before (%d)",
+	    n);
+	ok(ret == READ_ERR && strstr(err, "truncated gzip data") != NULL,
+	    "then the error: %s", err);
+	/* junk after the last member */
+	z.len = one;
+	buf_put(&z, "junk", 4);
+	b.len = 0;
+	gz_frame(&b, "gz", z.p, z.len);
+	n = count_events(b.p, b.len, &ret, err, sizeof(err));
+	ok(n == 10 && ret == READ_ERR && strstr(err, "bad gzip data") != NULL,
+	    "junk after a member: its events, then an error: %s", err);
+	/* no gzip data at all */
+	b.len = 0;
+	gz_frame(&b, "gz", "", 0);
+	n = count_events(b.p, b.len, &ret, err, sizeof(err));
+	ok(n == 0 && ret == READ_ERR && strstr(err, "truncated gzip data"),
+	    "empty gzip data: truncated");
+	buf_free(&e);
+	buf_free(&z);
+	buf_free(&b);
+}
+
+/* A record of n small pairs {"kNNNNNNNN": i}. */
+static void
+wide_record(struct buf *b, uint32_t n)
+{
+	msgpack_packer p;
+	char k[16];
+	uint32_t i;
+
+	mp_packer_init(&p, b);
+	msgpack_pack_map(&p, n);
+	for (i = 0; i < n; i++) {
+		snprintf(k, sizeof(k), "k%08u", i);
+		msgpack_pack_str_with_body(&p, k, 9);
+		msgpack_pack_uint32(&p, i);
+	}
+}
+
+/*
+ * Feeds d[0..n) in pieces of 4 kB, trying after each: returns the events
+ * read and the bytes the reader examined.
+ */
+static int
+trickle(const char *d, size_t n, uint64_t *scanned)
+{
+	struct reader *r = reader_new(-1, "trickle");
+	struct event ev;
+	size_t off = 0, k;
+	int ret = READ_AGAIN, events = 0;
+
+	reader_set_max(r, 256u << 20);
+	while (ret == READ_AGAIN) {
+		k = n - off < 4096 ? n - off : 4096;
+		if (k)
+			reader_feed(r, d + off, k);
+		else
+			reader_feed_eof(r);
+		off += k;
+		while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT)
+			events++;
+	}
+	*scanned = reader_stats(r)->scanned;
+	reader_free(r);
+	return ret == READ_EOF ? events : -1;
+}
+
+/*
+ * One big event (20 MB of small fields) arriving 4 kB at a time is
+ * examined a few times over, not once per piece: the scan resumes.
+ */
+static void
+test_linear(void)
+{
+	struct buf rec = { 0 }, b = { 0 }, e = { 0 };
+	msgpack_packer p;
+	uint64_t scanned;
+	int n;
+
+	wide_record(&rec, 1400000);
+	mp_packer_init(&p, &b);
+	msgpack_pack_array(&p, 3);
+	tagstr2(&p, "big");
+	mp_put_eventtime(&b, 1, 0);
+	buf_put(&b, rec.p, rec.len);
+	n = trickle(b.p, b.len, &scanned);
+	is_int(n, 1, "a %zu MB Message in 4 kB pieces: one event",
+	    b.len >> 20);
+	ok(scanned < 4 * (uint64_t)b.len, "examined in linear time: %llu "
+	    "bytes for %zu", (unsigned long long)scanned, b.len);
+	/* Forward: [tag, [[time, record]]] */
+	b.len = 0;
+	msgpack_pack_array(&p, 2);
+	tagstr2(&p, "fwd");
+	msgpack_pack_array(&p, 2);
+	msgpack_pack_array(&p, 2);
+	msgpack_pack_int(&p, 1);
+	buf_put(&b, rec.p, rec.len);
+	msgpack_pack_array(&p, 2);
+	msgpack_pack_int(&p, 2);
+	msgpack_pack_map(&p, 0);
+	n = trickle(b.p, b.len, &scanned);
+	is_int(n, 2, "a Forward frame in 4 kB pieces: both events");
+	ok(scanned < 6 * (uint64_t)b.len, "examined in linear time: %llu "
+	    "bytes for %zu", (unsigned long long)scanned, b.len);
+	/* PackedForward of many entries */
+	entry_block(&e, 200000, 80, 0);
+	b.len = 0;
+	msgpack_pack_array(&p, 2);
+	tagstr2(&p, "packed");
+	msgpack_pack_bin_with_body(&p, e.p, e.len);
+	n = trickle(b.p, b.len, &scanned);
+	is_int(n, 200000, "a PackedForward frame in 4 kB pieces: every event");
+	ok(scanned < 6 * (uint64_t)b.len, "examined in linear time: %llu "
+	    "bytes for %zu", (unsigned long long)scanned, b.len);
+	buf_free(&rec);
+	buf_free(&b);
+	buf_free(&e);
+}
+
+/* reader_next_value (lcat --msgpack) on a big value through a pipe. */
+static void
+test_linear_value(void)
+{
+	struct buf rec = { 0 };
+	struct reader *r;
+	const char *v;
+	size_t len, off, k;
+	int fds[2], ret;
+	pid_t pid;
+
+	wide_record(&rec, 1000000);
+	if (pipe(fds) < 0)
+		abort();
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		for (off = 0; off < rec.len; off += k) {
+			k = rec.len - off < 4096 ? rec.len - off : 4096;
+			if (write(fds[1], rec.p + off, k) != (ssize_t)k)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	r = reader_new(fds[0], "pipe");
+	reader_set_max(r, 256u << 20);
+	ret = reader_next_value(r, &v, &len);
+	ok(ret == READ_EVENT && len == rec.len && memcmp(v, rec.p, len) == 0,
+	    "reader_next_value: a %zu MB value through a pipe", len >> 20);
+	ok(reader_stats(r)->scanned < 3 * (uint64_t)rec.len, "examined in "
+	    "linear time: %llu bytes", (unsigned long long)
+	    reader_stats(r)->scanned);
+	is_int(reader_next_value(r, &v, &len), READ_EOF, "then the end");
+	waitpid(pid, NULL, 0);
+	close(fds[0]);
+	reader_free(r);
+
+	/* a whole value over the limit: an error, or skipped whole */
+	if (pipe(fds) < 0)
+		abort();
+	if (write(fds[1], "\x01\xa5hello\x02", 8) != 8)
+		abort();
+	close(fds[1]);
+	r = reader_new(fds[0], "pipe");
+	reader_set_max(r, 4);
+	ret = reader_next_value(r, &v, &len);
+	ok(ret == READ_EVENT && len == 1 && *v == 1, "a value within the limit");
+	ret = reader_next_value(r, &v, &len);
+	ok(ret == READ_ERR && reader_too_big(r), "a whole value over it: too "
+	    "big (%s)", reader_errmsg(r));
+	reader_free(r);
+	close(fds[0]);
+	if (pipe(fds) < 0)
+		abort();
+	if (write(fds[1], "\x01\xa5hello\x02", 8) != 8)
+		abort();
+	close(fds[1]);
+	r = reader_new(fds[0], "pipe");
+	reader_set_max(r, 4);
+	reader_set_skip_invalid(r, 1);
+	reader_next_value(r, &v, &len);
+	ret = reader_next_value(r, &v, &len);
+	ok(ret == READ_EVENT && len == 1 && *v == 2 &&
+	    reader_stats(r)->skipped_bytes == 6, "skipped whole with "
+	    "--skip-invalid");
+	reader_free(r);
+	close(fds[0]);
+	buf_free(&rec);
+}
+
+/*
+ * A reader holding part of a frame may be given more bytes (reader_feed
+ * moves its buffer): the frame's entries stay right.
+ */
+static void
+test_feed_mid_frame(void)
+{
+	struct buf e = { 0 }, z = { 0 }, b = { 0 }, one_ev = { 0 };
+	struct reader *r;
+	struct event ev;
+	int n = 0, ret, bad = 0, i;
+
+	entry_block(&e, 50, 100, 0);
+	gzip_member(&z, e.p, e.len);
+	one(&one_ev);
+	for (i = 0; i < 2; i++) {
+		b.len = 0;
+		buf_put(&b, one_ev.p, one_ev.len);
+		if (i == 0)
+			gz_frame(&b, "gz", z.p, z.len);
+		else {
+			msgpack_packer p;
+
+			mp_packer_init(&p, &b);
+			msgpack_pack_array(&p, 2);
+			tagstr2(&p, "pk");
+			msgpack_pack_bin_with_body(&p, e.p, e.len);
+		}
+		r = reader_new(-1, "mid");
+		reader_feed(r, b.p, b.len);
+		n = 0;
+		bad = 0;
+		while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT) {
+			if (n > 0 && (ev.sec != n - 1 || ev.tag_len != 2 ||
+			    memcmp(ev.tag, i ? "pk" : "gz", 2) != 0))
+				bad++;
+			n++;
+			/* a lot more, moving the buffer, mid-frame */
+			if (n == 3) {
+				char big[100000];
+
+				memset(big, 0xc0, sizeof(big));
+				reader_feed(r, big, sizeof(big));
+			}
+		}
+		ok(n == 51 && bad == 0 && ret == READ_AGAIN, "%s: bytes fed "
+		    "mid-frame: its entries stay right (%d events)",
+		    i ? "PackedForward" : "gzip", n);
+		reader_free(r);
+	}
+	buf_free(&e);
+	buf_free(&z);
+	buf_free(&b);
+	buf_free(&one_ev);
 }
 
 static void
@@ -560,6 +1008,11 @@ main(void)
 	test_feed();
 	test_frame_end();
 	test_too_big();
+	test_gzip_bomb();
+	test_gzip_corrupt();
+	test_linear();
+	test_linear_value();
+	test_feed_mid_frame();
 	test_map_helpers();
 	buf_free(&s);
 	return done_testing();
