@@ -1,4 +1,5 @@
 /* lcat - JSON (or msgpack) records in, events out; merge event streams */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,6 +44,17 @@ static const struct opt opts[] = {
 	OPT_STD,
 	OPT_END
 };
+
+static const struct opt_exit exits[] = {
+	{ 0, "all input was read and written" },
+	{ 2, "usage error" },
+	{ 3, "bad input data" },
+	{ 4, "system or I/O failure" },
+	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
 
 static struct {
 	int merge, msgpack, keep;
@@ -232,22 +244,262 @@ discard_line(struct buf *in, size_t *start, uint64_t *line, size_t *col,
 	return nl != NULL;
 }
 
+/*
+ * A JSON value read in pieces is checked as its bytes arrive, by a state
+ * machine that resumes where the last piece ended, so that it is parsed
+ * once it is whole (or bad), not once a read.  json_parse has the last
+ * word; the checker only says when to ask it.
+ */
+enum {
+	J_VALUE,                /* a value is next (white space first) */
+	J_FIRST,                /* after '[': a value or ']' */
+	J_KEY_FIRST,            /* after '{': a key or '}' */
+	J_KEY,                  /* after ',' in an object: a key */
+	J_COLON,                /* after a key */
+	J_NEXT,                 /* after a value: ',' or the close */
+	J_STR, J_ESC, J_HEX,    /* in a string (key, if js->key) */
+	J_MINUS, J_ZERO, J_INT, J_DOT, J_FRAC, J_E, J_ESIGN, J_EXP,
+	J_LIT,                  /* the rest of true, false, null */
+	J_END,                  /* the value may end here: parse it */
+	J_WAIT                  /* no help: parse when the bytes double */
+};
+
+struct jscan {
+	size_t at;              /* the next byte to look at, from the start */
+	size_t tried;           /* bytes there at the last parse, 0 if none */
+	int state;
+	int key;                /* the string is an object key */
+	int hex;                /* \u digits left */
+	const char *lit;        /* the rest of the literal */
+	size_t digits;          /* of a number: 1 an integer digit, 100 an
+				 * exponent digit */
+	size_t depth;
+	char open[JSON_MAX_DEPTH];      /* '[' or '{' at each level */
+};
+
+static void
+jscan_reset(struct jscan *js)
+{
+	js->at = js->tried = js->depth = 0;
+	js->state = J_VALUE;
+}
+
+static int
+is_ws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* A value just ended: what follows it. */
+static int
+after_value(struct jscan *js)
+{
+	return js->depth ? J_NEXT : J_END;
+}
+
+/* The first byte of a value (not white space). */
+static int
+value_start(struct jscan *js, int c)
+{
+	switch (c) {
+	case '{': case '[':
+		if (js->depth == JSON_MAX_DEPTH)
+			return J_END;
+		js->open[js->depth++] = (char)c;
+		return c == '{' ? J_KEY_FIRST : J_FIRST;
+	case '"':
+		js->key = 0;
+		return J_STR;
+	case '-':
+		return J_MINUS;
+	case '0':
+		js->digits = 1;
+		return J_ZERO;
+	case 't': case 'f': case 'n':
+		js->lit = c == 't' ? "rue" : c == 'f' ? "alse" : "ull";
+		return J_LIT;
+	default:
+		js->digits = 1;
+		return c >= '1' && c <= '9' ? J_INT : J_END;
+	}
+}
+
+/*
+ * The next byte c of a number.  A byte that ends it is looked at again
+ * (*again); a number that may be out of range (many digits, a long
+ * exponent) is for the parser to judge.
+ */
+static int
+number_next(struct jscan *js, int c, int *again)
+{
+	int digit = c >= '0' && c <= '9';
+
+	switch (js->state) {
+	case J_MINUS:
+		js->digits = 1;
+		return c == '0' ? J_ZERO : digit && c != '0' ? J_INT : J_END;
+	case J_DOT:
+		return digit ? J_FRAC : J_END;
+	case J_E:
+		if (c == '+' || c == '-')
+			return J_ESIGN;
+		/* FALLTHROUGH */
+	case J_ESIGN:
+		js->digits += 100;
+		return digit ? J_EXP : J_END;
+	}
+	if (digit && js->state != J_ZERO) {
+		if (js->state == J_INT || js->state == J_EXP)
+			js->digits += js->state == J_INT ? 1 : 100;
+		return js->state;
+	}
+	if (c == '.' && (js->state == J_ZERO || js->state == J_INT))
+		return J_DOT;
+	if ((c == 'e' || c == 'E') && js->state != J_EXP)
+		return J_E;
+	if (digit || js->digits >= 300)
+		return J_END;   /* a leading zero; maybe out of range */
+	*again = 1;
+	return after_value(js);
+}
+
+/* In a container, after a value or at its start: c is not white space. */
+static int
+structure_next(struct jscan *js, int c)
+{
+	char open = js->open[js->depth - 1];
+
+	switch (js->state) {
+	case J_FIRST:
+		if (c == ']')
+			break;
+		return value_start(js, c);
+	case J_KEY_FIRST:
+		if (c == '}')
+			break;
+		/* FALLTHROUGH */
+	case J_KEY:
+		js->key = 1;
+		return c == '"' ? J_STR : J_END;
+	case J_COLON:
+		return c == ':' ? J_VALUE : J_END;
+	default: /* J_NEXT */
+		if (c == ',')
+			return open == '{' ? J_KEY : J_VALUE;
+		if (c != (open == '{' ? '}' : ']'))
+			return J_END;
+	}
+	js->depth--;
+	return after_value(js);
+}
+
+/* Looks at the new bytes p[js->at..len); 1 if the value may end there. */
+static int
+jscan_end(struct jscan *js, const char *p, size_t len)
+{
+	int c, again;
+
+	while (js->at < len && js->state < J_END) {
+		c = (unsigned char)p[js->at];
+		again = 0;
+		switch (js->state) {
+		case J_STR:
+			if (c == '\\')
+				js->state = J_ESC;
+			else if (c == '"')
+				js->state = js->key ? J_COLON : after_value(js);
+			else if (c < 0x20)
+				js->state = J_END;
+			break;
+		case J_ESC:
+			js->hex = 4;
+			if (c == 'u')
+				js->state = J_HEX;
+			else
+				js->state = c && strchr("\"\\/bfnrt", c) ?
+				    J_STR : J_END;
+			break;
+		case J_HEX:
+			if (!isxdigit(c))
+				js->state = J_END;
+			else if (--js->hex == 0)
+				js->state = J_STR;
+			break;
+		case J_LIT:
+			if (c != *js->lit)
+				js->state = J_END;
+			else if (!*++js->lit)
+				js->state = after_value(js);
+			break;
+		case J_VALUE:
+			if (!is_ws(c))
+				js->state = value_start(js, c);
+			break;
+		case J_FIRST: case J_KEY_FIRST: case J_KEY: case J_COLON:
+		case J_NEXT:
+			if (!is_ws(c))
+				js->state = structure_next(js, c);
+			break;
+		default:
+			js->state = number_next(js, c, &again);
+			break;
+		}
+		js->at += !again;
+	}
+	return js->state == J_END;
+}
+
+/*
+ * Is it worth parsing p[0..len) again?  Yes the first time, when the value
+ * may have ended (or gone bad), or when the bytes doubled since the last
+ * try.
+ */
+static int
+jscan_ready(struct jscan *js, const char *p, size_t len)
+{
+	if (js->tried == 0 || len >= 2 * js->tried)
+		return 1;
+	return jscan_end(js, p, len);
+}
+
+/*
+ * The start of the line of in[at] if only white space comes before it on
+ * that line and the line begins after in[from]; else from.
+ */
+static size_t
+line_start(const char *in, size_t from, size_t at)
+{
+	size_t i = at;
+
+	while (i > from && (in[i - 1] == ' ' || in[i - 1] == '\t' ||
+	    in[i - 1] == '\r'))
+		i--;
+	return i > from && in[i - 1] == '\n' ? i : from;
+}
+
 static void
 read_json(void)
 {
 	struct buf in = { 0 }, val = { 0 };
 	struct waiter wt = { 0 };
 	struct json_err err;
+	struct jscan js;
 	size_t start = 0, used, col = 0;
 	uint64_t line = 1;
 	char where[128];
 	int eof = 0, ret, discarding = 0;
 	ssize_t n;
 
+	jscan_reset(&js);
 	for (;;) {
-		if (discarding && !discard_line(&in, &start, &line, &col,
-		    &discarding) && !eof)
-			goto more;
+		if (discarding) {
+			jscan_reset(&js);
+			if (!discard_line(&in, &start, &line, &col,
+			    &discarding) && !eof)
+				goto more;
+		}
+		if (!eof && !jscan_ready(&js, in.p + start, in.len - start))
+			goto big;
 		val.len = 0;
 		ret = json_parse(in.p + start, in.len - start, eof, &used, &val,
 		    &err);
@@ -267,6 +519,7 @@ read_json(void)
 			}
 			count_lines(in.p, start, start + used, &line, &col);
 			start += used;
+			jscan_reset(&js);
 			continue;
 		}
 		if (ret == JSON_BAD) {
@@ -276,15 +529,30 @@ read_json(void)
 			where_at(in.p, start, at, line, col, where, sizeof(where));
 			stats.in++;
 			bad_value("%s: %s", where, err.msg);
-			/* resynchronise at the next line */
-			p = memchr(in.p + at, '\n', in.len - at);
-			nl = p ? (size_t)(p - in.p) + 1 : in.len;
+			/* resynchronise at the next line (at its own, if it
+			 * starts a line after the bad value's first one) */
+			nl = line_start(in.p, start, at);
+			if (nl == start) {
+				p = memchr(in.p + at, '\n', in.len - at);
+				nl = p ? (size_t)(p - in.p) + 1 : in.len;
+				discarding = !p;
+			}
 			count_lines(in.p, start, nl, &line, &col);
 			start = nl;
+			jscan_reset(&js);
 			continue;
+		}
+		if (ret == JSON_EMPTY && in.len > start) {      /* white space */
+			count_lines(in.p, start, in.len, &line, &col);
+			start = in.len;
+			jscan_reset(&js);
 		}
 		if (eof)
 			break;
+		js.tried = in.len - start;
+		if (js.state == J_END)  /* it did not end there after all */
+			js.state = J_WAIT;
+big:
 		if (in.len - start > input.max) {
 			where_at(in.p, start, start, line, col, where,
 			    sizeof(where));
@@ -473,7 +741,7 @@ options(int argc, char **argv)
 	const char *arg;
 	int c;
 
-	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
 		case 'm': o.merge = 1; break;
 		case O_MSGPACK: o.msgpack = 1; break;
@@ -487,6 +755,20 @@ options(int argc, char **argv)
 	}
 }
 
+/* A usage error if the operands are wrong, saying what is wrong. */
+static void
+operands_wrong(int argc, char **argv)
+{
+	if (o.merge && argc < 1)
+		opt_fail(&prog, "-m needs the event streams to merge: no FILE "
+		    "given");
+	if (!o.merge && argc < 1)
+		opt_fail(&prog, "no tag given: the events need a TAG");
+	if (!o.merge && argc > 1)
+		opt_fail(&prog, "unexpected operand '%s': lcat takes one TAG",
+		    argv[1]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -494,8 +776,7 @@ main(int argc, char **argv)
 	options(argc, argv);
 	argc -= optind;
 	argv += optind;
-	if (o.merge ? argc < 1 : argc != 1)
-		opt_usage(USAGE);
+	operands_wrong(argc, argv);
 	if (o.merge && (o.msgpack || o.time_key))
 		die(EX_USAGE, "-m merges event streams: --msgpack and "
 		    "--time-key do not apply");
