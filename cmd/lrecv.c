@@ -42,18 +42,24 @@
 #define WB_PAUSE (256u * 1024)          /* unsent reply bytes before pausing */
 #define PEEK_MAX 4096                   /* largest PING accepted */
 #define CLOSE_WAIT_MS 2000              /* lingering after a refusal */
-#define HANDSHAKE_MS 10000
 #define TLS_ROUNDS 16                   /* TLS reads in a row per wakeup */
 #define JSON_READ (16u * 1024)          /* JSON mode: bytes asked per read */
 #define TRIM_BYTES (512u * 1024)        /* larger idle buffers are freed */
 #define TRIM_MS 1000                    /* quiet this long: buffers trimmed */
+#define FLUSH_MS 5                      /* busy: stdout flushed this often */
+#define ACCEPT_PAUSE_MS 1000            /* out of descriptors: stop accepting */
+#define LOG_EVERY_MS 10000              /* repeated troubles: one line per */
+#define MEM_FLOOR (256u * 1024)         /* never refused for the budget */
+#define TLS_MEM (64u * 1024)            /* a TLS session, roughly */
+#define RECLAIM_MS 100                  /* over budget: trim idle buffers */
 
 enum {
 	O_LISTEN = OPT_LONG, O_UNIX, O_PORT_FILE, O_NO_UDP, O_SHARED_KEY,
 	O_USER, O_SELF_HOST, O_ALLOW, O_CHUNK_LIMIT, O_CHUNK_WARN,
 	O_SKIP_INVALID, O_SRC_HOST_KEY, O_SRC_ADDR_KEY, O_TAG_PREFIX,
 	O_IDLE, O_MAX_CONN, O_DENY_KEEPALIVE, O_CERT, O_KEY, O_CA, O_HTTP,
-	O_BODY_LIMIT, O_CORS, O_ADD_HEADERS, O_ADD_REMOTE, O_METRICS, O_STATS
+	O_BODY_LIMIT, O_CORS, O_ADD_HEADERS, O_ADD_REMOTE, O_METRICS, O_STATS,
+	O_MEM_LIMIT, O_HANDSHAKE_TIMEOUT, O_REQUEST_TIMEOUT
 };
 
 static const struct opt opts[] = {
@@ -87,8 +93,15 @@ static const struct opt opts[] = {
 	    "every tag" },
 	{ O_IDLE, "idle-timeout", "DURATION", "close connections silent this "
 	    "long (default 300s, 0 never)" },
+	{ O_HANDSHAKE_TIMEOUT, "handshake-timeout", "DURATION", "close "
+	    "clients not through TLS and PING this long after connecting "
+	    "(default 10s)" },
+	{ O_REQUEST_TIMEOUT, "request-timeout", "DURATION", "drop a request "
+	    "not whole this long after its first byte (default 60s, 0 never)" },
 	{ O_MAX_CONN, "max-connections", "N", "refuse connections beyond N "
 	    "(default 1024)" },
+	{ O_MEM_LIMIT, "memory-limit", "SIZE", "refuse requests that would "
+	    "take connection buffers beyond SIZE in all (default 1G)" },
 	{ O_CERT, "cert", "FILE", "serve TLS with this certificate chain "
 	    "(PEM)" },
 	{ O_KEY, "key", "FILE", "the private key of --cert (PEM)" },
@@ -111,6 +124,16 @@ static const struct opt opts[] = {
 	OPT_END
 };
 
+static const struct opt_exit exits[] = {
+	{ 0, "stopped by a signal" },
+	{ 2, "usage error" },
+	{ 4, "system failure: a port, a certificate, standard output" },
+	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
+
 struct user {
 	char *name;
 	char *pass;
@@ -128,11 +151,12 @@ static struct {
 	int nusers;
 	struct net_cidr allow[MAX_ALLOW];
 	int nallow;
-	size_t chunk_limit, chunk_warn;
+	size_t chunk_limit, chunk_warn, mem_limit;
 	int skip_invalid, stats, no_udp, deny_keepalive, max_conn;
-	long long idle_ms;
+	long long idle_ms, handshake_ms, request_ms;
 } o = { .chunk_limit = 64u << 20, .idle_ms = 300000, .max_conn = 1024,
-	.body_limit = 32u << 20 };
+	.body_limit = 32u << 20, .mem_limit = 1u << 30, .handshake_ms = 10000,
+	.request_ms = 60000 };
 
 enum { T_LISTEN, T_UNIX, T_UDP, T_HTTP, T_METRICS, T_CONN, T_STDOUT, T_SIG };
 enum { K_FWD, K_HTTP, K_METRICS };
@@ -151,10 +175,18 @@ struct item {
 	int fd;
 };
 
+/*
+ * A connection has one owner, the main loop: code that is done with one
+ * marks it (conn_drop, conn_closing) and only reap() frees it, between
+ * events, so no caller is left holding a freed connection.
+ */
 struct conn {
 	struct item it;
 	int kind;
 	int state;
+	int dead;               /* conn_drop: freed by the next reap() */
+	int on_todo;            /* on the todo list for reap() */
+	int shut;               /* closing: our write side is shut */
 	int eof;                /* the client sent its last byte */
 	int got_data;
 	uint32_t events;        /* epoll mask set */
@@ -163,6 +195,11 @@ struct conn {
 	SSL *ssl;
 	struct buf tin;         /* the PING, read whole */
 	struct buf hin;         /* HTTP: request bytes */
+	struct http_dechunker dc;       /* HTTP: the chunked body so far */
+	size_t dc_from;         /* HTTP: where in hin that body starts */
+	size_t hwant;           /* HTTP: bytes the request needs, if known */
+	int hchunked;           /* HTTP: waiting for a chunked body's end */
+	int continued;          /* HTTP: 100 Continue sent for this request */
 	struct buf jin;         /* JSON mode: text not yet converted */
 	struct jscan js;
 	uint64_t jbase;         /* stream offset of jin.p[0] */
@@ -179,9 +216,14 @@ struct conn {
 	char addr[NET_ADDR_MAX];        /* ip only */
 	char name[NET_ADDR_MAX + 16];   /* "client IP:PORT" for messages */
 	char *hostname;                 /* resolved on first use */
-	long long last, born;
+	long long last, born, born_stall;
+	long long req_start, req_stall; /* the request in progress began */
+	uint64_t req_off;       /* ... at this offset (or request count) */
+	uint64_t nreq;          /* HTTP requests answered */
+	size_t mem;             /* bytes counted against --memory-limit */
 	struct conn *prev, *next;
 	struct conn *aprev, *anext;
+	struct conn *tnext;     /* the todo list */
 };
 
 static int ep = -1;
@@ -192,8 +234,20 @@ static int out_waiting;         /* EPOLLOUT armed on stdout */
 static struct item listeners[MAX_LISTEN * 2 + 1];
 static int nlisteners;
 static struct item stdout_item = { T_STDOUT, 1 }, sig_item = { T_SIG, -1 };
-static struct conn *conns, *ackq;
-static int nconns;
+static struct conn *conns, *ackq, *todo;
+static int nconns, nkind[3], kind_used[3];
+static size_t mem_total;        /* what every connection holds */
+static long long stalled_ms;    /* time spent waiting for stdout alone */
+static long long last_flush, last_reclaim;
+static int accept_paused;
+static long long accept_resume;
+
+/* A trouble that may repeat fast: said once, then counted. */
+struct ratelog {
+	long long at;           /* when it was last said */
+	uint64_t n;             /* times since */
+};
+static struct ratelog rl_accept, rl_full;
 static char self_host[256];
 static struct buf tagb, recb, tmpb;
 static uint64_t c_accepted, c_refused, c_acks, c_chunks_dropped, c_bad;
@@ -248,6 +302,69 @@ ackq_remove(struct conn *c)
 	c->in_ackq = 0;
 }
 
+/* Bytes c holds, as --memory-limit counts them. */
+static size_t
+conn_mem(const struct conn *c)
+{
+	size_t m = sizeof(*c) + c->tin.cap + c->hin.cap + c->jin.cap +
+	    c->wb.cap + c->acks.cap;
+
+	if (c->r)
+		m += reader_mem(c->r);
+	if (c->ssl)
+		m += TLS_MEM;
+	return m;
+}
+
+/* Brings mem_total up to date with c; how many bytes c grew by. */
+static size_t
+mem_update(struct conn *c)
+{
+	size_t m = conn_mem(c), grew = m > c->mem ? m - c->mem : 0;
+
+	mem_total = mem_total - c->mem + m;
+	c->mem = m;
+	return grew;
+}
+
+/* A quiet connection gives back what a big request made it take. */
+static void
+conn_trim(struct conn *c)
+{
+	if (c->r)
+		reader_trim(c->r);
+	if (c->jin.len == 0 && c->jin.cap > TRIM_BYTES)
+		buf_free(&c->jin);
+	if (c->hin.len == 0 && c->hin.cap > TRIM_BYTES)
+		buf_free(&c->hin);
+	if (c->wb.len == 0 && c->wb.cap > TRIM_BYTES)
+		buf_free(&c->wb);
+}
+
+/* Frees what reading requests took: the reader and the input buffers. */
+static void
+conn_release(struct conn *c)
+{
+	if (c->mode == M_JSON)
+		stats.bytes_in += c->jbase + c->jin.len;
+	c->jbase = 0;           /* counted: a second call adds nothing */
+	if (c->r) {
+		if (c->mode != M_JSON)
+			stats.bytes_in += reader_stats(c->r)->bytes;
+		c_skipped += reader_stats(c->r)->skipped_places;
+		reader_free(c->r);
+		c->r = NULL;
+	}
+	buf_free(&c->tin);
+	buf_free(&c->hin);
+	buf_free(&c->jin);
+	c->hwant = 0;
+	c->hchunked = 0;
+	c->req_start = 0;
+	mem_update(c);
+}
+
+/* Only reap() and shutdown_all() call this. */
 static void
 conn_free(struct conn *c)
 {
@@ -259,35 +376,70 @@ conn_free(struct conn *c)
 		c->next->prev = c->prev;
 	ackq_remove(c);
 	close(c->it.fd);
-	if (c->mode == M_JSON)
-		stats.bytes_in += c->jbase + c->jin.len;
-	if (c->r) {
-		if (c->mode != M_JSON)
-			stats.bytes_in += reader_stats(c->r)->bytes;
-		c_skipped += reader_stats(c->r)->skipped_places;
-		reader_free(c->r);
-	}
+	conn_release(c);
+	mem_total -= c->mem;
 	if (c->ssl)
 		SSL_free(c->ssl);
-	buf_free(&c->tin);
-	buf_free(&c->hin);
-	buf_free(&c->jin);
 	buf_free(&c->wb);
 	buf_free(&c->acks);
 	free(c->hostname);
+	nkind[c->kind]--;
 	free(c);
 	nconns--;
 }
 
-/* Stops reading and closes once the replies are out (or after a wait). */
+static void
+todo_add(struct conn *c)
+{
+	if (c->on_todo)
+		return;
+	c->on_todo = 1;
+	c->tnext = todo;
+	todo = c;
+}
+
+/* Done with c: the main loop frees it (and closes it) in reap(). */
+static void
+conn_drop(struct conn *c)
+{
+	c->dead = 1;
+	todo_add(c);
+}
+
+/*
+ * Stops taking requests: what is queued is sent, then the write side is
+ * shut and what the client still sends is read and dropped until it
+ * leaves (or CLOSE_WAIT_MS).  The input buffers go in reap().
+ */
 static void
 conn_closing(struct conn *c)
 {
+	if (c->state == S_CLOSING)
+		return;
 	c->state = S_CLOSING;
 	c->last = now_ms();
-	if (c->ssl)
-		SSL_shutdown(c->ssl);
-	shutdown(c->it.fd, SHUT_WR);
+	todo_add(c);
+}
+
+/* Between events: frees dropped connections, and closing ones' input. */
+static void
+reap(void)
+{
+	struct conn *c;
+	int freed = 0;
+
+	while ((c = todo)) {
+		todo = c->tnext;
+		c->on_todo = 0;
+		if (c->dead) {
+			conn_free(c);
+			freed = 1;
+		} else if (c->state == S_CLOSING) {
+			conn_release(c);
+		}
+	}
+	if (freed && accept_paused)
+		accept_resume = 0;      /* descriptors came free: try now */
 }
 
 /* send(2) or SSL_write: bytes sent, -1 with errno (EAGAIN to wait). */
@@ -307,12 +459,14 @@ conn_send(struct conn *c, const char *p, size_t n)
 	return -1;
 }
 
-/* Sends what wb holds; -1 if the connection was freed. */
+/* Sends what wb holds; -1 if the connection is dropped. */
 static int
 conn_write(struct conn *c)
 {
 	ssize_t n;
 
+	if (c->dead)
+		return -1;
 	while (c->woff < c->wb.len) {
 		n = conn_send(c, c->wb.p + c->woff, c->wb.len - c->woff);
 		if (n < 0 && errno == EINTR)
@@ -323,7 +477,7 @@ conn_write(struct conn *c)
 			if (c->state != S_CLOSING)
 				warn("%s: unable to send: %s", c->name,
 				    strerror(errno));
-			conn_free(c);
+			conn_drop(c);
 			return -1;
 		}
 		c->woff += n;
@@ -347,15 +501,30 @@ conn_arm(struct conn *c)
 	ep_set(c, ev);
 }
 
-/* After a change: closes when nothing is left to do; else re-arms. */
+/* Closing, everything sent: the client sees the end of our replies. */
+static void
+conn_shut(struct conn *c)
+{
+	c->shut = 1;
+	if (c->ssl)
+		SSL_shutdown(c->ssl);
+	shutdown(c->it.fd, SHUT_WR);
+}
+
+/* After a change: sends, closes when nothing is left to do, re-arms. */
 static void
 conn_settle(struct conn *c)
 {
 	if (conn_write(c) < 0)
 		return;
-	if (c->eof && c->wb.len == 0 && c->aoff == c->acks.len) {
-		conn_free(c);
-		return;
+	mem_update(c);
+	if (c->wb.len == 0 && c->aoff == c->acks.len) {
+		if (c->eof) {
+			conn_drop(c);
+			return;
+		}
+		if (c->state == S_CLOSING && !c->shut)
+			conn_shut(c);
 	}
 	conn_arm(c);
 }
@@ -369,7 +538,6 @@ refuse(struct conn *c, const char *reason)
 	warn("%s: handshake refused: %s", c->name, reason);
 	c_refused++;
 	fwd_pong_put(&c->wb, &po);
-	conn_write(c);
 	conn_closing(c);
 }
 
@@ -562,9 +730,9 @@ emit(struct conn *c, struct event *ev)
 /*
  * Queues a reply to send once everything written so far is flushed: an
  * ack for the chunk p[0..n), or with R_RAW the bytes as they are (an HTTP
- * response; R_CLOSE closes the connection after it).
+ * response).
  */
-enum { R_RAW = 1, R_CLOSE = 2 };
+enum { R_RAW = 1 };
 
 static void
 reply_after_flush(struct conn *c, const char *p, size_t n, uint32_t flags)
@@ -715,9 +883,9 @@ http_reply(struct conn *c, int code, const char *why, int keep,
 	buf_put(&tmpb, body, n);
 	if (code != 200)
 		c_http_errors++;
-	reply_after_flush(c, tmpb.p, tmpb.len, R_RAW | (keep ? 0 : R_CLOSE));
+	reply_after_flush(c, tmpb.p, tmpb.len, R_RAW);
 	if (!keep)
-		c->eof = 1;
+		conn_closing(c);
 }
 
 /* The time of a record: its "time" field if it is a number (removed). */
@@ -791,17 +959,64 @@ http_fields(struct conn *c, const struct http_req *rq, const char **rec,
 	*len = hb2.len;
 }
 
-/* Checks or emits (emit 1) every record of the values in vb. */
+static const char *const mp_names[] = {
+	"nil", "a boolean", "an integer", "an integer", "a float", "a string",
+	"binary data", "an array", "a map", "an extension"
+};
+
+/* NULL if every key of the map at p is a str, else what one is. */
+static const char *
+bad_key(const char *p, const char *end)
+{
+	struct mp_obj m, k;
+	uint32_t i;
+
+	if (mp_head(&p, end, &m) != MP_OK || m.type != MP_MAP)
+		return "not a map";
+	for (i = 0; i < m.v.n; i++) {
+		if (mp_head(&p, end, &k) != MP_OK)
+			return "truncated";
+		if (k.type != MP_STR)
+			return mp_names[k.type];
+		if (mp_skip(&p, end, NULL) != MP_OK)
+			return "truncated";
+	}
+	return NULL;
+}
+
+/* Emits the record rec[0..len) of an HTTP request. */
+static void
+http_emit(struct conn *c, const struct http_req *rq, const char *rec,
+    size_t len, const int64_t *qsec, uint32_t qnsec)
+{
+	struct event ev;
+
+	ev.tag = tagb2.p;
+	ev.tag_len = tagb2.len;
+	ev.sec = 0;
+	ev.nsec = 0;
+	record_time(&rec, &len, &ev.sec, &ev.nsec);
+	if (qsec) {
+		ev.sec = *qsec;
+		ev.nsec = qnsec;
+	}
+	http_fields(c, rq, &rec, &len);
+	ev.rec = rec;
+	ev.rec_len = len;
+	emit(c, &ev);
+}
+
+/*
+ * Checks (emit_them 0) or emits every record of the values in vb: maps
+ * with str keys (lkit-stream(5)), alone or in arrays.  The tag is tagb2.
+ */
 static int
 http_walk(struct conn *c, const struct http_req *rq, int emit_them,
-    const char *tag, size_t tag_len, const int64_t *qsec, uint32_t qnsec,
-    const char **why)
+    const int64_t *qsec, uint32_t qnsec, const char **why)
 {
-	const char *p = vb.p, *end = vb.p + vb.len, *v, *rec;
+	const char *p = vb.p, *end = vb.p + vb.len, *v, *rec, *bk;
 	struct mp_obj h;
-	struct event ev;
-	uint32_t i, n;
-	size_t len;
+	uint32_t i, n, nrec = 0;
 
 	while (p < end) {
 		v = p;
@@ -813,7 +1028,7 @@ http_walk(struct conn *c, const struct http_req *rq, int emit_them,
 		}
 		if (h.type == MP_MAP)
 			p = v;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n; i++, nrec++) {
 			rec = p;
 			if (h.type == MP_ARRAY && (unsigned char)*p != 0xde &&
 			    (unsigned char)*p != 0xdf && ((unsigned char)*p & 0xf0) != 0x80) {
@@ -821,22 +1036,14 @@ http_walk(struct conn *c, const struct http_req *rq, int emit_them,
 				return -1;
 			}
 			mp_skip(&p, end, NULL);
-			if (!emit_them)
-				continue;
-			len = p - rec;
-			ev.tag = tag;
-			ev.tag_len = tag_len;
-			ev.sec = 0;
-			ev.nsec = 0;
-			record_time(&rec, &len, &ev.sec, &ev.nsec);
-			if (qsec) {
-				ev.sec = *qsec;
-				ev.nsec = qnsec;
+			if (emit_them) {
+				http_emit(c, rq, rec, p - rec, qsec, qnsec);
+			} else if ((bk = bad_key(rec, p))) {
+				snprintf(why_buf, sizeof(why_buf), "record %u: a "
+				    "key is %s, not a string", nrec + 1, bk);
+				*why = why_buf;
+				return -1;
 			}
-			http_fields(c, rq, &rec, &len);
-			ev.rec = rec;
-			ev.rec_len = len;
-			emit(c, &ev);
 		}
 	}
 	return 0;
@@ -930,52 +1137,120 @@ http_payload(const struct http_req *rq, const char *body, size_t blen,
 	return -1;
 }
 
-/* POST /TAG (or GET with parameters): the events, then the response. */
-static void
-http_events(struct conn *c, const struct http_req *rq, const char *body,
-    size_t blen, const char *origin, size_t olen)
+/* What the head of a request says, checked before its body is read. */
+struct hhead {
+	const char *origin;     /* an allowed Origin, or NULL */
+	size_t olen;
+	int64_t qs;             /* the time= parameter */
+	uint32_t qn;
+	int has_time;
+};
+
+enum { H_EVENTS, H_PREFLIGHT, H_METRICS };      /* below any status */
+
+/* The tag from the path into tagb2: 0, or -1 with *why. */
+static int
+http_tag(const struct http_req *rq, const char **why)
 {
-	const char *why = NULL;
-	char *t;
-	int64_t qs, *qsec = NULL;
-	uint32_t qn = 0;
-	double d;
+	unsigned char ch;
 	size_t i;
-	int r;
 
 	if (rq->path_len < 2) {
-		http_reply(c, 400, "no tag: POST to /TAG", rq->keepalive,
-		    origin, olen);
-		return;
+		*why = "no tag: POST to /TAG";
+		return -1;
 	}
 	tagb2.len = 0;
 	http_urldecode(&tagb2, rq->path + 1, rq->path_len - 1);
-	for (i = 0; i < tagb2.len; i++)
-		if (tagb2.p[i] == '/')
-			tagb2.p[i] = '.';
-	pb.len = 0;
-	if (http_param(rq->query, rq->query_len, "time", &pb)) {
-		buf_putc(&pb, '\0');
-		d = strtod(pb.p, &t);
-		if (*t || t == pb.p || event_time_from_double(d, &qs, &qn) < 0) {
-			http_reply(c, 400, "bad time= parameter", rq->keepalive,
-			    origin, olen);
-			return;
+	for (i = 0; i < tagb2.len; i++) {
+		ch = (unsigned char)tagb2.p[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			snprintf(why_buf, sizeof(why_buf), "the tag holds a "
+			    "control byte (0x%02x at %zu)", ch, i);
+			*why = why_buf;
+			return -1;
 		}
-		qsec = &qs;
+		if (ch == '/')
+			tagb2.p[i] = '.';
 	}
+	return 0;
+}
+
+/* The time= parameter, if any, into h: 0, or -1 with *why. */
+static int
+http_qtime(const struct http_req *rq, struct hhead *h, const char **why)
+{
+	char *t;
+	double d;
+
+	pb.len = 0;
+	h->has_time = 0;
+	if (!http_param(rq->query, rq->query_len, "time", &pb))
+		return 0;
+	buf_putc(&pb, '\0');
+	d = strtod(pb.p, &t);
+	if (*t || t == pb.p || event_time_from_double(d, &h->qs, &h->qn) < 0) {
+		*why = "bad time= parameter";
+		return -1;
+	}
+	h->has_time = 1;
+	return 0;
+}
+
+static int
+method_is(const struct http_req *rq, const char *m)
+{
+	return rq->method_len == strlen(m) && memcmp(rq->method, m,
+	    rq->method_len) == 0;
+}
+
+/*
+ * What the head alone decides: H_EVENTS (the tag in tagb2, the time in
+ * h), H_PREFLIGHT, H_METRICS, or an error status with *why.
+ */
+static int
+http_verdict(struct conn *c, const struct http_req *rq, struct hhead *h,
+    const char **why)
+{
+	memset(h, 0, sizeof(*h));
+	if (c->kind == K_METRICS)
+		return H_METRICS;
+	if (o.cors && (h->origin = http_header(rq, "origin", &h->olen)) &&
+	    !cors_ok(h->origin, h->olen)) {
+		h->origin = NULL;
+		*why = "origin not allowed";
+		return 403;
+	}
+	if (method_is(rq, "OPTIONS"))
+		return H_PREFLIGHT;
+	if (!method_is(rq, "POST") && !method_is(rq, "GET")) {
+		*why = "POST events to /TAG";
+		return 405;
+	}
+	if (http_tag(rq, why) < 0 || http_qtime(rq, h, why) < 0)
+		return 400;
+	return H_EVENTS;
+}
+
+/* POST /TAG (or GET with parameters): the events, then the response. */
+static void
+http_events(struct conn *c, const struct http_req *rq,
+    const struct hhead *h, const char *body, size_t blen)
+{
+	const char *why = NULL;
+	int r;
+
 	r = http_payload(rq, body, blen, &why);
 	if (r == 0)
-		r = http_walk(c, rq, 0, NULL, 0, NULL, 0, &why);
+		r = http_walk(c, rq, 0, NULL, 0, &why);
 	if (r < 0) {
 		warn("%s: %s", c->name, why);
-		http_reply(c, r == -2 ? 413 : 400, why, rq->keepalive, origin,
-		    olen);
+		http_reply(c, r == -2 ? 413 : 400, why, rq->keepalive,
+		    h->origin, h->olen);
 		return;
 	}
-	http_walk(c, rq, 1, tagb2.p, tagb2.len, qsec, qn, &why);
+	http_walk(c, rq, 1, h->has_time ? &h->qs : NULL, h->qn, &why);
 	c_http_requests++;
-	http_reply(c, 200, NULL, rq->keepalive, origin, olen);
+	http_reply(c, 200, NULL, rq->keepalive, h->origin, h->olen);
 }
 
 /* GET /metrics (Prometheus) and /api/plugins.json (monitor_agent). */
@@ -999,71 +1274,7 @@ metrics(struct conn *c, const struct http_req *rq)
 	http_response(&c->wb, code, type, NULL, pb.len, rq->keepalive);
 	buf_put(&c->wb, pb.p, pb.len);
 	if (!rq->keepalive)
-		c->eof = 1;
-}
-
-/* One whole request at the start of c->hin: 1 handled, 0 wait, -1 stop. */
-static int
-http_one(struct conn *c)
-{
-	struct http_req rq;
-	const char *why, *body, *origin = NULL;
-	size_t total, blen, olen = 0, used;
-	int r;
-
-	r = http_parse_head(c->hin.p, c->hin.len, &rq, &why);
-	if (r == HTTP_SHORT)
-		return 0;
-	if (r != HTTP_OK) {
-		warn("%s: %s", c->name, why);
-		http_reply(c, r == HTTP_TOOBIG ? 413 : 400, why, 0, NULL, 0);
-		return -1;
-	}
-	if (rq.content_length > (long long)o.body_limit) {
-		warn("%s: body of %lld bytes over --body-size-limit", c->name,
-		    rq.content_length);
-		http_reply(c, 413, "body larger than --body-size-limit", 0,
-		    NULL, 0);
-		return -1;
-	}
-	if (rq.chunked) {
-		hb.len = 0;
-		r = http_dechunk(c->hin.p + rq.head_len, c->hin.len -
-		    rq.head_len, &hb, &used, o.body_limit);
-		if (r == HTTP_SHORT)
-			return 0;
-		if (r != HTTP_OK) {
-			http_reply(c, r == HTTP_TOOBIG ? 413 : 400,
-			    "bad chunked body, or larger than --body-size-limit",
-			    0, NULL, 0);
-			return -1;
-		}
-		body = hb.p;
-		blen = hb.len;
-		total = rq.head_len + used;
-	} else {
-		blen = rq.content_length > 0 ? (size_t)rq.content_length : 0;
-		total = rq.head_len + blen;
-		if (c->hin.len < total)
-			return 0;
-		body = c->hin.p + rq.head_len;
-	}
-	if (c->kind == K_METRICS) {
-		metrics(c, &rq);
-	} else if (o.cors && (origin = http_header(&rq, "origin", &olen)) &&
-	    !cors_ok(origin, olen)) {
-		http_reply(c, 403, "origin not allowed", rq.keepalive, NULL, 0);
-	} else if (rq.method_len == 7 && memcmp(rq.method, "OPTIONS", 7) == 0) {
-		preflight(c, &rq, origin, olen);
-	} else if ((rq.method_len == 4 && memcmp(rq.method, "POST", 4) == 0) ||
-	    (rq.method_len == 3 && memcmp(rq.method, "GET", 3) == 0)) {
-		http_events(c, &rq, body, blen, origin, olen);
-	} else {
-		http_reply(c, 405, "POST events to /TAG", rq.keepalive, NULL, 0);
-	}
-	memmove(c->hin.p, c->hin.p + total, c->hin.len - total);
-	c->hin.len -= total;
-	return c->eof ? -1 : 1;
+		conn_closing(c);
 }
 
 /* CORS preflight: allowed origins get the methods and headers. */
@@ -1079,20 +1290,182 @@ preflight(struct conn *c, const struct http_req *rq, const char *origin,
 	    origin ? (int)olen : 1, origin ? origin : "*");
 	tmpb.len = 0;
 	http_response(&tmpb, 200, "text/plain", extra, 0, rq->keepalive);
-	reply_after_flush(c, tmpb.p, tmpb.len, R_RAW |
-	    (rq->keepalive ? 0 : R_CLOSE));
+	reply_after_flush(c, tmpb.p, tmpb.len, R_RAW);
 	if (!rq->keepalive)
-		c->eof = 1;
+		conn_closing(c);
+}
+
+/* Answers a request whose body is here whole. */
+static void
+http_answer(struct conn *c, const struct http_req *rq, const char *body,
+    size_t blen)
+{
+	const char *why = NULL;
+	struct hhead h;
+	int v = http_verdict(c, rq, &h, &why);
+
+	if (v == H_METRICS) {
+		metrics(c, rq);
+	} else if (v == H_PREFLIGHT) {
+		preflight(c, rq, h.origin, h.olen);
+	} else if (v == H_EVENTS) {
+		http_events(c, rq, &h, body, blen);
+	} else {
+		if (v == 400)
+			warn("%s: %s", c->name, why);
+		http_reply(c, v, why, rq->keepalive, h.origin, h.olen);
+	}
+}
+
+/* A request that cannot be served: the status, then the close.  -1. */
+static int
+http_fail(struct conn *c, int code, const char *why, const char *origin,
+    size_t olen)
+{
+	warn("%s: %s", c->name, why);
+	http_reply(c, code, why, 0, origin, olen);
+	return -1;
+}
+
+static int
+expects_continue(const struct http_req *rq)
+{
+	const char *v;
+	size_t n;
+
+	return rq->minor >= 1 && (v = http_header(rq, "expect", &n)) &&
+	    n == 12 && strncasecmp(v, "100-continue", 12) == 0;
+}
+
+/*
+ * The body is not all here: a client that waits to be told to send it
+ * (Expect: 100-continue) hears 100 Continue, or the final status if the
+ * head already fails.  0 to wait, -1 refused.
+ */
+static int
+http_wait(struct conn *c, const struct http_req *rq)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	const char *why = NULL;
+	struct hhead h;
+	int v;
+
+	if (c->continued || !expects_continue(rq))
+		return 0;
+	if ((v = http_verdict(c, rq, &h, &why)) >= 100)
+		return http_fail(c, v, why, h.origin, h.olen);
+	c->continued = 1;
+	if (c->aoff == c->acks.len)
+		buf_put(&c->wb, cont, sizeof(cont) - 1);
+	else
+		reply_after_flush(c, cont, sizeof(cont) - 1, R_RAW);
+	return 0;
+}
+
+/*
+ * The body of rq: HTTP_OK with it in *body, *blen and the request's size
+ * in *total; HTTP_SHORT; or another HTTP_ code with *why.
+ */
+static int
+http_body(struct conn *c, const struct http_req *rq, const char **body,
+    size_t *blen, size_t *total, const char **why)
+{
+	size_t used;
+	int r;
+
+	if (!rq->chunked) {
+		*blen = rq->content_length > 0 ? (size_t)rq->content_length : 0;
+		*total = rq->head_len + *blen;
+		*body = c->hin.p + rq->head_len;
+		c->hwant = *total;
+		return c->hin.len < *total ? HTTP_SHORT : HTTP_OK;
+	}
+	/*
+	 * The decoder scans only bytes it has not seen, and fills hb once,
+	 * when the body is whole: http_worth may have done that just before.
+	 */
+	if (!c->hchunked) {
+		c->hchunked = 1;
+		c->dc_from = rq->head_len;
+		http_dechunk_init(&c->dc);
+		hb.len = 0;
+	}
+	r = http_dechunk_feed(&c->dc, c->hin.p + rq->head_len,
+	    c->hin.len - rq->head_len, &hb, &used, o.body_limit);
+	if (r == HTTP_TOOBIG)
+		*why = "chunked body larger than --body-size-limit";
+	else if (r != HTTP_OK && r != HTTP_SHORT)
+		*why = "bad chunked body";
+	*body = hb.p;
+	*blen = hb.len;
+	*total = rq->head_len + used;
+	return r;
+}
+
+/* One request at the start of c->hin: 1 handled, 0 wait, -1 stop. */
+static int
+http_one(struct conn *c)
+{
+	struct http_req rq;
+	const char *why, *body;
+	size_t total, blen;
+	int r;
+
+	r = http_parse_head(c->hin.p, c->hin.len, &rq, &why);
+	if (r == HTTP_SHORT)
+		return 0;
+	if (r != HTTP_OK)
+		return http_fail(c, r == HTTP_TOOBIG ? 413 : 400, why, NULL, 0);
+	if (rq.content_length > (long long)o.body_limit)
+		return http_fail(c, 413, "body larger than --body-size-limit",
+		    NULL, 0);
+	r = http_body(c, &rq, &body, &blen, &total, &why);
+	if (r == HTTP_SHORT)
+		return http_wait(c, &rq);
+	if (r != HTTP_OK)
+		return http_fail(c, r == HTTP_TOOBIG ? 413 : 400, why, NULL, 0);
+	c->continued = c->hchunked = 0;
+	c->hwant = 0;
+	http_answer(c, &rq, body, blen);
+	memmove(c->hin.p, c->hin.p + total, c->hin.len - total);
+	c->hin.len -= total;
+	c->nreq++;
+	return c->state == S_CLOSING ? -1 : 1;
+}
+
+/*
+ * Can the bytes that came after old finish what the request waits for?
+ * A request trickled in small pieces is then not parsed again each time:
+ * a head ends with a line (at most HTTP_MAX_HEADERS of them), a body of
+ * known length at its length, a chunked one when the decoder, which scans
+ * only new bytes, has its end (or an error).
+ */
+static int
+http_worth(struct conn *c, size_t old)
+{
+	size_t from, used;
+
+	if (c->hwant)
+		return c->hin.len >= c->hwant;
+	if (c->hchunked) {
+		hb.len = 0;
+		return http_dechunk_feed(&c->dc, c->hin.p + c->dc_from,
+		    c->hin.len - c->dc_from, &hb, &used, o.body_limit) !=
+		    HTTP_SHORT;
+	}
+	from = old > 0 ? old - 1 : 0;
+	return c->hin.len > HTTP_MAX_HEAD || memchr(c->hin.p + from, '\n',
+	    c->hin.len - from);
 }
 
 static void
 http_read(struct conn *c)
 {
+	size_t old = c->hin.len;
 	ssize_t n;
 
 	if (c->hin.len > HTTP_MAX_HEAD + o.body_limit + 65536) {
-		http_reply(c, 413, "request too large", 0, NULL, 0);
-		conn_settle(c);
+		http_fail(c, 413, "request too large", NULL, 0);
 		return;
 	}
 	buf_reserve(&c->hin, 64 * 1024);
@@ -1103,16 +1476,16 @@ http_read(struct conn *c)
 		if (c->hin.len)
 			warn("%s: connection closed inside a request", c->name);
 		c->eof = 1;
-		conn_settle(c);
 		return;
 	}
 	c->hin.len += n;
 	c->got_data = 1;
 	c->last = now_ms();
 	stats.bytes_in += n;
+	if (!http_worth(c, old))
+		return;
 	while (http_one(c) > 0)
 		;
-	conn_settle(c);
 }
 
 static void
@@ -1309,7 +1682,7 @@ json_events(struct conn *c, int eof)
 	}
 }
 
-/* The handshake phase: reads the PING whole.  -1 if c was freed. */
+/* The handshake phase: reads the PING whole.  -1 if c is dropped. */
 static int
 ping_read(struct conn *c)
 {
@@ -1321,7 +1694,7 @@ ping_read(struct conn *c)
 	if (n == -1)
 		return 0;
 	if (n <= 0) {
-		conn_free(c);  /* a transport heartbeat, or a quitter */
+		conn_drop(c);  /* a transport heartbeat, or a quitter */
 		return -1;
 	}
 	c->tin.len += n;
@@ -1343,7 +1716,7 @@ ping_read(struct conn *c)
 	return 1;
 }
 
-/* The first byte says msgpack or JSON; 1 known, 0 wait, -1 c freed. */
+/* The first byte says msgpack or JSON; 1 known, 0 wait, -1 c dropped. */
 static int
 sniff(struct conn *c)
 {
@@ -1353,7 +1726,7 @@ sniff(struct conn *c)
 	if (n == -1)
 		return 0;
 	if (n <= 0) {
-		conn_free(c);  /* a transport heartbeat: no bytes */
+		conn_drop(c);  /* a transport heartbeat: no bytes */
 		return -1;
 	}
 	c->mode = b == '{' || b == '[' ? M_JSON : M_MSGPACK;
@@ -1361,7 +1734,7 @@ sniff(struct conn *c)
 	return 1;
 }
 
-/* One read of requests: 1 bytes came, 0 none now, -1 c was freed. */
+/* One read of requests: 1 bytes came, 0 none now, -1 c is dropped. */
 static int
 data_read(struct conn *c)
 {
@@ -1382,7 +1755,7 @@ data_read(struct conn *c)
 	if ((n = conn_io(c, p, cap, 0)) == -1)
 		return 0;
 	if (n == -2) {
-		conn_free(c);
+		conn_drop(c);
 		return -1;
 	}
 	c->last = now_ms();
@@ -1406,32 +1779,27 @@ static void
 closing_read(struct conn *c)
 {
 	char junk[4096];
-	ssize_t n;
+	ssize_t n = 0;
+	int i;
 
-	while ((n = conn_io(c, junk, sizeof(junk), 0)) > 0)
-		;
-	if (n != -1)
-		conn_free(c);
+	for (i = 0; i < 16; i++)        /* level-triggered: the rest later */
+		if ((n = conn_io(c, junk, sizeof(junk), 0)) <= 0)
+			break;
+	if (n == 0)
+		c->eof = 1;
+	else if (n == -2)
+		conn_drop(c);
 }
 
+/* Forward: the TLS handshake, the PING, then requests. */
 static void
-conn_read(struct conn *c)
+fwd_read(struct conn *c)
 {
 	int i, r = 1;
 
-	if (c->kind != K_FWD) {
-		http_read(c);
-		return;
-	}
-	if (c->state == S_CLOSING) {
-		closing_read(c);
-		return;
-	}
 	if (c->state == S_TLS && (r = tls_accept(c)) != 0) {
 		if (r < 0)
-			conn_free(c);
-		else
-			conn_arm(c);
+			conn_drop(c);
 		return;
 	}
 	/* TLS may hold decrypted bytes epoll knows nothing of: read on */
@@ -1446,6 +1814,100 @@ conn_read(struct conn *c)
 	if (c->ssl && c->state == S_DATA && !c->eof && (r > 0 ||
 	    SSL_pending(c->ssl)))
 		tls_more = 1;   /* stopped with bytes in hand: come back */
+}
+
+/*
+ * Is a request partly here?  *off then names it: the stream offset where
+ * it starts (the count of requests answered, for HTTP).
+ */
+static int
+conn_pending(const struct conn *c, uint64_t *off)
+{
+	*off = 0;
+	if (c->state == S_CLOSING || c->dead)
+		return 0;
+	if (c->kind != K_FWD) {
+		*off = c->nreq;
+		return c->hin.len > 0;
+	}
+	if (c->mode == M_JSON && c->jin.len) {
+		*off = c->jbase;
+		return 1;
+	}
+	if (!c->r)
+		return 0;
+	*off = reader_offset(c->r);
+	return c->in_frame || reader_stats(c->r)->bytes > *off;
+}
+
+/* Starts the clock of --request-timeout at a request's first byte. */
+static void
+req_clock(struct conn *c)
+{
+	uint64_t off;
+
+	if (!conn_pending(c, &off)) {
+		c->req_start = 0;
+		return;
+	}
+	if (c->req_start && off == c->req_off)
+		return;
+	c->req_start = now_ms();
+	c->req_stall = stalled_ms;
+	c->req_off = off;
+}
+
+/* Over the budget: idle connections give back their big buffers. */
+static void
+reclaim(void)
+{
+	struct conn *c;
+
+	if (now_ms() - last_reclaim < RECLAIM_MS)
+		return;
+	last_reclaim = now_ms();
+	for (c = conns; c; c = c->next) {
+		conn_trim(c);
+		mem_update(c);
+	}
+}
+
+/* The budget is spent and c grew: its request goes, unacked. */
+static void
+over_budget(struct conn *c)
+{
+	reclaim();
+	if (mem_total <= o.mem_limit)
+		return;
+	c_bad++;
+	warn("%s: --memory-limit %zu reached (%zu bytes in %d connections, "
+	    "%zu in this one): request dropped, not acked; closing", c->name,
+	    o.mem_limit, mem_total, nconns, c->mem);
+	if (c->kind != K_FWD) {
+		http_reply(c, 503, "over --memory-limit, try again later", 0,
+		    NULL, 0);
+		return;
+	}
+	c_chunks_dropped++;
+	conn_closing(c);
+}
+
+static void
+conn_read(struct conn *c)
+{
+	if (c->dead)
+		return;
+	if (c->state == S_CLOSING)
+		closing_read(c);
+	else if (c->kind != K_FWD)
+		http_read(c);
+	else
+		fwd_read(c);
+	if (c->dead)
+		return;
+	req_clock(c);
+	if (mem_update(c) && c->mem > MEM_FLOOR && mem_total > o.mem_limit)
+		over_budget(c);
 	conn_settle(c);
 }
 
@@ -1491,12 +1953,14 @@ conn_new(int fd, const struct sockaddr_storage *sa, int kind)
 		    ntohs(((const struct sockaddr_in6 *)sa)->sin6_port));
 	snprintf(c->name, sizeof(c->name), "client %s%s", c->addr, port);
 	c->last = c->born = now_ms();
+	c->born_stall = stalled_ms;
 	c->state = S_DATA;
 	c->next = conns;
 	if (conns)
 		conns->prev = c;
 	conns = c;
 	nconns++;
+	nkind[kind]++;
 	c_accepted++;
 	if (kind != K_FWD)
 		;
@@ -1511,42 +1975,124 @@ conn_new(int fd, const struct sockaddr_storage *sa, int kind)
 	conn_settle(c);
 }
 
+/*
+ * 1 if a trouble that may repeat fast is to be said now: the first time,
+ * then once per LOG_EVERY_MS, with *times the count since it was said.
+ */
+static int
+ratelog_due(struct ratelog *rl, unsigned long long *times)
+{
+	long long now = now_ms();
+
+	rl->n++;
+	if (rl->at && now - rl->at < LOG_EVERY_MS)
+		return 0;
+	*times = rl->n;
+	rl->n = 0;
+	rl->at = now;
+	return 1;
+}
+
+/* Polls the listeners for new connections (on 1) or stops (on 0). */
+static void
+listeners_arm(int on)
+{
+	struct epoll_event e;
+	int i;
+
+	accept_paused = !on;
+	for (i = 0; i < nlisteners; i++) {
+		if (listeners[i].type == T_UDP)
+			continue;
+		e.events = on ? EPOLLIN : 0;
+		e.data.ptr = &listeners[i];
+		epoll_ctl(ep, EPOLL_CTL_MOD, listeners[i].fd, &e);
+	}
+}
+
+/*
+ * Out of descriptors (or memory): accept(2) would fail at once again, so
+ * the listeners rest until a connection closes or ACCEPT_PAUSE_MS pass.
+ */
+static void
+accept_failed(int e)
+{
+	unsigned long long n;
+
+	if (ratelog_due(&rl_accept, &n))
+		warn("unable to accept a connection: %s (%llu time%s since the "
+		    "last such message): not accepting for up to %d ms",
+		    strerror(e), n, n == 1 ? "" : "s", ACCEPT_PAUSE_MS);
+	listeners_arm(0);
+	accept_resume = now_ms() + ACCEPT_PAUSE_MS;
+}
+
+/*
+ * May one more connection of kind k open?  Each listener kind in use
+ * keeps a tenth of --max-connections that the others cannot take.
+ */
+static int
+room_for(int k)
+{
+	int j, need = 0, reserve = o.max_conn / 10;
+
+	if (nconns >= o.max_conn)
+		return 0;
+	for (j = 0; j < 3; j++)
+		if (j != k && kind_used[j] && nkind[j] < reserve)
+			need += reserve - nkind[j];
+	return nkind[k] < reserve || o.max_conn - nconns - 1 >= need;
+}
+
+/* 1 if a new connection may stay; else it is closed and counted. */
+static int
+admit(int fd, const struct sockaddr_storage *sa, int kind)
+{
+	static const char *const names[] = { "Forward", "HTTP", "metrics" };
+	unsigned long long n;
+	char a[NET_ADDR_MAX];
+
+	if (!allowed((const struct sockaddr *)sa)) {
+		net_addr_str((const struct sockaddr *)sa, a, sizeof(a));
+		warn("client %s: not in --allow, closed", a);
+	} else if (!room_for(kind)) {
+		if (ratelog_due(&rl_full, &n))
+			warn("%d connections open, %d of them %s "
+			    "(--max-connections %d, a tenth kept for each other "
+			    "listener): new ones are closed (%llu since the last "
+			    "such message)", nconns, nkind[kind], names[kind],
+			    o.max_conn, n);
+	} else {
+		return 1;
+	}
+	c_refused++;
+	close(fd);
+	return 0;
+}
+
 static void
 do_accept(struct item *l)
 {
 	struct sockaddr_storage sa;
 	socklen_t len;
-	char a[NET_ADDR_MAX];
-	int fd, i;
+	int fd, i, kind = l->type == T_HTTP ? K_HTTP : l->type == T_METRICS ?
+	    K_METRICS : K_FWD;
 
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < 64 && !accept_paused; i++) {
 		len = sizeof(sa);
 		fd = accept(l->fd, (struct sockaddr *)&sa, &len);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				warn("unable to accept:");
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				accept_failed(errno);
 			return;
 		}
 		if (l->type == T_UNIX)
 			sa.ss_family = AF_UNIX;
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		net_nonblock(fd);
-		if (!allowed((struct sockaddr *)&sa)) {
-			net_addr_str((struct sockaddr *)&sa, a, sizeof(a));
-			warn("client %s: not in --allow, closed", a);
-			c_refused++;
-			close(fd);
-			continue;
-		}
-		if (nconns >= o.max_conn) {
-			warn("%d connections open (--max-connections): a new "
-			    "one is closed", nconns);
-			c_refused++;
-			close(fd);
-			continue;
-		}
-		conn_new(fd, &sa, l->type == T_HTTP ? K_HTTP :
-		    l->type == T_METRICS ? K_METRICS : K_FWD);
+		if (admit(fd, &sa, kind))
+			conn_new(fd, &sa, kind);
 	}
 }
 
@@ -1608,8 +2154,6 @@ release_acks(void)
 				put_ack(c, c->acks.p + c->aoff + 16, n);
 				c_acks++;
 			}
-			if (fl & R_CLOSE)
-				c->eof = 1;
 			c->aoff += 16 + n;
 		}
 		if (c->aoff == c->acks.len) {
@@ -1626,6 +2170,7 @@ flush_out(void)
 {
 	struct epoll_event e;
 
+	last_flush = now_ms();
 	out_write();
 	release_acks();
 	if (out_nb && !!out.b.len != out_waiting) {
@@ -1636,49 +2181,103 @@ flush_out(void)
 	}
 }
 
-/* A quiet connection gives back what a big request made it take. */
-static void
-conn_trim(struct conn *c)
+/*
+ * Busy with other clients: is it time to write out what is held?  So one
+ * connection that keeps epoll busy does not hold up the others' acks.
+ */
+static int
+flush_due(void)
 {
-	if (c->r)
-		reader_trim(c->r);
-	if (c->jin.len == 0 && c->jin.cap > TRIM_BYTES)
-		buf_free(&c->jin);
-	if (c->hin.len == 0 && c->hin.cap > TRIM_BYTES)
-		buf_free(&c->hin);
-	if (c->wb.len == 0 && c->wb.cap > TRIM_BYTES)
-		buf_free(&c->wb);
+	return (out.b.len || ackq) && !out_waiting &&
+	    now_ms() - last_flush >= FLUSH_MS;
 }
 
-/* Closes connections idle too long, and ends lingering ones. */
+/* Milliseconds elapsed since t, leaving out the waits on stdout since. */
+static long long
+since(long long t, long long stall)
+{
+	return now_ms() - t - (stalled_ms - stall);
+}
+
+/* The request in progress took too long: dropped, unacked. */
+static void
+request_late(struct conn *c)
+{
+	c_bad++;
+	warn("%s: request not whole %lld ms after its first byte "
+	    "(--request-timeout): dropped, not acked; closing", c->name,
+	    o.request_ms);
+	if (c->kind != K_FWD) {
+		http_reply(c, 408, "request not whole within --request-timeout",
+		    0, NULL, 0);
+		return;
+	}
+	c_chunks_dropped++;
+	conn_closing(c);
+}
+
+static void
+idle_close(struct conn *c, long long idle)
+{
+	if (!c->got_data)
+		warn("%s: sent nothing in %lld ms, closing", c->name, idle);
+	else if (c->wb.len > c->woff)
+		warn("%s: does not read its acks, closing", c->name);
+	conn_drop(c);
+}
+
+/* One connection's timers: the deadlines, idleness, lingering. */
+static void
+conn_timers(struct conn *c, long long now)
+{
+	long long idle = now - c->last;
+
+	if (c->state == S_CLOSING) {
+		/* lingers while replies wait on stdout, not on the client */
+		if ((idle > CLOSE_WAIT_MS && (c->shut || c->wb.len > c->woff)) ||
+		    (o.idle_ms && idle > o.idle_ms))
+			conn_drop(c);
+	} else if ((c->state == S_TLS || c->state == S_PING) &&
+	    o.handshake_ms && since(c->born, c->born_stall) > o.handshake_ms) {
+		warn("%s: handshake not done %lld ms after connecting "
+		    "(--handshake-timeout), closing", c->name, o.handshake_ms);
+		conn_drop(c);
+	} else if (c->req_start && o.request_ms &&
+	    since(c->req_start, c->req_stall) > o.request_ms) {
+		request_late(c);
+		conn_settle(c);
+	} else if (o.idle_ms && idle > o.idle_ms) {
+		idle_close(c, idle);
+	} else if (idle > TRIM_MS) {
+		conn_trim(c);
+		mem_update(c);
+	}
+}
+
+/* Scratch buffers hold nothing between events: big ones go back. */
+static void
+scratch_trim(void)
+{
+	struct buf *b[] = { &tagb, &recb, &tmpb, &vb, &pb, &zb, &hb, &hb2,
+		&tagb2, &jmp };
+	size_t i;
+
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		if (b[i]->cap > TRIM_BYTES)
+			buf_free(b[i]);
+}
+
+/* Deadlines, idle connections and lingering ones, once a second. */
 static void
 sweep(void)
 {
-	struct conn *c, *next;
-	long long now = now_ms(), idle;
+	struct conn *c;
+	long long now = now_ms();
 
-	for (c = conns; c; c = next) {
-		next = c->next;
-		idle = now - c->last;
-		if (c->state == S_CLOSING) {
-			if (idle > CLOSE_WAIT_MS)
-				conn_free(c);
-		} else if (c->state == S_PING && idle > HANDSHAKE_MS) {
-			warn("%s: no PING within %d s, closing", c->name,
-			    HANDSHAKE_MS / 1000);
-			conn_free(c);
-		} else if (o.idle_ms && idle > o.idle_ms) {
-			if (!c->got_data)
-				warn("%s: sent nothing in %lld ms, closing",
-				    c->name, idle);
-			else if (c->wb.len > c->woff)
-				warn("%s: does not read its acks, closing",
-				    c->name);
-			conn_free(c);
-		} else if (idle > TRIM_MS) {
-			conn_trim(c);
-		}
-	}
+	for (c = conns; c; c = c->next)
+		if (!c->dead)
+			conn_timers(c, now);
+	scratch_trim();
 }
 
 static void
@@ -1705,14 +2304,14 @@ dispatch(struct item *it, uint32_t ev)
 		break;
 	case T_CONN:
 		c = (struct conn *)it;
-		if (ev & EPOLLOUT) {
-			if (conn_write(c) < 0)
-				return;
-			if (c->state == S_CLOSING && c->wb.len == 0 && c->eof) {
-				conn_free(c);
-				return;
-			}
+		if (c->dead)
+			return;
+		if ((ev & (EPOLLHUP | EPOLLERR)) && c->eof) {
+			conn_drop(c);   /* gone both ways: nothing to send to */
+			return;
 		}
+		if ((ev & EPOLLOUT) && conn_write(c) < 0)
+			return;
 		if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
 			conn_read(c);
 		else
@@ -1726,6 +2325,7 @@ static void
 wait_stdout(void)
 {
 	struct pollfd p[2];
+	long long t = now_ms();
 
 	p[0].fd = sig_fd();
 	p[0].events = POLLIN;
@@ -1735,6 +2335,7 @@ wait_stdout(void)
 		sig_drain();
 		sig_service();
 	}
+	stalled_ms += now_ms() - t;     /* no client's fault */
 	flush_out();
 }
 
@@ -1742,14 +2343,26 @@ wait_stdout(void)
 static void
 tls_resume(void)
 {
-	struct conn *c, *next;
+	struct conn *c;
 
 	tls_more = 0;
-	for (c = conns; c; c = next) {
-		next = c->next;
+	for (c = conns; c; c = c->next)
 		if (c->ssl && c->state == S_DATA && !c->eof)
 			conn_read(c);
-	}
+}
+
+/* How long epoll may sleep. */
+static int
+wait_ms(void)
+{
+	long long t;
+
+	if (((out.b.len || ackq) && !out_waiting) || tls_more)
+		return 0;
+	if (!accept_paused)
+		return 1000;
+	t = accept_resume - now_ms();
+	return t < 0 ? 0 : t > 1000 ? 1000 : (int)t;
 }
 
 static void
@@ -1757,9 +2370,12 @@ serve(void)
 {
 	struct epoll_event evs[256];
 	long long last_sweep = now_ms();
-	int n, i, timeout;
+	int n, i;
 
 	while (!sig_stop) {
+		reap();
+		if (accept_paused && now_ms() >= accept_resume)
+			listeners_arm(1);
 		if (out.b.len >= OUT_BLOCK)
 			flush_out();
 		else if (ackq)
@@ -1770,20 +2386,22 @@ serve(void)
 		}
 		if (tls_more)
 			tls_resume();
-		timeout = ((out.b.len || ackq) && !out_waiting) || tls_more ?
-		    0 : 1000;
-		n = epoll_wait(ep, evs, 256, timeout);
+		n = epoll_wait(ep, evs, 256, wait_ms());
 		if (n < 0 && errno != EINTR)
 			die(EX_SYS, "epoll_wait:");
 		if (n <= 0 && (out.b.len || ackq))
 			flush_out();
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			dispatch(evs[i].data.ptr, evs[i].events);
+			if (flush_due())
+				flush_out();
+		}
 		if (now_ms() - last_sweep >= 1000) {
 			sweep();
 			last_sweep = now_ms();
 		}
 	}
+	reap();
 }
 
 /* The ports bound: the first --listen's, then "http N", "metrics N". */
@@ -1837,8 +2455,6 @@ open_listeners(void)
 	char host[256], port[32], err[512];
 	int i, fd, p, fwd_port = -1, http_port, metrics_port;
 
-	if (!o.nlisten && !o.unix_path && !o.http)
-		o.listen[o.nlisten++] = "0.0.0.0:24224";
 	for (i = 0; i < o.nlisten; i++) {
 		if (net_split(o.listen[i], "0.0.0.0", "24224", host,
 		    sizeof(host), port, sizeof(port)) < 0)
@@ -1897,7 +2513,7 @@ sync_stats(void)
 static void
 metrics_text(struct buf *b)
 {
-	char t[2048];
+	char t[4096];
 	int n;
 
 	n = snprintf(t, sizeof(t),
@@ -1920,7 +2536,8 @@ metrics_text(struct buf *b)
 	    "# TYPE lrecv_http_errors_total counter\n"
 	    "lrecv_http_errors_total %llu\n"
 	    "# TYPE lrecv_stdout_buffered_bytes gauge\n"
-	    "lrecv_stdout_buffered_bytes %zu\n",
+	    "lrecv_stdout_buffered_bytes %zu\n"
+	    "# TYPE lrecv_memory_bytes gauge\nlrecv_memory_bytes %zu\n",
 	    (unsigned long long)stats.out, (unsigned long long)stats.bytes_in,
 	    (unsigned long long)(out.bytes + out.b.len),
 	    (unsigned long long)c_accepted, nconns,
@@ -1928,7 +2545,7 @@ metrics_text(struct buf *b)
 	    (unsigned long long)c_bad, (unsigned long long)c_chunks_dropped,
 	    (unsigned long long)c_heartbeats,
 	    (unsigned long long)c_http_requests,
-	    (unsigned long long)c_http_errors, out.b.len);
+	    (unsigned long long)c_http_errors, out.b.len, mem_total);
 	buf_put(b, t, n);
 }
 
@@ -2001,6 +2618,57 @@ size_arg(const char *arg, const char *name)
 	return v;
 }
 
+static long long
+duration_arg(const char *arg, const char *name)
+{
+	long long v = opt_duration_ms(arg);
+
+	if (v < 0)
+		die(EX_USAGE, "bad duration '%s' for --%s", arg, name);
+	return v;
+}
+
+/* Splits and resolves addr as --opt would listen on it, or exits 2. */
+static void
+check_address(const char *addr, const char *defport, const char *opt)
+{
+	char host[256], port[32];
+	struct addrinfo hints, *res;
+	int e;
+
+	if (net_split(addr, "0.0.0.0", defport, host, sizeof(host), port,
+	    sizeof(port)) < 0)
+		die(EX_USAGE, "bad address '%s' for --%s: want [HOST]:PORT, the "
+		    "port from 0 to 65535", addr, opt);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((e = getaddrinfo(*host ? host : NULL, port, &hints, &res)) != 0)
+		die(e == EAI_SYSTEM || e == EAI_MEMORY ? EX_SYS : EX_USAGE,
+		    "bad address '%s' for --%s: %s", addr, opt,
+		    gai_strerror(e));
+	freeaddrinfo(res);
+}
+
+/* Every address, before any listener opens: a typo is a usage error. */
+static void
+check_addresses(void)
+{
+	int i;
+
+	if (!o.nlisten && !o.unix_path && !o.http)
+		o.listen[o.nlisten++] = "0.0.0.0:24224";
+	for (i = 0; i < o.nlisten; i++)
+		check_address(o.listen[i], "24224", "listen");
+	if (o.http)
+		check_address(o.http, "9880", "http");
+	if (o.metrics)
+		check_address(o.metrics, "24231", "metrics");
+	kind_used[K_FWD] = o.nlisten > 0 || o.unix_path;
+	kind_used[K_HTTP] = !!o.http;
+	kind_used[K_METRICS] = !!o.metrics;
+}
+
 static void
 options(int argc, char **argv)
 {
@@ -2008,7 +2676,7 @@ options(int argc, char **argv)
 	long long v;
 	int c;
 
-	while ((c = opt_next(argc, argv, opts, USAGE, ABOUT, &arg)) != -1) {
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
 		case O_LISTEN:
 			if (o.nlisten == MAX_LISTEN)
@@ -2034,9 +2702,16 @@ options(int argc, char **argv)
 		case O_SRC_ADDR_KEY: o.src_addr_key = arg; break;
 		case O_TAG_PREFIX: o.tag_prefix = arg; break;
 		case O_IDLE:
-			if ((o.idle_ms = opt_duration_ms(arg)) < 0)
-				die(EX_USAGE, "bad duration '%s' for "
-				    "--idle-timeout", arg);
+			o.idle_ms = duration_arg(arg, "idle-timeout");
+			break;
+		case O_HANDSHAKE_TIMEOUT:
+			o.handshake_ms = duration_arg(arg, "handshake-timeout");
+			break;
+		case O_REQUEST_TIMEOUT:
+			o.request_ms = duration_arg(arg, "request-timeout");
+			break;
+		case O_MEM_LIMIT:
+			o.mem_limit = size_arg(arg, "memory-limit");
 			break;
 		case O_MAX_CONN:
 			if ((v = opt_uint(arg)) <= 0 || v > 1000000)
@@ -2063,11 +2738,13 @@ options(int argc, char **argv)
 	if (o.ca && !o.cert)
 		die(EX_USAGE, "--ca-file needs --cert and --key");
 	if (optind != argc)
-		opt_usage(USAGE);
+		opt_fail(&prog, "unexpected operand '%s': lrecv takes its "
+		    "addresses as options", argv[optind]);
 	if (o.nusers && !o.shared_key)
 		die(EX_USAGE, "--user needs --shared-key (the handshake)");
 	if (o.self_host && !o.shared_key)
 		warn("--self-hostname is used only with --shared-key");
+	check_addresses();
 }
 
 static void
@@ -2097,6 +2774,7 @@ setup_tls(void)
 static void
 shutdown_all(void)
 {
+	struct conn *c;
 	int i;
 
 	for (i = 0; i < nlisteners; i++)
@@ -2107,11 +2785,13 @@ shutdown_all(void)
 		out_flush(&out);
 	}
 	release_acks();
-	while (conns) {
-		if (conns->wb.len > conns->woff && conn_write(conns) < 0)
-			continue;
+	reap();
+	for (c = conns; c; c = c->next)
+		if (c->wb.len > c->woff)
+			conn_write(c);
+	while (conns)
 		conn_free(conns);
-	}
+	todo = NULL;
 	if (out_nb)
 		fcntl(1, F_SETFL, out_flags);
 	if (o.unix_path)

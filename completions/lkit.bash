@@ -76,7 +76,8 @@ _lkit_spec()
 		    --user= --self-hostname= --deny-keepalive --allow=
 		    --chunk-size-limit= --chunk-size-warn= --skip-invalid-event
 		    --source-hostname-key= --source-address-key=
-		    --add-tag-prefix= --idle-timeout= --max-connections= --cert=
+		    --add-tag-prefix= --idle-timeout= --handshake-timeout=
+		    --request-timeout= --max-connections= --memory-limit= --cert=
 		    --key= --ca-file= --http= --body-size-limit=
 		    --cors-allow-origins= --add-http-headers --add-remote-addr
 		    --metrics= --stats -h --help -V --version'

@@ -20,6 +20,9 @@ for spec in \
     '|--source-hostname-key|-|add the client host name to records as KEY' \
     '|--source-address-key|-|add the client address to records as KEY' \
     '|--add-tag-prefix|-|prepend PREFIX. to every tag' \
+    '|--handshake-timeout|-|close clients not through TLS and PING by then (default 10s)' \
+    '|--request-timeout|-|drop a request not whole by then (default 60s, 0 never)' \
+    '|--memory-limit|-|cap the connection buffers in all (default 1G)' \
     '|--idle-timeout|-|close connections silent this long (default 300s)' \
     '|--max-connections|-|refuse connections beyond N (default 1024)' \
     '|--cert|@file|serve TLS with this certificate chain (PEM)' \
