@@ -120,34 +120,6 @@ opt_get(int argc, char **argv, const struct opt_prog *p, const char **arg)
 	return c;
 }
 
-/* TRANSITION: the old interface, until every program has its opt_prog. */
-static struct opt_prog old_prog;
-static const struct opt_exit old_exits[] = {
-	{ 0, "done" }, { 2, "usage error" }, { 3, "bad input data" },
-	{ 4, "system or I/O failure" }, OPT_EXIT_END
-};
-
-int
-opt_next(int argc, char **argv, const struct opt *opts, const char *usage,
-    const char *about, const char **arg)
-{
-	if (old_prog.opts != opts) {
-		old_prog.opts = opts;
-		old_prog.usage = usage;
-		old_prog.about = about;
-		old_prog.exits = old_exits;
-		old_prog.in_order = 1;
-	}
-	return opt_get(argc, argv, &old_prog, arg);
-}
-
-_Noreturn void
-opt_usage(const char *usage)
-{
-	old_prog.usage = usage;
-	usage_line(&old_prog);
-}
-
 static long long
 scaled(const char *s, const char *const *units, const long long *mult)
 {

@@ -45,10 +45,6 @@ struct opt_prog {
 int opt_get(int argc, char **argv, const struct opt_prog *p,
     const char **arg);
 
-/* TRANSITION: the old interface, until every program has its opt_prog. */
-int opt_next(int argc, char **argv, const struct opt *opts,
-    const char *usage, const char *about, const char **arg);
-_Noreturn void opt_usage(const char *usage);
 
 /*
  * Says what was wrong ("PROG: ..."), then prints "usage: ..." to stderr and
