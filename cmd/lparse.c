@@ -35,7 +35,7 @@ enum {
 	O_NO_COLONLESS, O_TIME_KEY, O_TIME_FORMAT, O_TIME_TYPE, O_KEEP_TIME_KEY,
 	O_UTC, O_TIMEZONE, O_ESTIMATE, O_RESERVE_TIME, O_TYPES, O_NULL_PATTERN,
 	O_NULL_EMPTY, O_RESERVE_DATA, O_REMOVE_KEY, O_PREFIX, O_HASH_FIELD,
-	O_ON_ERROR
+	O_ON_ERROR, O_TYPES_LABEL, O_REPLACE_INVALID
 };
 
 static const struct opt opts[] = {
@@ -80,6 +80,8 @@ static const struct opt opts[] = {
 	    "if a time was parsed" },
 	{ O_TYPES, "types", "K:TYPE,...", "integer, float, bool, string, "
 	    "time[:FMT], array[:SEP]" },
+	{ O_TYPES_LABEL, "types-label-delimiter", "STR", "name:type separator "
+	    "of --types; given, of --regex names too" },
 	{ O_NULL_PATTERN, "null-value-pattern", "REGEX", "values matching "
 	    "REGEX become null" },
 	{ O_NULL_EMPTY, "null-empty-string", NULL, "empty values become "
@@ -94,6 +96,8 @@ static const struct opt opts[] = {
 	    "a map under KEY" },
 	{ O_ON_ERROR, "on-error", "ACTION", "unparsed events: keep "
 	    "(default), drop, tag:PREFIX" },
+	{ O_REPLACE_INVALID, "replace-invalid-sequence", NULL, "make bytes "
+	    "that are not UTF-8 '?' before parsing" },
 	OPT_INPUT,
 	OPT_STD,
 	OPT_END
@@ -199,7 +203,8 @@ static struct {
 	const char *time_key, *time_format, *tz;
 	int time_type;          /* -1: the format's default */
 	int keep_time, estimate, reserve_time;
-	const char *types, *null_pattern;
+	const char *types, *null_pattern, *types_label;
+	int typed_groups, replace_invalid;
 	int null_empty, reserve_data, remove_key;
 	const char *prefix, *hash_field;
 	enum on_error on_error;
@@ -209,6 +214,7 @@ static struct {
 } o = {
 	.key = "message", .label_delim = ":", .message_key = "message",
 	.rfc5424_tf = TF_5424, .colonless = 1, .time_type = -1,
+	.types_label = ":",
 	.max = STREAM_MAX_EVENT
 };
 
@@ -242,27 +248,52 @@ static struct syslog_opts so3164, so5424;
 static struct out out;
 static struct reader *rd;
 static struct pfields pf;
-static struct buf jsonbuf, tagbuf, tmp, valbuf, stripped;
-static uint64_t nevents, failures, dropped, unshown;
+static struct buf jsonbuf, tagbuf, tmp, valbuf, stripped, scrubbed;
+static uint64_t nevents, failures, failed_events, dropped, unshown;
 static long long last_warn;
 
-/* Compiles a regular expression, dying with EX_USAGE naming what. */
+/*
+ * Compiles a regular expression, dying with EX_USAGE naming what; t: its
+ * typed group names, or NULL.
+ */
 static struct rx *
-ruby_rx(const char *what, const char *src, int flags)
+ruby_rx_typed(const char *what, const char *src, int flags,
+    const struct prx_types *t)
 {
 	struct rx *rx;
 	char err[512];
 
-	if (!(rx = parse_rx(src, flags, err, sizeof(err))))
+	if (!(rx = parse_rx_typed(src, flags, t, err, sizeof(err))))
 		die(EX_USAGE, "bad %s '%s': %s", what, src, err);
 	return rx;
+}
+
+static struct rx *
+ruby_rx(const char *what, const char *src, int flags)
+{
+	return ruby_rx_typed(what, src, flags, NULL);
+}
+
+/* Both forms; t->fn (if any) is called once for each typed name. */
+static void
+rx_pair_typed(struct rxpair *r, const char *what, const char *src,
+    const struct prx_types *t)
+{
+	struct prx_types quiet;
+
+	r->nl = ruby_rx_typed(what, src, 0, t);
+	if (t) {
+		quiet = *t;
+		quiet.fn = NULL;
+		t = &quiet;
+	}
+	r->fast = ruby_rx_typed(what, src, PRX_NOLINE, t);
 }
 
 static void
 rx_pair(struct rxpair *r, const char *what, const char *src)
 {
-	r->nl = ruby_rx(what, src, 0);
-	r->fast = ruby_rx(what, src, PRX_NOLINE);
+	rx_pair_typed(r, what, src, NULL);
 }
 
 static void
@@ -736,10 +767,14 @@ pair_key(const char **p, const char *end, size_t *klen)
 	return NULL;
 }
 
-/* The original pairs, a parsed value in place of one of the same key. */
+/*
+ * The original pairs, a parsed value in place of one of the same key;
+ * parsed: the text parsed (--remove-key-name-field applies).
+ */
 static int
-merge(struct rec *r, const struct event *ev)
+merge(struct rec *r, const struct event *ev, int parsed_ok)
 {
+	int remove = o.remove_key && parsed_ok;
 	const char *p = ev->rec, *end = p + ev->rec_len, *pair, *k;
 	struct mp_obj m;
 	struct pfield *f;
@@ -747,7 +782,7 @@ merge(struct rec *r, const struct event *ev)
 	size_t kl = 0;
 	int hashed = 0;
 
-	if (o.remove_key && use_path) {
+	if (remove && use_path) {
 		stripped.len = 0;
 		if (recpath_put_without(&keypath, &stripped, p, end)) {
 			p = stripped.p;
@@ -759,7 +794,7 @@ merge(struct rec *r, const struct event *ev)
 		pair = p;
 		k = pair_key(&p, end, &kl);
 		mp_skip(&p, end, NULL);
-		if (k && o.remove_key && !use_path && kl == key_len &&
+		if (k && remove && !use_path && kl == key_len &&
 		    memcmp(k, o.key, kl) == 0)
 			continue;
 		if (k && o.hash_field && kl == hash_len &&
@@ -778,9 +813,9 @@ merge(struct rec *r, const struct event *ev)
 	return hashed;
 }
 
-/* Appends the record to b. */
+/* Appends the record to b (parsed_ok: see merge). */
 static void
-build(struct buf *b, const struct event *ev)
+build(struct buf *b, const struct event *ev, int parsed_ok)
 {
 	struct rec r;
 	int hashed;
@@ -796,7 +831,7 @@ build(struct buf *b, const struct event *ev)
 		return;
 	}
 	rec_begin(&r, b);
-	hashed = merge(&r, ev);
+	hashed = merge(&r, ev, parsed_ok);
 	if (!o.hash_field) {
 		r.n += count_fields();
 		put_fields(b);
@@ -818,11 +853,14 @@ action_text(void)
 
 	switch (o.on_error) {
 	case E_KEEP:
-		return "passed on unchanged";
+		return o.reserve_data ? "passed on with their own fields, "
+		    "as --reserve-data keeps them" : "passed on unchanged";
 	case E_DROP:
 		return "dropped";
 	case E_TAG:
-		snprintf(t, sizeof(t), "passed on tagged %s.TAG", o.tag_prefix);
+		snprintf(t, sizeof(t), "passed on tagged %s.TAG%s", o.tag_prefix,
+		    o.reserve_data ? ", and with their own fields, as "
+		    "--reserve-data keeps them" : "");
 		return t;
 	}
 	return "";
@@ -857,14 +895,45 @@ report(const struct event *ev, const char *why, const char *text,
 	unshown = 0;
 }
 
+/* [tag, time, for an event; the record is to follow. */
+static void
+put_head(struct buf *b, const char *tag, size_t tag_len, int64_t sec,
+    uint32_t nsec)
+{
+	buf_reserve(b, 16);
+	b->p[b->len++] = (char)0x93;
+	put_str(b, tag, tag_len);
+	event_put_time(b, sec, nsec);
+}
+
+/*
+ * --reserve-data: an event that did not parse goes on as Fluentd's parser
+ * filter writes it, with its own fields and time and nothing parsed (an
+ * empty map under --hash-value-field).
+ */
+static void
+write_reserved(const struct event *ev)
+{
+	pfields_reset(&pf, 0);
+	put_head(&out.b, ev->tag, ev->tag_len, ev->sec, ev->nsec);
+	build(&out.b, ev, 0);
+	out_check(&out);
+	stats.out++;
+}
+
 /* An event that did not parse: counted, reported, then --on-error. */
 static void
 fail(const struct event *ev, const char *why, const char *text, size_t len)
 {
 	failures++;
+	failed_events++;
 	report(ev, why, text, len);
 	switch (o.on_error) {
 	case E_KEEP:
+		if (o.reserve_data) {
+			write_reserved(ev);
+			break;
+		}
 		event_write(&out, ev->tag, ev->tag_len, ev->sec, ev->nsec,
 		    ev->rec, ev->rec_len);
 		stats.out++;
@@ -880,6 +949,8 @@ fail(const struct event *ev, const char *why, const char *text, size_t len)
 		event_write(&out, tagbuf.p, tagbuf.len, ev->sec, ev->nsec,
 		    ev->rec, ev->rec_len);
 		stats.out++;
+		if (o.reserve_data)
+			write_reserved(ev);
 		break;
 	}
 }
@@ -896,6 +967,11 @@ take_time(int64_t *sec, uint32_t *nsec, int *have, const char **why)
 		if (f->klen != time_key_len || memcmp(f->k, o.time_key,
 		    time_key_len) != 0)
 			continue;
+		if (o.reserve_time) {
+			/* the time is not used: whatever it holds is fine */
+			f->drop = !o.keep_time;
+			return 0;
+		}
 		if (parse_time(&tp_time, f, sec, nsec, why) < 0)
 			return -1;
 		f->drop = !o.keep_time;
@@ -924,11 +1000,8 @@ emit(const struct event *ev, int have, int64_t sec, uint32_t nsec,
 		event_now(&sec, &nsec);
 	}
 	b = &out.b;
-	buf_reserve(b, 16);
-	b->p[b->len++] = (char)0x93;
-	put_str(b, ev->tag, ev->tag_len);
-	event_put_time(b, sec, nsec);
-	build(b, ev);
+	put_head(b, ev->tag, ev->tag_len, sec, nsec);
+	build(b, ev, 1);
 	out_check(&out);
 	stats.out++;
 }
@@ -1009,7 +1082,8 @@ parse_apache2(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
 	if (match(rx, s, n, why) < 0)
 		return -1;
 	rx_group(rx, 2, s, &t, &tlen);
-	if (timefmt_parse(tf_apache, t, tlen, sec, nsec) < 0) {
+	if (timefmt_parse(tf_apache, t, tlen, sec, nsec) < 0 &&
+	    !o.reserve_time) {
 		*why = "time does not match the time format";
 		return -1;
 	}
@@ -1126,7 +1200,7 @@ parse_syslog(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
 		    timefmt_parse(tf_5424_nosub, t, tlen, sec, nsec) == 0;
 	else
 		r = timefmt_parse(tf_3164, t, tlen, sec, nsec) == 0;
-	if (!r) {
+	if (!r && !o.reserve_time) {
 		*why = "time does not match the time format";
 		return -1;
 	}
@@ -1219,6 +1293,8 @@ parse_json(const struct event *ev, const char *s, size_t n)
 	const char *p, *end, *e, *v;
 	struct json_err err;
 	struct mp_obj h, x;
+	char why[120];
+	unsigned long bad = 0, first = 0;
 	size_t used;
 	uint32_t i;
 	int r;
@@ -1242,22 +1318,39 @@ parse_json(const struct event *ev, const char *s, size_t n)
 		emit(ev, 0, 0, 0, s, n);
 		return;
 	}
-	for (e = p, i = 0; h.type == MP_ARRAY && i < h.v.n; i++) {
-		v = e;
-		if (mp_head(&v, end, &x) != MP_OK || x.type != MP_MAP)
-			break;
-		mp_skip(&e, end, NULL);
-	}
-	if (h.type != MP_ARRAY || i < h.v.n || h.v.n == 0) {
-		fail(ev, "JSON is not an object or an array of objects", s, n);
+	if (h.type != MP_ARRAY) {
+		fail(ev, "JSON is not an object or an array", s, n);
 		return;
 	}
-	for (i = 0; i < h.v.n; i++) {
-		e = p;
-		mp_skip(&p, end, NULL);
-		map_fields(e, p);
-		emit(ev, 0, 0, 0, s, n);
+	if (h.v.n == 0) {
+		fail(ev, "an empty JSON array", s, n);
+		return;
 	}
+	/*
+	 * As Fluentd: an event for each object, a failure for each other
+	 * element; but --on-error takes the event once, so that a line of
+	 * many such elements is not multiplied.
+	 */
+	for (i = 0; i < h.v.n; i++) {
+		e = v = p;
+		mp_skip(&p, end, NULL);
+		if (mp_head(&v, end, &x) == MP_OK && x.type == MP_MAP) {
+			map_fields(e, p);
+			emit(ev, 0, 0, 0, s, n);
+		} else if (!bad++) {
+			first = i + 1;
+		}
+	}
+	if (!bad)
+		return;
+	if (bad == 1)
+		snprintf(why, sizeof(why), "element %lu of the JSON array is "
+		    "not an object", first);
+	else
+		snprintf(why, sizeof(why), "%lu elements of the JSON array are "
+		    "not objects (the first is element %lu)", bad, first);
+	failures += bad - 1;
+	fail(ev, why, s, n);
 }
 
 static char why_nokey[300], why_notext[300];
@@ -1316,6 +1409,10 @@ handle(const struct event *ev)
 	if ((r = key_text(ev, &s, &n)) < 0) {
 		fail(ev, r == -1 ? why_nokey : why_notext, NULL, 0);
 		return;
+	}
+	if (o.replace_invalid && parse_scrub(&scrubbed, s, n)) {
+		s = scrubbed.p;
+		n = scrubbed.len;
 	}
 	if (o.format == F_JSON) {
 		parse_json(ev, s, n);
@@ -1392,9 +1489,9 @@ conv_time(struct conv *c, const char *opt)
 	free(tz);
 }
 
-/* One "key:type[:option]" of --types. */
+/* One "key:type[:option]" of --types (what: where it was given). */
 static void
-conv_add(const char *k, size_t klen, const char *def)
+conv_add(const char *k, size_t klen, const char *def, const char *what)
 {
 	const char *opt = strchr(def, ':');
 	size_t tlen = opt ? (size_t)(opt - def) : strlen(def), i;
@@ -1405,9 +1502,9 @@ conv_add(const char *k, size_t klen, const char *def)
 		    tlen) == 0)
 			break;
 	if (!conv_names[i])
-		die(EX_USAGE, "bad --types: unknown type '%.*s' for '%.*s' "
-		    "(string, integer, float, bool, time, array)", (int)tlen,
-		    def, (int)klen, k);
+		die(EX_USAGE, "bad %s: unknown type '%.*s' for '%.*s' "
+		    "(string, integer, float, bool, time, array)", what,
+		    (int)tlen, def, (int)klen, k);
 	if ((c = (struct conv *)conv_find(k, klen))) {
 		/* a key given again: the last type wins, as in a Ruby Hash */
 		free(c->key);
@@ -1453,7 +1550,7 @@ types_json(const char *s)
 		def.len = 0;
 		buf_put(&def, v.data, v.len);
 		buf_putc(&def, '\0');
-		conv_add(k.data, k.len, def.p);
+		conv_add(k.data, k.len, def.p, "--types");
 	}
 	if (m.type != MP_MAP)
 		die(EX_USAGE, "bad --types: JSON that is not an object");
@@ -1461,23 +1558,73 @@ types_json(const char *s)
 	buf_free(&def);
 }
 
-/* --types k:type,k2:type2:option (spaces around ',' ignored). */
+/* The first --types-label-delimiter in s[0..n), or NULL. */
+static const char *
+find_label(const char *s, size_t n)
+{
+	size_t dl = strlen(o.types_label), i;
+
+	for (i = 0; i + dl <= n; i++)
+		if (memcmp(s + i, o.types_label, dl) == 0)
+			return s + i;
+	return NULL;
+}
+
+/*
+ * A type "type[DELIM option]" as conv_add reads it, "type[:option]", as
+ * Fluentd turns it (NUL-ended, to free).
+ */
+static char *
+type_def(const char *t, size_t n)
+{
+	const char *d = find_label(t, n);
+	size_t dl = strlen(o.types_label);
+	char *def;
+
+	if (!d)
+		return xstrndup(t, n);
+	def = xmalloc(n + 2);
+	snprintf(def, n + 2, "%.*s:%.*s", (int)(d - t), t,
+	    (int)(n - (d - t) - dl), d + dl);
+	return def;
+}
+
+/* A --regex group (?<NAME:TYPE>...) of --types-label-delimiter. */
+static void
+group_type(void *arg, const char *name, size_t nlen, const char *type,
+    size_t tlen)
+{
+	char *def = type_def(type, tlen);
+
+	(void)arg;
+	conv_add(name, nlen, def, "type of a --regex group");
+	free(def);
+}
+
+/*
+ * --types k:type,k2:type2:option, ':' being --types-label-delimiter; white
+ * space around ',' is ignored, as Fluentd ignores it.
+ */
 static void
 types_parse(const char *spec)
 {
-	char *s = xstrdup(spec), *item, *next, *colon, *e;
+	char *s = xstrdup(spec), *item, *next, *e, *def;
+	const char *label;
+	size_t dl = strlen(o.types_label);
 
 	for (item = s; item; item = next) {
 		if ((next = strchr(item, ',')))
 			*next++ = '\0';
-		while (*item == ' ')
+		while (ISSPACE(*item))
 			item++;
-		for (e = item + strlen(item); e > item && e[-1] == ' ';)
+		for (e = item + strlen(item); e > item && ISSPACE(e[-1]);)
 			*--e = '\0';
-		if (!(colon = strchr(item, ':')) || colon == item)
-			die(EX_USAGE, "bad --types: '%s' is not KEY:TYPE",
-			    item);
-		conv_add(item, colon - item, colon + 1);
+		if (!(label = find_label(item, e - item)) || label == item)
+			die(EX_USAGE, "bad --types: '%s' is not KEY%sTYPE",
+			    item, o.types_label);
+		def = type_def(label + dl, e - label - dl);
+		conv_add(item, label - item, def, "--types");
+		free(def);
 	}
 	free(s);
 }
@@ -1590,6 +1737,7 @@ setup_format(void)
 		[F_APACHE2] = RX_APACHE2, [F_APACHE] = RX_APACHE,
 		[F_APACHE_ERROR] = RX_APACHE_ERROR, [F_NGINX] = RX_NGINX
 	};
+	struct prx_types groups = { o.types_label, group_type, NULL };
 	size_t i, j;
 
 	if (o.regex && o.format_set && o.format != F_REGEXP)
@@ -1599,7 +1747,8 @@ setup_format(void)
 		die(EX_USAGE, o.format_set ? "--format regexp needs --regex" :
 		    "give --regex REGEX or --format FORMAT");
 	if (o.regex) {
-		rx_pair(&rx_main, "--regex", o.regex);
+		rx_pair_typed(&rx_main, "--regex", o.regex, o.typed_groups ?
+		    &groups : NULL);
 		if (!rx_names(rx_main.nl))
 			die(EX_USAGE, "bad --regex '%s': no named group "
 			    "(?<name>...)", o.regex);
@@ -1688,6 +1837,8 @@ setup(unsigned given)
 		die(EX_USAGE, "bad --timezone '%s': %s", o.tz, err);
 	timefmt_free(tp_time.tf);
 	tp_time.tf = NULL;
+	if (!*o.types_label)
+		die(EX_USAGE, "--types-label-delimiter: empty");
 	setup_format();
 	check_applies(given);
 	setup_time();
@@ -1780,6 +1931,11 @@ options(int argc, char **argv)
 		case O_PREFIX: o.prefix = arg; break;
 		case O_HASH_FIELD: o.hash_field = arg; break;
 		case O_ON_ERROR: setup_errors(arg); break;
+		case O_TYPES_LABEL:
+			o.types_label = arg;
+			o.typed_groups = 1;
+			break;
+		case O_REPLACE_INVALID: o.replace_invalid = 1; break;
 		default: input_opt(c, arg); break;
 		}
 	}
@@ -1812,7 +1968,12 @@ static void
 summary(void)
 {
 	input_report(rd, "stdin");
-	if (failures)
+	if (failures > failed_events)
+		warn("%llu of %llu events did not parse, %llu failures in all "
+		    "(%s)", (unsigned long long)failed_events,
+		    (unsigned long long)nevents, (unsigned long long)failures,
+		    action_text());
+	else if (failures)
 		warn("%llu of %llu events did not parse (%s)",
 		    (unsigned long long)failures, (unsigned long long)nevents,
 		    action_text());
@@ -1852,6 +2013,7 @@ cleanup(void)
 	buf_free(&tmp);
 	buf_free(&valbuf);
 	buf_free(&stripped);
+	buf_free(&scrubbed);
 	recpath_free(&keypath);
 	reader_free(rd);
 	out_free(&out);

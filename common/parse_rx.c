@@ -91,10 +91,56 @@ rx_class(struct buf *b, struct buf *map, const char *s, const char *p,
 	return p;
 }
 
+/* The first d[0..dl) in s[0..n), or NULL. */
+static const char *
+rx_find(const char *s, size_t n, const char *d, size_t dl)
+{
+	const char *e = s + n;
+
+	for (; (size_t)(e - s) >= dl; s++)
+		if (memcmp(s, d, dl) == 0)
+			return s;
+	return NULL;
+}
+
+/*
+ * A named group "(?<NAME DELIM TYPE>" (or "(?'...'", "(?P<...>") at p:
+ * copied as "(?<NAME>", TYPE handed to t->fn.  Returns the bytes read, or
+ * 0 when p holds no such group.
+ */
+static size_t
+rx_typed(struct buf *b, struct buf *map, const char *p, const char *e,
+    size_t at, const struct prx_types *t)
+{
+	size_t open, dl = strlen(t->delim), i;
+	const char *name, *close, *d;
+	char endc = '>';
+
+	if (e - p > 3 && p[1] == '?' && p[2] == '<' && p[3] != '=' &&
+	    p[3] != '!')
+		open = 3;
+	else if (e - p > 4 && p[1] == '?' && p[2] == 'P' && p[3] == '<')
+		open = 4;
+	else if (e - p > 3 && p[1] == '?' && p[2] == '\'')
+		open = 3, endc = '\'';
+	else
+		return 0;
+	name = p + open;
+	if (!dl || !(close = memchr(name, endc, e - name)) ||
+	    !(d = rx_find(name, close - name, t->delim, dl)) || d == name)
+		return 0;
+	for (i = 0; p + i < d; i++)
+		rx_put(b, map, p + i, 1, at + i);
+	rx_put(b, map, close, 1, at + (close - p));
+	if (t->fn)
+		t->fn(t->arg, name, d - name, d + dl, close - d - dl);
+	return close + 1 - p;
+}
+
 /* Rewrites the Ruby pattern p[0..n) for PCRE2 into b (see parse_rx). */
 static void
 rx_translate(struct buf *b, struct buf *map, const char *p, size_t n,
-    size_t base, int dotall, int flags)
+    size_t base, int dotall, int flags, const struct prx_types *t)
 {
 	const char *pre = flags & PRX_NOLINE ? "(?s)" : dotall ? "(?ms)" :
 	    "(?m)";
@@ -120,6 +166,9 @@ rx_translate(struct buf *b, struct buf *map, const char *p, size_t n,
 			p += 2;
 		} else if (*p == '[') {
 			p = rx_class(b, map, s, p, e, base);
+		} else if (t && *p == '(' && (k = rx_typed(b, map, p, e, at,
+		    t)) > 0) {
+			p += k;
 		} else if (*p == '(' && p + 1 < e && p[1] == '?' &&
 		    (k = rx_inline(b, map, p, e, at)) > 0) {
 			p += k;
@@ -152,6 +201,13 @@ rx_slashed(const char *src, size_t *plen, int *caseless, int *dotall)
 struct rx *
 parse_rx(const char *src, int flags, char *err, size_t errcap)
 {
+	return parse_rx_typed(src, flags, NULL, err, errcap);
+}
+
+struct rx *
+parse_rx_typed(const char *src, int flags, const struct prx_types *t,
+    char *err, size_t errcap)
+{
 	struct buf b = { 0 }, map = { 0 };
 	size_t plen = strlen(src), off, base = 0, mapped;
 	int caseless = 0, dotall = 0;
@@ -160,7 +216,7 @@ parse_rx(const char *src, int flags, char *err, size_t errcap)
 
 	if (rx_slashed(src, &plen, &caseless, &dotall))
 		base = 1;
-	rx_translate(&b, &map, src + base, plen, base, dotall, flags);
+	rx_translate(&b, &map, src + base, plen, base, dotall, flags, t);
 	rx = rx_new(b.p, caseless ? RX_CASELESS : 0, err, errcap);
 	if (!rx && (at = strstr(err, " at offset ")) &&
 	    sscanf(at + 11, "%zu", &off) == 1) {

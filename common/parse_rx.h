@@ -21,4 +21,21 @@
  */
 struct rx *parse_rx(const char *src, int flags, char *err, size_t errcap);
 
+/*
+ * Named groups that carry a type (lparse --types-label-delimiter): a group
+ * "(?<NAME DELIM TYPE>...)", also written "(?'...'...)" or "(?P<...>...)",
+ * is compiled as "(?<NAME>...)", and fn, when not NULL, is called with
+ * NAME and TYPE (borrowed from src) for each such group, in order.
+ */
+struct prx_types {
+	const char *delim;
+	void (*fn)(void *arg, const char *name, size_t nlen, const char *type,
+	    size_t tlen);
+	void *arg;
+};
+
+/* parse_rx, with the typed names of t (NULL: none) rewritten. */
+struct rx *parse_rx_typed(const char *src, int flags,
+    const struct prx_types *t, char *err, size_t errcap);
+
 #endif

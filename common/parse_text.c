@@ -60,9 +60,9 @@ pkeys_split(struct pkeys *ks, const char *list)
 	for (;;) {
 		c = strchr(p, ',');
 		e = c ? c : p + strlen(p);
-		while (p < e && *p == ' ')
+		while (p < e && ISSPACE(*p))
 			p++;
-		while (e > p && e[-1] == ' ')
+		while (e > p && ISSPACE(e[-1]))
 			e--;
 		if (e == p)
 			return -1;
@@ -74,6 +74,69 @@ pkeys_split(struct pkeys *ks, const char *list)
 			return 0;
 		p = c + 1;
 	}
+}
+
+/*
+ * The length of the valid UTF-8 character at s (1 to 4), or 0 with the
+ * length of the longest start of a character there in *bad (at least 1).
+ */
+static size_t
+utf8_char(const unsigned char *s, size_t n, size_t *bad)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 1;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 2;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 3;
+	else
+		return *bad = 1, 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	for (i = 1; i <= need; i++, lo = 0x80, hi = 0xbf)
+		if (i >= n || s[i] < lo || s[i] > hi)
+			return *bad = i, 0;
+	return need + 1;
+}
+
+int
+parse_scrub(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, bad = 0, from = 0;
+	int changed = 0;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = utf8_char(p + i, len - i, &bad)) > 0) {
+			i += k;
+			continue;
+		}
+		if (!changed)
+			out->len = 0;
+		changed = 1;
+		buf_put(out, s + from, i - from);
+		buf_putc(out, '?');
+		i += bad;
+		from = i;
+	}
+	if (changed)
+		buf_put(out, s + from, len - from);
+	return changed;
 }
 
 void

@@ -90,9 +90,20 @@ struct pkeys {
 	size_t n;
 };
 
-/* Splits "a,b,c" (empty names refused): 0, or -1. */
+/*
+ * Splits "a,b,c", white space around the names trimmed as Fluentd trims
+ * the items of its array parameters (empty names refused): 0, or -1.
+ */
 int pkeys_split(struct pkeys *ks, const char *list);
 void pkeys_free(struct pkeys *ks);
+
+/*
+ * Ruby's String#scrub("?") for UTF-8: returns 0 when s[0..len) is valid
+ * UTF-8 (out untouched), else 1 with the text in out (emptied first),
+ * each longest start of a character that does not go on to a whole
+ * character, and each byte that starts none, made one '?'.
+ */
+int parse_scrub(struct buf *out, const char *s, size_t len);
 
 /*
  * One CSV row as Ruby's CSV.parse_line: fields separated by sep, '"'

@@ -53,7 +53,8 @@ _lkit_spec()
 		    --estimate-current-event --reserve-time --types=
 		    --null-value-pattern= --null-empty-string --reserve-data
 		    --remove-key-name-field --inject-key-prefix=
-		    --hash-value-field= --on-error= --skip-invalid
+		    --hash-value-field= --on-error= --types-label-delimiter=
+		    --replace-invalid-sequence --skip-invalid
 		    --max-event-size= --stats -h --help -V --version'
 		values='-f|--format:regexp,json,ltsv,csv,tsv,logfmt,apache2,apache,apache_error,nginx,syslog,none
 		    --message-format:rfc3164,rfc5424,auto

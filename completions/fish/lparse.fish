@@ -27,6 +27,7 @@ for spec in \
     '|--estimate-current-event||no time field: use the current time' \
     '|--reserve-time||keep the event time even if a time was parsed' \
     '|--types|-|convert fields: K:TYPE,...' \
+    '|--types-label-delimiter|-|between a name and its type; given, --regex group names may carry a type' \
     '|--null-value-pattern|-|values matching REGEX become null' \
     '|--null-empty-string||empty values become null' \
     '|--reserve-data||keep the original fields too' \
@@ -34,6 +35,7 @@ for spec in \
     '|--inject-key-prefix|-|put PREFIX before the parsed keys' \
     '|--hash-value-field|-|put the parsed fields in a map under KEY' \
     '|--on-error|keep drop tag:|what to do with unparsed events' \
+    '|--replace-invalid-sequence||make bytes that are not UTF-8 ? before parsing' \
     '|--skip-invalid||skip bad input, count it and report at exit' \
     '|--max-event-size|-|largest event accepted (default 64M)' \
     '|--stats||print counters to stderr at exit' \

@@ -182,6 +182,11 @@ test_csv(void)
 	pkeys_free(&keys);
 	ok(pkeys_split(&keys, "a,,b") < 0, "keys: an empty name is refused");
 	pkeys_free(&keys);
+	pkeys_split(&keys, "\ta,\r\n b\t");
+	is_int(keys.n, 2, "keys: two");
+	ok(keys.n == 2 && strcmp(keys.k[0], "a") == 0 &&
+	    strcmp(keys.k[1], "b") == 0, "keys: white space trimmed");
+	pkeys_free(&keys);
 }
 
 static void
@@ -356,10 +361,98 @@ test_rx(void)
 		    "parse_rx %s on \"%s\"", esc(t[i].src), esc(t[i].text));
 }
 
+/* The typed groups parse_rx_typed reports, "name=type;" each, in got. */
+static void
+typed(void *arg, const char *name, size_t nlen, const char *type,
+    size_t tlen)
+{
+	size_t n = strlen(got);
+
+	(void)arg;
+	snprintf(got + n, sizeof(got) - n, "%.*s=%.*s;", (int)nlen, name,
+	    (int)tlen, type);
+}
+
+static void
+typed_is(const char *src, const char *delim, const char *text,
+    const char *want)
+{
+	struct prx_types t = { delim, typed, NULL };
+	char err[256];
+	struct rx *rx;
+	const char *p;
+	size_t i, n, at;
+
+	got[0] = '\0';
+	if (!(rx = parse_rx_typed(src, 0, &t, err, sizeof(err)))) {
+		snprintf(got, sizeof(got), "error: %s", err);
+	} else if (rx_match(rx, text, strlen(text)) == 1) {
+		for (i = 0; i < rx_names(rx); i++)
+			if (rx_group(rx, i, text, &p, &n) == 0) {
+				at = strlen(got);
+				snprintf(got + at, sizeof(got) - at, " %s:%.*s",
+				    rx_name(rx, i), (int)n, p);
+			}
+	}
+	rx_free(rx);
+	is_str(got, want, "parse_rx_typed %s (%s)", esc(src), delim);
+}
+
+static void
+test_typed(void)
+{
+	typed_is("^(?<a:integer>\\d+) (?<b>\\w)", ":", "12 x",
+	    "a=integer; a:12 b:x");
+	typed_is("(?'a:time:%Y'\\d+)(?P<b:bool>y)", ":", "2013y",
+	    "a=time:%Y;b=bool; a:2013 b:y");
+	typed_is("(?<=x)(?<!y)(?<a__float>.)", "__", "x1",
+	    "a=float; a:1");
+	typed_is("\\(?<a:x>\\)[(?<b:y>]", ":", "(<a:x>)(", "");
+	typed_is("(?<a:integer>x", ":", "",
+	    "error: missing closing parenthesis at offset 14");
+	typed_is("(?<:integer>x)", ":", "",
+	    "error: subpattern name expected at offset 3");
+	typed_is("/(?<a:integer>x)/i", ":", "X", "a=integer; a:X");
+}
+
+/* parse_scrub of s[0..n): the text, or "=" when it is valid. */
+static void
+scrub_is(const char *s, size_t n, const char *want)
+{
+	struct buf b = { 0 };
+
+	if (parse_scrub(&b, s, n))
+		snprintf(got, sizeof(got), "%.*s", (int)b.len, b.p);
+	else
+		snprintf(got, sizeof(got), "=");
+	is_str(got, want, "parse_scrub %s", esc(s));
+	buf_free(&b);
+}
+
+static void
+test_scrub(void)
+{
+	scrub_is("abc", 3, "=");
+	scrub_is("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, "=");
+	scrub_is("", 0, "=");
+	scrub_is("a\xff", 2, "a?");
+	scrub_is("\xe3\x81", 2, "?");
+	scrub_is("\xe3\x81z", 3, "?z");
+	scrub_is("\xf0\x9f\x98!", 4, "?!");
+	scrub_is("\xed\xa0\x80", 3, "???");
+	scrub_is("\xe0\x80\x80", 3, "???");
+	scrub_is("\xf4\x90\x80\x80", 4, "????");
+	scrub_is("\xc0\xaf", 2, "??");
+	scrub_is("\x80\xbf", 2, "??");
+	scrub_is("a\0\xfe", 3, "a\0?");
+}
+
 int
 main(void)
 {
 	test_rx();
+	test_typed();
+	test_scrub();
 	test_split();
 	test_numbers();
 	test_csv();
