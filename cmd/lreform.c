@@ -181,6 +181,7 @@ static int plain;               /* nothing to do to the record */
 static uint64_t jq_errors, jq_nonobj, bad_time, shown, dropped;
 static struct recpath **nested; /* removes below the top level */
 static size_t nnested;
+static int strip_time;          /* -d names --renew-time-key: after it */
 
 static _Noreturn void
 bad_placeholder(const char *ph, size_t len, const char *arg, const char *why)
@@ -837,6 +838,34 @@ renew_time(const char *rec, size_t len, int64_t *sec, uint32_t *nsec)
 	return event_time_from_double(d, sec, nsec);
 }
 
+/* The record rec without its top-level pairs of key k, in tmpb. */
+static void
+strip_key(const char *rec, size_t len, const char *k, size_t klen)
+{
+	const char *p = rec, *end = rec + len, *pair;
+	struct mp_obj m, h;
+	struct rec r;
+	uint32_t i;
+
+	tmpb.len = 0;
+	rec_begin(&r, &tmpb);
+	mp_head(&p, end, &m);
+	for (i = 0; i < m.v.n; i++) {
+		pair = p;
+		mp_head(&p, end, &h);
+		if ((h.type != MP_STR && h.type != MP_BIN) || h.len != klen ||
+		    memcmp(h.data, k, klen) != 0) {
+			p = pair;
+			mp_skip(&p, end, NULL);
+			mp_skip(&p, end, NULL);
+			rec_pairs(&r, pair, p - pair, 1);
+			continue;
+		}
+		mp_skip(&p, end, NULL);
+	}
+	rec_end(&r);
+}
+
 static void
 emit(const struct event *ev, const char *rec, size_t len)
 {
@@ -858,6 +887,13 @@ emit(const struct event *ev, const char *rec, size_t len)
 		warn("event %llu: field %s is not a unix time; the event "
 		    "keeps its time", (unsigned long long)stats.in,
 		    o.renew_time_key);
+	if (strip_time) {
+		/* as Fluentd: the time is taken, then the field removed */
+		strip_key(rec, len, o.renew_time_key,
+		    strlen(o.renew_time_key));
+		rec = tmpb.p;
+		len = tmpb.len;
+	}
 	if (tag_unit >= 0) {
 		tag = s->b.p + s->off[tag_unit];
 		tag_len = s->off[tag_unit + 1] - s->off[tag_unit];
@@ -949,13 +985,20 @@ add_field(const char *arg)
 		f->val.unit = (int)nunits++;
 }
 
-/* Splits a comma-separated list of field names (commas in quotes kept). */
-static size_t
-split_names(char *s, char **out, size_t max)
-{
-	size_t n = 0;
-	char q = 0, *start = s;
+#define ISSPACE(c) ((c) == ' ' || ((c) >= '\t' && (c) <= '\r'))
 
+/*
+ * Splits a comma-separated list of field names (commas in quotes kept),
+ * white space around each name trimmed as Fluentd trims the items of its
+ * array parameters, empty names left out.  The names point into s; the
+ * list is to free.
+ */
+static char **
+split_names(char *s, size_t *n)
+{
+	char **v = NULL, q = 0, *start = s, *b, *e;
+
+	*n = 0;
 	for (;; s++) {
 		if (q) {
 			if (*s == q && s[1] == ']')
@@ -969,24 +1012,34 @@ split_names(char *s, char **out, size_t max)
 		}
 		if (*s && *s != ',')
 			continue;
-		if (s > start && n < max)
-			out[n++] = start;
+		for (b = start; b < s && ISSPACE(*b); b++)
+			continue;
+		for (e = s; e > b && ISSPACE(e[-1]); e--)
+			continue;
+		if (e > b) {
+			v = xrealloc(v, (*n + 1) * sizeof(*v));
+			v[(*n)++] = b;
+		}
 		if (!*s)
 			break;
 		*s = '\0';
+		*e = '\0';
 		start = s + 1;
 	}
-	return n;
+	if (e > b)
+		*e = '\0';
+	return v;
 }
 
 static void
 add_paths(const char *arg, int keep)
 {
-	char *s = xstrdup(arg), *list[256];
+	char *s = xstrdup(arg), **list;
 	const char *err;
 	struct recpath rp;
-	size_t n = split_names(s, list, 256), i;
+	size_t n, i;
 
+	list = split_names(s, &n);
 	for (i = 0; i < n; i++) {
 		if (recpath_parse(&rp, list[i], &err) < 0)
 			die(EX_USAGE, "bad field name '%s': %s", list[i], err);
@@ -1007,6 +1060,7 @@ add_paths(const char *arg, int keep)
 		}
 		nremoves++;
 	}
+	free(list);
 	free(s);
 	if (!n)
 		die(EX_USAGE, "'%s' names no field", arg);
@@ -1064,6 +1118,13 @@ setup(void)
 		if (fields[i].kconst)
 			bloom |= bloom_bit(fk[i].s, fk[i].len);
 	}
+	for (i = 0; o.renew_time_key && i < nnames; i++)
+		if (names[i].remove && names[i].len == strlen(o.renew_time_key)
+		    && memcmp(names[i].s, o.renew_time_key, names[i].len) == 0) {
+			names[i].remove = 0;
+			nremove_names--;
+			strip_time = 1;
+		}
 	nested = xcalloc(nremoves + 1, sizeof(*nested));
 	for (i = 0; i < nremoves; i++)
 		if (removes[i].n > 1 || (removes[i].n == 1 &&
