@@ -2904,6 +2904,32 @@ choose(const char *arg, const char *name, const char *const *names)
 	die(EX_USAGE, "bad value '%s' for --%s", arg, name);
 }
 
+/*
+ * --chunk-keys: a comma-separated list, white space around each key
+ * trimmed as Fluentd trims it; tag is the one key there is.  1 for tag.
+ */
+static int
+chunk_keys(const char *arg)
+{
+	static const char ws[] = " \t\n\v\f\r";
+	const char *p = arg, *e, *c;
+	int tag = 0;
+
+	for (; *p; p = *c ? c + 1 : c) {
+		c = p + strcspn(p, ",");
+		p += strspn(p, ws);
+		for (e = c; e > p && strchr(ws, e[-1]); e--)
+			continue;
+		if (e == p)
+			continue;
+		if (e - p != 3 || strncasecmp(p, "tag", 3) != 0)
+			die(EX_USAGE, "bad value '%s' for --chunk-keys (tag is "
+			    "the only chunk key)", arg);
+		tag = 1;
+	}
+	return tag;
+}
+
 static void
 option(int c, const char *arg)
 {
@@ -2912,7 +2938,6 @@ option(int c, const char *arg)
 	static const char *const fs[] = { "always", "interval", "never", NULL };
 	static const char *const bools[] = { "false", "true", "no", "yes",
 		"off", "on", "0", "1", NULL };
-	static const char *const keys[] = { "", "tag", NULL };
 	char *end;
 
 	switch (c) {
@@ -2922,7 +2947,7 @@ option(int c, const char *arg)
 		o.chunk_records = num(arg, "chunk-limit-records");
 		break;
 	case O_FLUSH_INTERVAL: o.flush_ms = dur(arg, "flush-interval"); break;
-	case O_CHUNK_KEYS: o.keys = choose(arg, "chunk-keys", keys); break;
+	case O_CHUNK_KEYS: o.keys = chunk_keys(arg); break;
 	case O_TOTAL_LIMIT:
 		o.total = size(arg, "total-limit-size");
 		o.total_set = 1;

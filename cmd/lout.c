@@ -660,7 +660,7 @@ extra_stats(char *b, size_t cap)
 static void
 split_fields(void)
 {
-	char *s, *tok, *save = NULL;
+	char *s, *tok, *save = NULL, *e;
 
 	if (o.format != F_CSV && o.format != F_TSV)
 		return;
@@ -669,6 +669,13 @@ split_fields(void)
 	s = xstrdup(o.fields);
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",",
 	    &save)) {
+		/* white space around a name is trimmed, as Fluentd does */
+		tok += strspn(tok, " \t\n\v\f\r");
+		for (e = tok + strlen(tok); e > tok && strchr(" \t\n\v\f\r",
+		    e[-1]); )
+			*--e = '\0';
+		if (!*tok)
+			continue;
 		fields = xrealloc(fields, (nfields + 1) * sizeof(*fields));
 		field_lens = xrealloc(field_lens, (nfields + 1) *
 		    sizeof(*field_lens));
