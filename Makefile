@@ -30,8 +30,14 @@ else
 B ?= build
 endif
 
-# every cmd/NAME.c is a program: adding one needs no change here
-TOOLS = $(sort $(basename $(notdir $(wildcard cmd/*.c))))
+# a program is cmd/NAME.c, or every .c in cmd/NAME/ (one past ~1,000
+# lines, split by concern): adding one needs no change here
+FILE_TOOLS = $(basename $(notdir $(wildcard cmd/*.c)))
+DIR_TOOLS = $(patsubst cmd/%/,%,$(sort $(dir $(wildcard cmd/*/*.c))))
+TOOLS = $(sort $(FILE_TOOLS) $(DIR_TOOLS))
+# the objects of a program
+tool_obj = $(if $(wildcard cmd/$(1)/*.c),$(patsubst %.c,$(B)/%.o,$(wildcard cmd/$(1)/*.c)),$(B)/cmd/$(1).o)
+TOOL_OBJ = $(foreach t,$(TOOLS),$(call tool_obj,$(t)))
 COMMON_SRC = $(sort $(wildcard common/*.c))
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(wildcard tests/unit/t_*.c)
@@ -50,10 +56,11 @@ $(B)/libcommon.a: $(COMMON_OBJ)
 
 $(B)/cmd/%.o: cmd/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -c -o $@ $<
 
-$(B)/%: $(B)/cmd/%.o $(B)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcommon.a $(LDLIBS)
+.SECONDEXPANSION:
+$(BINS): $(B)/%: $$(call tool_obj,$$*) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $(call tool_obj,$*) $(B)/libcommon.a $(LDLIBS)
 
 $(B)/unit/%: tests/unit/%.c $(B)/libcommon.a
 	@mkdir -p $(@D)
@@ -130,4 +137,4 @@ clean:
 .PHONY: all unit deps check demo bench fuzz lint install uninstall clean
 .SECONDARY:
 
--include $(COMMON_OBJ:.o=.d) $(TOOLS:%=$(B)/cmd/%.d)
+-include $(COMMON_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
