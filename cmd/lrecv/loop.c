@@ -1,0 +1,616 @@
+/* loop - lrecv's event loop: listeners, accepting, stdout, acks, the sweep */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "net.h"
+#include "sig.h"
+#include "stream.h"
+
+#include "lrecv.h"
+
+#define FLUSH_MS 5                      /* busy: stdout flushed this often */
+#define ACCEPT_PAUSE_MS 1000            /* out of descriptors: stop accepting */
+#define LOG_EVERY_MS 10000              /* repeated troubles: one line per */
+
+/* Every scratch buffer, for the sweep and the end. */
+#define SCRATCH_BUFS &scratch.tag, &scratch.rec, &scratch.tmp, \
+	&scratch.json_mp, &scratch.http_tag, &scratch.records, \
+	&scratch.param, &scratch.inflated, &scratch.dechunked, &scratch.fields
+
+/* A trouble that may repeat fast: said once, then counted. */
+struct ratelog {
+	long long at;           /* when it was last said */
+	uint64_t n;             /* times since */
+};
+
+struct loop loop = { .ep = -1, .out_flags = -1 };
+struct out out;
+struct scratch scratch;
+
+/* The listeners: TCP and UDP for each --listen, --unix, --http, --metrics. */
+static struct {
+	struct item it[MAX_LISTEN * 2 + 3];
+	int n;
+} listeners;
+static struct item stdout_item = { T_STDOUT, 1 }, sig_item = { T_SIG, -1 };
+static struct ratelog rl_accept, rl_full;
+
+/* Watches it for ev. */
+static void
+ep_add(struct item *it, uint32_t ev)
+{
+	struct epoll_event e;
+
+	e.events = ev;
+	e.data.ptr = it;
+	if (epoll_ctl(loop.ep, EPOLL_CTL_ADD, it->fd, &e) < 0)
+		die(EX_SYS, "epoll_ctl:");
+}
+
+/*
+ * Between events: frees dropped connections, and closing ones' input (the
+ * todo list that conn_drop and conn_closing fill).
+ */
+static void
+reap(void)
+{
+	struct conn *c;
+	int freed = 0;
+
+	while ((c = conns.todo)) {
+		conns.todo = c->tnext;
+		c->on_todo = 0;
+		if (c->dead) {
+			conn_free(c);
+			freed = 1;
+		} else if (c->state == S_CLOSING) {
+			conn_release(c);
+		}
+	}
+	if (freed && loop.accept_paused)
+		loop.accept_resume = 0; /* descriptors came free: try now */
+}
+
+/*
+ * 1 if a trouble that may repeat fast is to be said now: the first time,
+ * then once per LOG_EVERY_MS, with *times the count since it was said.
+ */
+static int
+ratelog_due(struct ratelog *rl, unsigned long long *times)
+{
+	long long now = stream_ms();
+
+	rl->n++;
+	if (rl->at && now - rl->at < LOG_EVERY_MS)
+		return 0;
+	*times = rl->n;
+	rl->n = 0;
+	rl->at = now;
+	return 1;
+}
+
+/* Polls the listeners for new connections (on 1) or stops (on 0). */
+static void
+listeners_arm(int on)
+{
+	struct epoll_event e;
+	int i;
+
+	loop.accept_paused = !on;
+	for (i = 0; i < listeners.n; i++) {
+		if (listeners.it[i].type == T_UDP)
+			continue;
+		e.events = on ? EPOLLIN : 0;
+		e.data.ptr = &listeners.it[i];
+		epoll_ctl(loop.ep, EPOLL_CTL_MOD, listeners.it[i].fd, &e);
+	}
+}
+
+/*
+ * Out of descriptors (or memory): accept(2) would fail at once again, so
+ * the listeners rest until a connection closes or ACCEPT_PAUSE_MS pass.
+ */
+static void
+accept_failed(int e)
+{
+	unsigned long long n;
+
+	if (ratelog_due(&rl_accept, &n))
+		warn("unable to accept a connection: %s (%llu time%s since the "
+		    "last such message): not accepting for up to %d ms",
+		    strerror(e), n, n == 1 ? "" : "s", ACCEPT_PAUSE_MS);
+	listeners_arm(0);
+	loop.accept_resume = stream_ms() + ACCEPT_PAUSE_MS;
+}
+
+/*
+ * May one more connection of kind k open?  Each listener kind in use
+ * keeps a tenth of --max-connections that the others cannot take.
+ */
+static int
+room_for(int k)
+{
+	int j, need = 0, reserve = o.max_conn / 10;
+
+	if (conns.n >= o.max_conn)
+		return 0;
+	for (j = 0; j < 3; j++)
+		if (j != k && conns.kind_used[j] && conns.nkind[j] < reserve)
+			need += reserve - conns.nkind[j];
+	return conns.nkind[k] < reserve || o.max_conn - conns.n - 1 >= need;
+}
+
+/* Is the client at sa in --allow? */
+static int
+allowed(const struct sockaddr *sa)
+{
+	int i;
+
+	if (!o.nallow || sa->sa_family == AF_UNIX)
+		return 1;
+	for (i = 0; i < o.nallow; i++)
+		if (net_cidr_match(&o.allow[i], sa))
+			return 1;
+	return 0;
+}
+
+/* 1 if a new connection may stay; else it is closed and counted. */
+static int
+admit(int fd, const struct sockaddr_storage *sa, int kind)
+{
+	static const char *const names[] = { "Forward", "HTTP", "metrics" };
+	unsigned long long n;
+	char a[NET_ADDR_MAX];
+
+	if (!allowed((const struct sockaddr *)sa)) {
+		net_addr_str((const struct sockaddr *)sa, a, sizeof(a));
+		warn("client %s: not in --allow, closed", a);
+	} else if (!room_for(kind)) {
+		if (ratelog_due(&rl_full, &n))
+			warn("%d connections open, %d of them %s "
+			    "(--max-connections %d, a tenth kept for each other "
+			    "listener): new ones are closed (%llu since the last "
+			    "such message)", conns.n, conns.nkind[kind],
+			    names[kind], o.max_conn, n);
+	} else {
+		return 1;
+	}
+	counts.refused++;
+	close(fd);
+	return 0;
+}
+
+/* Accepts what connections are waiting on the listener l. */
+static void
+do_accept(struct item *l)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	int fd, i, kind = l->type == T_HTTP ? K_HTTP : l->type == T_METRICS ?
+	    K_METRICS : K_FWD;
+
+	for (i = 0; i < 64 && !loop.accept_paused; i++) {
+		len = sizeof(sa);
+		fd = accept(l->fd, (struct sockaddr *)&sa, &len);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				accept_failed(errno);
+			return;
+		}
+		if (l->type == T_UNIX)
+			sa.ss_family = AF_UNIX;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		net_nonblock(fd);
+		if (admit(fd, &sa, kind))
+			conn_new(fd, &sa, kind);
+	}
+}
+
+/* UDP heartbeat: any datagram gets a single 0 byte back. */
+static void
+do_udp(struct item *l)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char b[1024];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		len = sizeof(sa);
+		if (recvfrom(l->fd, b, sizeof(b), 0, (struct sockaddr *)&sa,
+		    &len) < 0)
+			return;
+		if (!allowed((struct sockaddr *)&sa))
+			continue;
+		counts.heartbeats++;
+		sendto(l->fd, "", 1, 0, (struct sockaddr *)&sa, len);
+	}
+}
+
+/* Writes what stdout takes now, without waiting on a full pipe. */
+void
+loop_out_write(void)
+{
+	if (out.b.len && out_flush_try(&out) < 0) {
+		if (errno == EPIPE)
+			exit(128 + 13);
+		if (errno != EAGAIN)
+			die(EX_SYS, "unable to write stdout:");
+	}
+}
+
+/* Sends the acks whose events are now written. */
+static void
+release_acks(void)
+{
+	struct conn *c, *next;
+	uint64_t pos;
+	uint32_t n, fl;
+
+	for (c = conns.ackq; c; c = next) {
+		next = c->anext;
+		while (c->aoff < c->acks.len) {
+			memcpy(&pos, c->acks.p + c->aoff, sizeof(pos));
+			if (pos > out.bytes)
+				break;
+			memcpy(&n, c->acks.p + c->aoff + 8, sizeof(n));
+			memcpy(&fl, c->acks.p + c->aoff + 12, sizeof(fl));
+			if (fl & R_RAW) {
+				buf_put(&c->wb, c->acks.p + c->aoff + 16, n);
+			} else {
+				fwd_in_ack(c, c->acks.p + c->aoff + 16, n);
+				counts.acks++;
+			}
+			c->aoff += 16 + n;
+		}
+		if (c->aoff == c->acks.len) {
+			c->aoff = c->acks.len = 0;
+			conn_ackq_remove(c);
+		}
+		conn_settle(c);
+	}
+}
+
+/* Writes what stdout can take; arms EPOLLOUT when a pipe is full. */
+static void
+flush_out(void)
+{
+	struct epoll_event e;
+
+	loop.last_flush = stream_ms();
+	loop_out_write();
+	release_acks();
+	if (loop.out_nb && !!out.b.len != loop.out_waiting) {
+		loop.out_waiting = !!out.b.len;
+		e.events = loop.out_waiting ? EPOLLOUT : 0;
+		e.data.ptr = &stdout_item;
+		epoll_ctl(loop.ep, EPOLL_CTL_MOD, 1, &e);
+	}
+}
+
+/*
+ * Busy with other clients: is it time to write out what is held?  So one
+ * connection that keeps epoll busy does not hold up the others' acks.
+ */
+static int
+flush_due(void)
+{
+	return (out.b.len || conns.ackq) && !loop.out_waiting &&
+	    stream_ms() - loop.last_flush >= FLUSH_MS;
+}
+
+/* Scratch buffers hold nothing between events: big ones go back. */
+static void
+scratch_trim(void)
+{
+	struct buf *b[] = { SCRATCH_BUFS };
+	size_t i;
+
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		if (b[i]->cap > TRIM_BYTES)
+			buf_free(b[i]);
+}
+
+/* Deadlines, idle connections and lingering ones, once a second. */
+static void
+sweep(void)
+{
+	struct conn *c;
+	long long now = stream_ms();
+
+	for (c = conns.all; c; c = c->next)
+		if (!c->dead)
+			conn_timers(c, now);
+	scratch_trim();
+}
+
+/* One event of epoll. */
+static void
+dispatch(struct item *it, uint32_t ev)
+{
+	struct conn *c;
+
+	switch (it->type) {
+	case T_LISTEN:
+	case T_UNIX:
+	case T_HTTP:
+	case T_METRICS:
+		do_accept(it);
+		break;
+	case T_UDP:
+		do_udp(it);
+		break;
+	case T_SIG:
+		sig_drain();
+		sig_service();
+		break;
+	case T_STDOUT:
+		flush_out();
+		break;
+	case T_CONN:
+		c = (struct conn *)it;
+		if (c->dead)
+			return;
+		if ((ev & (EPOLLHUP | EPOLLERR)) && c->eof) {
+			conn_drop(c);   /* gone both ways: nothing to send to */
+			return;
+		}
+		if ((ev & EPOLLOUT) && conn_write(c) < 0)
+			return;
+		if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			conn_read(c);
+		else
+			conn_settle(c);
+		break;
+	}
+}
+
+/* While stdout is full: wait for it (and signals) only. */
+static void
+wait_stdout(void)
+{
+	struct pollfd p[2];
+	long long t = stream_ms();
+
+	p[0].fd = sig_fd();
+	p[0].events = POLLIN;
+	p[1].fd = 1;
+	p[1].events = POLLOUT;
+	if (poll(p, 2, 1000) > 0 && p[0].revents) {
+		sig_drain();
+		sig_service();
+	}
+	loop.stalled_ms += stream_ms() - t;     /* no client's fault */
+	flush_out();
+}
+
+/* Reads again from TLS connections that stopped with bytes in hand. */
+static void
+tls_resume(void)
+{
+	struct conn *c;
+
+	loop.tls_more = 0;
+	for (c = conns.all; c; c = c->next)
+		if (c->ssl && c->state == S_DATA && !c->eof)
+			conn_read(c);
+}
+
+/* How long epoll may sleep. */
+static int
+wait_ms(void)
+{
+	long long t;
+
+	if (((out.b.len || conns.ackq) && !loop.out_waiting) || loop.tls_more)
+		return 0;
+	if (!loop.accept_paused)
+		return 1000;
+	t = loop.accept_resume - stream_ms();
+	return t < 0 ? 0 : t > 1000 ? 1000 : (int)t;
+}
+
+/* The loop: events until a signal stops it. */
+void
+loop_run(void)
+{
+	struct epoll_event evs[256];
+	long long last_sweep = stream_ms();
+	int n, i;
+
+	while (!sig_stop) {
+		reap();
+		if (loop.accept_paused && stream_ms() >= loop.accept_resume)
+			listeners_arm(1);
+		if (out.b.len >= OUT_BLOCK)
+			flush_out();
+		else if (conns.ackq)
+			release_acks();         /* drain may have written */
+		if (loop.out_nb && out.b.len >= HIGH_WATER) {
+			wait_stdout();
+			continue;
+		}
+		if (loop.tls_more)
+			tls_resume();
+		n = epoll_wait(loop.ep, evs, 256, wait_ms());
+		if (n < 0 && errno != EINTR)
+			die(EX_SYS, "epoll_wait:");
+		if (n <= 0 && (out.b.len || conns.ackq))
+			flush_out();
+		for (i = 0; i < n; i++) {
+			dispatch(evs[i].data.ptr, evs[i].events);
+			if (flush_due())
+				flush_out();
+		}
+		if (stream_ms() - last_sweep >= 1000) {
+			sweep();
+			last_sweep = stream_ms();
+		}
+	}
+	reap();
+}
+
+/* The ports bound: the first --listen's, then "http N", "metrics N". */
+static void
+write_port_file(int fwd, int http, int metrics)
+{
+	FILE *f;
+	char tmp[4096];
+	int bad;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o.port_file);
+	if (!(f = fopen(tmp, "w")))
+		die(EX_SYS, "unable to write %s:", tmp);
+	bad = fwd >= 0 && fprintf(f, "%d\n", fwd) < 0;
+	bad |= http >= 0 && fprintf(f, "http %d\n", http) < 0;
+	bad |= metrics >= 0 && fprintf(f, "metrics %d\n", metrics) < 0;
+	if (fclose(f) != 0 || bad || rename(tmp, o.port_file) < 0)
+		die(EX_SYS, "unable to write %s:", o.port_file);
+}
+
+/* Watches the listener fd of the given type. */
+static void
+add_listener(int type, int fd)
+{
+	listeners.it[listeners.n].type = type;
+	listeners.it[listeners.n].fd = fd;
+	ep_add(&listeners.it[listeners.n], EPOLLIN);
+	listeners.n++;
+}
+
+/* A TCP listener for HTTP; its port, or -1 without an address. */
+static int
+listen_http(const char *addr, const char *defport, int type)
+{
+	char host[256], port[32], err[512];
+	int fd;
+
+	if (!addr)
+		return -1;
+	if (net_split(addr, "0.0.0.0", defport, host, sizeof(host), port,
+	    sizeof(port)) < 0)
+		die(EX_USAGE, "bad address '%s'", addr);
+	if ((fd = net_listen(host, port, SOCK_STREAM, err, sizeof(err))) < 0)
+		die(EX_SYS, "unable to listen on %s", err);
+	add_listener(type, fd);
+	return net_local_port(fd);
+}
+
+/* Opens every listener the options ask for; writes --port-file. */
+void
+loop_listen(void)
+{
+	char host[256], port[32], err[512];
+	int i, fd, p, fwd_port = -1, http_port, metrics_port;
+
+	for (i = 0; i < o.nlisten; i++) {
+		if (net_split(o.listen[i], "0.0.0.0", "24224", host,
+		    sizeof(host), port, sizeof(port)) < 0)
+			die(EX_USAGE, "bad address '%s' for --listen", o.listen[i]);
+		if ((fd = net_listen(host, port, SOCK_STREAM, err,
+		    sizeof(err))) < 0)
+			die(EX_SYS, "unable to listen on %s", err);
+		add_listener(T_LISTEN, fd);
+		p = net_local_port(fd);
+		if (i == 0)
+			fwd_port = p;
+		if (o.no_udp)
+			continue;
+		snprintf(port, sizeof(port), "%d", p);
+		if ((fd = net_listen(host, port, SOCK_DGRAM, err,
+		    sizeof(err))) < 0)
+			die(EX_SYS, "unable to listen on UDP %s", err);
+		add_listener(T_UDP, fd);
+	}
+	if (o.unix_path) {
+		if ((fd = net_listen_unix(o.unix_path, err, sizeof(err))) < 0)
+			die(EX_SYS, "unable to listen on %s", err);
+		add_listener(T_UNIX, fd);
+	}
+	http_port = listen_http(o.http, "9880", T_HTTP);
+	metrics_port = listen_http(o.metrics, "24231", T_METRICS);
+	if (o.port_file)
+		write_port_file(fwd_port, http_port, metrics_port);
+}
+
+/* Standard output; a pipe or socket is written without blocking. */
+void
+loop_stdout(void)
+{
+	struct stat st;
+	struct epoll_event e;
+
+	out_init(&out, 1, "stdout");
+	if (fstat(1, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return;
+	loop.out_flags = fcntl(1, F_GETFL);
+	if (loop.out_flags < 0 ||
+	    fcntl(1, F_SETFL, loop.out_flags | O_NONBLOCK) < 0)
+		return;
+	loop.out_nb = 1;
+	e.events = 0;
+	e.data.ptr = &stdout_item;
+	if (epoll_ctl(loop.ep, EPOLL_CTL_ADD, 1, &e) < 0)
+		die(EX_SYS, "epoll_ctl stdout:");
+}
+
+/* Stopped: stdout written out, the last acks sent, every connection closed. */
+void
+loop_end(void)
+{
+	struct conn *c;
+	int i;
+
+	for (i = 0; i < listeners.n; i++)
+		close(listeners.it[i].fd);
+	out_flush_try(&out);
+	if (loop.out_nb && out.b.len) {
+		fcntl(1, F_SETFL, loop.out_flags);
+		out_flush(&out);
+	}
+	release_acks();
+	reap();
+	for (c = conns.all; c; c = c->next)
+		if (c->wb.len > c->woff)
+			conn_write(c);
+	while (conns.all)
+		conn_free(conns.all);
+	conns.todo = NULL;
+	if (loop.out_nb)
+		fcntl(1, F_SETFL, loop.out_flags);
+	if (o.unix_path)
+		unlink(o.unix_path);
+}
+
+/* Before anything is watched: epoll, and the signals. */
+void
+loop_init(void)
+{
+	if ((loop.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		die(EX_SYS, "epoll_create1:");
+	sig_item.fd = sig_fd();
+	ep_add(&sig_item, EPOLLIN);
+}
+
+/* At the very end: what the loop kept. */
+void
+loop_free(void)
+{
+	struct buf *b[] = { SCRATCH_BUFS };
+	size_t i;
+
+	out_free(&out);
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		buf_free(b[i]);
+	close(loop.ep);
+}
