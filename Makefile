@@ -67,6 +67,16 @@ $(B)/unit/%: tests/unit/%.c $(B)/libcommon.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon $(LDFLAGS) -o $@ $< \
 		$(B)/libcommon.a $(LDLIBS)
 
+# lbuffer's chunk files are tested through its own objects (not lbuffer.o,
+# which has main and the state the test defines)
+LBUFFER_STORE_OBJ = $(patsubst %,$(B)/cmd/lbuffer/%.o,store chunk intake job \
+	recover)
+$(B)/unit/t_lbuffer_store: tests/unit/t_lbuffer_store.c $(LBUFFER_STORE_OBJ) \
+		$(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon $(LDFLAGS) -o $@ $< \
+		$(LBUFFER_STORE_OBJ) $(B)/libcommon.a $(LDLIBS)
+
 unit: $(UNIT_BIN)
 
 deps:
@@ -137,4 +147,4 @@ clean:
 .PHONY: all unit deps check demo bench fuzz lint install uninstall clean
 .SECONDARY:
 
--include $(COMMON_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
+-include $(COMMON_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(UNIT_BIN:=.d)
