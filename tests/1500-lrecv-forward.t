@@ -7,21 +7,9 @@ PEER="$DATA/fwdpeer.py"
 plan 22
 
 # start NAME ARGS...: lrecv in the background; $T/NAME.{out,err,port}
-start() {
-	_name=$1
-	shift
-	lrecv --listen 127.0.0.1:0 --port-file "$T/$_name.port" "$@" \
-		>"$T/$_name.out" 2>"$T/$_name.err" &
-	echo $! >"$T/$_name.pid"
-	wait_for "test -s '$T/$_name.port'" || echo "# lrecv $_name did not start"
-	port=$(cat "$T/$_name.port")
-}
+start() { lrecv_start "$@"; }
 # stop NAME: SIGTERM, wait, keep the exit status in $T/NAME.rc
-stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")"
-	echo $? >"$T/$1.rc"
-}
+stop() { lrecv_stop "$@"; }
 vec() { tr -d ' \n' <"$VECTORS/$1"; echo; }
 decode() { $PY "$FWD" decode <"$1"; }
 MSGMODE='import msgpack, sys

@@ -10,19 +10,8 @@ if ! command -v openssl >/dev/null; then
 	exit 0
 fi
 
-start() {
-	_name=$1
-	shift
-	lrecv --listen 127.0.0.1:0 --port-file "$T/$_name.port" "$@" \
-		>"$T/$_name.out" 2>"$T/$_name.err" &
-	echo $! >"$T/$_name.pid"
-	wait_for "test -s '$T/$_name.port'" || echo "# lrecv $_name did not start"
-	port=$(cat "$T/$_name.port")
-}
-stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")"
-}
+start() { lrecv_start "$@"; }
+stop() { lrecv_stop "$@"; }
 # a CA, a server certificate for 127.0.0.1 and localhost, a client one
 cert() {
 	openssl req -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$2" \

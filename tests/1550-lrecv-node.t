@@ -20,19 +20,8 @@ if [ -n "$why" ]; then
 	exit 0
 fi
 
-start() {
-	_name=$1
-	shift
-	lrecv --listen 127.0.0.1:0 --port-file "$T/$_name.port" "$@" \
-		>"$T/$_name.out" 2>"$T/$_name.err" &
-	echo $! >"$T/$_name.pid"
-	wait_for "test -s '$T/$_name.port'" || echo "# lrecv $_name did not start"
-	port=$(head -n 1 "$T/$_name.port")
-}
-stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")"
-}
+start() { lrecv_start "$@"; }
+stop() { lrecv_stop "$@"; }
 client() { timeout 30 node "$NODE_DIR/clients.js" "$@" 2>/dev/null | tail -n 1; }
 
 start m

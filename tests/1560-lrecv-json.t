@@ -6,19 +6,8 @@ FWD="$DATA/fwd.py"
 PEER="$DATA/fwdpeer.py"
 plan 17
 
-start() {
-	_name=$1
-	shift
-	lrecv --listen 127.0.0.1:0 --port-file "$T/$_name.port" "$@" \
-		>"$T/$_name.out" 2>"$T/$_name.err" &
-	echo $! >"$T/$_name.pid"
-	wait_for "test -s '$T/$_name.port'" || echo "# lrecv $_name did not start"
-	port=$(cat "$T/$_name.port")
-}
-stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")"
-}
+start() { lrecv_start "$@"; }
+stop() { lrecv_stop "$@"; }
 decode() { $PY "$FWD" decode <"$1"; }
 
 # Message and Forward requests with chunks; strings holding brackets,

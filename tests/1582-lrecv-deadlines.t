@@ -7,19 +7,8 @@ PY=/usr/bin/python3
 HOSTILE="$DATA/1580-hostile.py"
 plan 12
 
-start() {
-	_name=$1
-	shift
-	lrecv --listen 127.0.0.1:0 --port-file "$T/$_name.port" "$@" \
-		>"$T/$_name.out" 2>"$T/$_name.err" &
-	echo $! >"$T/$_name.pid"
-	wait_for "test -s '$T/$_name.port'" || echo "# lrecv $_name did not start"
-	port=$(head -n 1 "$T/$_name.port")
-}
-stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")"
-}
+start() { lrecv_start "$@"; }
+stop() { lrecv_stop "$@"; }
 # first: a trickle's report without the byte count, which depends on timing
 first() { sed 's/ after [0-9]* of / after K of /'; }
 

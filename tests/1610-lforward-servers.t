@@ -6,20 +6,8 @@ PY=/usr/bin/python3
 FWD="$DATA/fwd.py"
 plan 14
 
-start() {
-	_name=$1
-	shift
-	rm -f "$T/$_name.port"
-	lrecv --listen "${LISTEN:-127.0.0.1:0}" --port-file "$T/$_name.port" \
-		"$@" >"$T/$_name.out" 2>"$T/$_name.err" 7>&- &
-	echo $! >"$T/$_name.pid"
-	wait_for "test -s '$T/$_name.port'" || echo "# lrecv $_name did not start"
-	eval "p_$_name=\$(cat '$T/$_name.port')"
-}
-stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")"
-}
+start() { lrecv_start "$@"; }
+stop() { lrecv_stop "$@"; }
 count() { $PY "$FWD" decode <"$T/$1.out" | wc -l | tr -d ' '; }
 $PY "$FWD" events 4000 lf.multi >"$T/ev.bin"
 HB="--heartbeat none --retry-wait 50ms"

@@ -83,3 +83,26 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# lrecv_start NAME [ARG...]: an lrecv on a free loopback port (or $LISTEN)
+# in the background, its output in $T/NAME.out and .err; sets $port and
+# $p_NAME to its Forward port.  lrecv_stop NAME: SIGTERM, wait, and the
+# exit status in $T/NAME.rc (and $?).
+lrecv_start() {
+	_name=$1
+	shift
+	rm -f "$T/$_name.port"
+	lrecv --listen "${LISTEN:-127.0.0.1:0}" --port-file "$T/$_name.port" \
+		"$@" >"$T/$_name.out" 2>"$T/$_name.err" 7>&- &
+	echo $! >"$T/$_name.pid"
+	wait_for "test -s '$T/$_name.port'" || echo "# lrecv $_name did not start"
+	port=$(head -n 1 "$T/$_name.port")
+	eval "p_$_name=\$port"
+}
+lrecv_stop() {
+	kill "$(cat "$T/$1.pid")" 2>/dev/null
+	wait "$(cat "$T/$1.pid")"
+	_rc=$?
+	echo $_rc >"$T/$1.rc"
+	return $_rc
+}
