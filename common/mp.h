@@ -86,8 +86,6 @@ void mp_put_eventtime(struct buf *b, uint32_t sec, uint32_t nsec);
 /* Appends a str header for a string of n bytes (the bytes follow). */
 void mp_put_strhdr(struct buf *b, size_t n);
 
-#endif
-
 /*
  * Looks up the str (or bin) key k in the map at map[0..end); on success
  * returns 1 and the value's raw bytes in *val, *vlen (borrowed).  The map
@@ -102,3 +100,5 @@ void mp_map_put_without(struct buf *out, const char *map, const char *end,
 
 /* Appends a map header for n pairs. */
 void mp_put_maphdr(struct buf *b, uint32_t n);
+
+#endif
