@@ -596,7 +596,7 @@ report_skipped(const struct reader *r, const char *name)
 static void
 read_msgpack(void)
 {
-	struct reader *r = input_reader(0, "stdin", out_flush_cb, &out);
+	struct reader *r = input_filter_reader(0, "stdin", &out);
 	const char *p;
 	size_t len;
 	char where[64];
@@ -687,7 +687,8 @@ merge(int n, char **paths)
 		fd = names[i] == paths[i] ? open(paths[i], O_RDONLY) : 0;
 		if (fd < 0)
 			die(EX_SYS, "unable to open %s:", paths[i]);
-		r[i] = input_reader(fd, names[i], NULL, NULL);
+		/* each stream's marks pass at its own event boundaries */
+		r[i] = input_filter_reader(fd, names[i], &out);
 		pf[i + 1].fd = fd;
 		pf[i + 1].events = POLLIN;
 	}

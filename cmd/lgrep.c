@@ -8,6 +8,7 @@
 #include "../common/err.h"
 #include "../common/input.h"
 #include "../common/jqglue.h"
+#include "../common/mark.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
 #include "../common/recpath.h"
@@ -468,7 +469,13 @@ main(int argc, char **argv)
 	setup();
 	sig_init();
 	out_init(&out, 1, "stdout");
-	rd = input_reader(0, "stdin", out_flush_cb, &out);
+	if (o.count) {
+		/* a sink: nothing goes on, so each mark goes back at once */
+		rd = input_reader(0, "stdin", out_flush_cb, &out);
+		reader_set_mark(rd, mark_return_cb, NULL);
+	} else {
+		rd = input_filter_reader(0, "stdin", &out);
+	}
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT) {
 		stats.in++;

@@ -12,6 +12,7 @@
 #include "../common/fwd.h"
 #include "../common/input.h"
 #include "../common/json.h"
+#include "../common/mark.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
 #include "../common/out.h"
@@ -126,6 +127,27 @@ static size_t nfields;
 static struct buf line, tmp;
 static uint64_t not_selected;
 static struct timefmt *tf_inject;
+
+/*
+ * End-to-end marks wait here until every event before them is written:
+ * each notes, for each file that held unwritten bytes when it came, the
+ * count of that file's writes it must see (slot MAX_FILES is stdout).
+ */
+#define MARK_QUEUE 64
+#define MARK_WAIT_MS 1000       /* then everything is written out */
+#define NSLOTS (MAX_FILES + 1)
+
+struct pending {
+	char m[MARK_MAX];
+	size_t len;
+	long long ms;           /* when it came */
+	uint64_t need[NSLOTS];
+};
+
+static struct pending marks[MARK_QUEUE];
+static size_t nmarks;
+static uint64_t writes[NSLOTS];         /* successful writes per slot */
+static int marks_off;                   /* a write failed: none go back */
 
 /* Appends a value as text: str and bin raw, anything else as JSON. */
 static void
@@ -421,6 +443,55 @@ write_start(const struct file *f)
 	return lseek(f->fd, 0, SEEK_CUR);
 }
 
+/* Whether marks a and b (validated) come from the same producer. */
+static int
+same_producer(const struct pending *a, const struct pending *b)
+{
+	struct mark ma, mb;
+
+	mark_parse(a->m, a->len, &ma);
+	mark_parse(b->m, b->len, &mb);
+	return memcmp(ma.id, mb.id, MARK_ID_LEN) == 0 &&
+	    ma.path_len == mb.path_len &&
+	    memcmp(ma.path, mb.path, ma.path_len) == 0;
+}
+
+static int
+mark_ready(const struct pending *pm)
+{
+	size_t s;
+
+	for (s = 0; s < NSLOTS; s++)
+		if (writes[s] < pm->need[s])
+			return 0;
+	return 1;
+}
+
+/*
+ * Returns the marks whose events are all written.  They go in order, the
+ * first ones first; of several from one producer only the last goes, as
+ * it says the same and more.
+ */
+static void
+marks_settle(void)
+{
+	size_t k, i, j;
+
+	if (marks_off)
+		return;
+	for (k = 0; k < nmarks && mark_ready(&marks[k]); k++)
+		;
+	for (i = 0; i < k; i++) {
+		for (j = i + 1; j < k && !same_producer(&marks[i], &marks[j]);
+		    j++)
+			;
+		if (j == k)
+			mark_return(marks[i].m, marks[i].len);
+	}
+	memmove(marks, marks + k, (nmarks - k) * sizeof(*marks));
+	nmarks -= k;
+}
+
 /*
  * A write of f's buffer stopped after done bytes (errno says why): a
  * regular file is cut back to the end of the last whole event written (to
@@ -434,6 +505,7 @@ write_failed(struct file *f, off_t start, size_t done)
 	size_t k = o.gzip ? 0 : ends_within(&f->e, done);
 	size_t keep = k ? f->e.at[k - 1] : 0;
 
+	marks_off = 1;
 	if (errno == EPIPE && f == &std)
 		exit(128 + SIGPIPE);    /* the reader went away: quietly */
 	warn("unable to write %s:", f->name);
@@ -486,6 +558,8 @@ file_flush(struct file *f)
 	stats.bytes_out += f->b.len;
 	f->b.len = 0;
 	f->e.n = 0;
+	writes[f == &std ? MAX_FILES : (size_t)(f - files)]++;
+	marks_settle();
 	return 0;
 }
 
@@ -518,6 +592,7 @@ fail_exit(int code)
 {
 	size_t i;
 
+	marks_off = 1;
 	for (i = 0; i < MAX_FILES; i++)
 		file_close(&files[i]);
 	file_flush(&std);
@@ -544,6 +619,42 @@ idle(void *arg)
 		if (files[i].name)
 			flush_or_fail(&files[i]);
 	flush_or_fail(&std);
+}
+
+/*
+ * A mark from the stream: returned once every event before it is written,
+ * at once if none is waiting.  Should the oldest wait long (a file that
+ * fills slowly while the input never pauses), or the queue be full,
+ * everything is written out first.
+ */
+static void
+on_mark(void *arg, const char *p, size_t len)
+{
+	struct pending *pm;
+	size_t s, held;
+	long long now = stream_ms();
+	int wait = 0;
+
+	(void)arg;
+	if (nmarks && (nmarks == MARK_QUEUE || now - marks[0].ms >=
+	    MARK_WAIT_MS))
+		idle(NULL);
+	if (marks_off || nmarks == MARK_QUEUE)
+		return;
+	pm = &marks[nmarks];
+	for (s = 0; s < NSLOTS; s++) {
+		held = s == MAX_FILES ? std.b.len : files[s].b.len;
+		pm->need[s] = writes[s] + (held > 0);
+		wait |= held > 0;
+	}
+	if (!wait && nmarks == 0) {
+		mark_return(p, len);
+		return;
+	}
+	memcpy(pm->m, p, len);
+	pm->len = len;
+	pm->ms = now;
+	nmarks++;
 }
 
 /* SIGHUP: close every file, so the next event reopens by name. */
@@ -652,9 +763,18 @@ sync_stats(void)
 static void
 extra_stats(char *b, size_t cap)
 {
+	uint64_t sent, unsent;
+	int n = 0;
+
 	if (tp)
-		snprintf(b, cap, ", not selected by tag %llu",
+		n = snprintf(b, cap, ", not selected by tag %llu",
 		    (unsigned long long)not_selected);
+	if (n < 0 || (size_t)n >= cap || !reader_stats(rd)->marks)
+		return;
+	mark_return_counts(&sent, &unsent);
+	snprintf(b + n, cap - n, ", marks in %llu, returned %llu, not sent "
+	    "%llu", (unsigned long long)reader_stats(rd)->marks,
+	    (unsigned long long)sent, (unsigned long long)unsent);
 }
 
 static void
@@ -817,6 +937,7 @@ main(int argc, char **argv)
 	sig_on_hup(reopen);
 	buf_reserve(&std.b, OUT_BLOCK + 4096);
 	rd = input_reader(0, "stdin", idle, NULL);
+	reader_set_mark(rd, on_mark, NULL);
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT)
 		handle(&ev);

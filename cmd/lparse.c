@@ -2031,7 +2031,7 @@ main(int argc, char **argv)
 	setup(given);
 	sig_init();
 	out_init(&out, 1, "stdout");
-	rd = input_reader(0, "stdin", out_flush_cb, &out);
+	rd = input_filter_reader(0, "stdin", &out);
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT)
 		handle(&ev);

@@ -39,6 +39,22 @@ input_reader(int fd, const char *name, void (*idle)(void *), void *arg)
 	return r;
 }
 
+/* A filter passes each mark on, after the events written before it. */
+static void
+pass_mark(void *arg, const char *p, size_t len)
+{
+	out_put(arg, p, len);
+}
+
+struct reader *
+input_filter_reader(int fd, const char *name, struct out *o)
+{
+	struct reader *r = input_reader(fd, name, out_flush_cb, o);
+
+	reader_set_mark(r, pass_mark, o);
+	return r;
+}
+
 uint64_t
 input_dropped(const struct reader *r)
 {

@@ -35,6 +35,14 @@ int input_opt(int id, const char *arg);
 struct reader *input_reader(int fd, const char *name, void (*idle)(void *),
     void *arg);
 
+/*
+ * The reader of a filter, whose events go to o: as input_reader, o flushed
+ * before it waits, and every mark passed on to o in stream order (after
+ * the events written before it), so the filter needs no code for marks.
+ * o is borrowed: it must outlive the reader.
+ */
+struct reader *input_filter_reader(int fd, const char *name, struct out *o);
+
 /* Events the reader dropped: places skipped by --skip-invalid, nil records. */
 uint64_t input_dropped(const struct reader *r);
 

@@ -14,6 +14,7 @@
 #endif
 
 #include "err.h"
+#include "mark.h"
 #include "mp.h"
 #include "sig.h"
 #include "stream.h"
@@ -42,6 +43,8 @@ struct reader {
 	int frame_marks;        /* READ_FRAME for frames with no event */
 	void (*idle)(void *);
 	void *idle_arg;
+	void (*mark)(void *, const char *, size_t);
+	void *mark_arg;
 	char err[512];
 	size_t errwhat;         /* where the text after the position starts */
 	struct reader_stats st;
@@ -141,6 +144,14 @@ reader_set_idle(struct reader *r, void (*fn)(void *), void *arg)
 {
 	r->idle = fn;
 	r->idle_arg = arg;
+}
+
+void
+reader_set_mark(struct reader *r, void (*fn)(void *, const char *, size_t),
+    void *arg)
+{
+	r->mark = fn;
+	r->mark_arg = arg;
 }
 
 void
@@ -701,8 +712,30 @@ parse_frame(struct reader *r, const char *entries, uint32_t n,
 }
 
 /*
+ * A top-level ext value s[0..len) of type MARK_EXT: a mark goes to the
+ * handler (or is dropped and counted without one).  READ_AGAIN, or
+ * READ_ERR if it is malformed.
+ */
+static int
+top_mark(struct reader *r, const char *s, size_t len)
+{
+	struct mark m;
+
+	if (mark_parse(s, len, &m) != 1)
+		return fail(r, s, "malformed mark: an extension of type %d "
+		    "that is not a valid version %d mark", MARK_EXT,
+		    MARK_VERSION);
+	r->start += len;
+	r->st.marks++;
+	r->resyncing = 0;
+	if (r->mark)
+		r->mark(r->mark_arg, s, len);
+	return READ_AGAIN;
+}
+
+/*
  * Parses the value at r->start: READ_EVENT for a Message, READ_AGAIN when a
- * frame was set up or a nil skipped, NEED_MORE, or READ_ERR.
+ * frame was set up, a nil skipped or a mark taken, NEED_MORE, or READ_ERR.
  */
 static int
 parse_top(struct reader *r, struct event *ev)
@@ -718,6 +751,8 @@ parse_top(struct reader *r, struct event *ev)
 		r->start++;
 		return READ_AGAIN;
 	}
+	if (a.type == MP_EXT && a.ext_type == MARK_EXT)
+		return top_mark(r, s, p - s);
 	if (a.type != MP_ARRAY)
 		return fail(r, s, "expected an event [tag, time, record], "
 		    "found %s", type_names[a.type]);
@@ -777,13 +812,18 @@ parse_top(struct reader *r, struct event *ev)
 	return READ_EVENT;
 }
 
-/* A plausible event start while resynchronising: fixarray 2-4, a tag. */
+/*
+ * A plausible event start while resynchronising: fixarray 2-4, a tag; or
+ * a mark's ext8 head.
+ */
 static int
 candidate(const struct reader *r)
 {
 	const unsigned char *p = (const unsigned char *)r->buf + r->start;
 	size_t left = r->end - r->start;
 
+	if (p[0] == 0xc7)
+		return left < 3 || (p[2] == MARK_EXT && p[1] > MARK_HEAD);
 	if (p[0] < 0x92 || p[0] > 0x94)
 		return 0;
 	if (left < 2)
@@ -1110,6 +1150,17 @@ reader_next(struct reader *r, struct event *ev)
 	}
 }
 
+/* Whether the whole value q[0..len) is an ext value of type MARK_EXT. */
+static int
+value_is_mark(const char *q, size_t len)
+{
+	const char *e = q;
+	struct mp_obj o;
+
+	return mp_head(&e, q + len, &o) == MP_OK && o.type == MP_EXT &&
+	    o.ext_type == MARK_EXT;
+}
+
 int
 reader_next_value(struct reader *r, const char **p, size_t *len)
 {
@@ -1129,6 +1180,17 @@ reader_next_value(struct reader *r, const char **p, size_t *len)
 		    scan_count(r, q, r->buf + r->end, &bad);
 		if (ret == MP_OK && r->scan.off > r->max) {
 			too_big(r, q);
+			if (!r->skip)
+				return READ_ERR;
+			if (!r->resyncing)
+				r->st.skipped_places++;
+			skip_bytes(r, r->scan.off);     /* the whole value */
+			continue;
+		}
+		if (ret == MP_OK && value_is_mark(q, r->scan.off)) {
+			ret = top_mark(r, q, r->scan.off);
+			if (ret == READ_AGAIN)
+				continue;
 			if (!r->skip)
 				return READ_ERR;
 			if (!r->resyncing)

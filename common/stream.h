@@ -28,6 +28,8 @@ struct reader_stats {
 	uint64_t nil_records;   /* entries with a nil record, skipped */
 	uint64_t scanned;       /* bytes examined for the ends of values:
 				 * a small multiple of bytes, however split */
+	uint64_t marks;         /* marks met: given to the reader_set_mark
+				 * handler, or dropped without one */
 };
 
 enum {
@@ -55,6 +57,17 @@ void reader_set_skip_invalid(struct reader *r, int on);
 /* Called before the reader blocks waiting for input: flush output here. */
 void reader_set_idle(struct reader *r, void (*fn)(void *), void *arg);
 /*
+ * A top-level ext value of type MARK_EXT between events is a mark
+ * (mark.h): the reader calls fn(arg, p, len) with its bytes (borrowed, for
+ * the call only) when it meets one, before it returns any later event or
+ * value.  Without a handler marks are dropped and counted in
+ * reader_stats()->marks: the safe default for network input, where a mark
+ * must be neither trusted nor passed on.  A malformed mark is bad data.
+ * fn must not call the reader.
+ */
+void reader_set_mark(struct reader *r, void (*fn)(void *arg, const char *p,
+    size_t len), void *arg);
+/*
  * With on, the end of a Forward or PackedForward frame that came with no
  * event (no entries, or nil records last) is reported as READ_FRAME, its
  * option in reader_frame_option, so a receiver still acks it.  Off by
@@ -75,7 +88,8 @@ int reader_next_buffered(struct reader *r, struct event *ev);
 
 /*
  * Reads the next top-level msgpack value whole, whatever it is (lcat
- * --msgpack).  *p and *len are borrowed like an event's pointers.
+ * --msgpack), but a mark, which goes to the mark handler as above.  *p
+ * and *len are borrowed like an event's pointers.
  */
 int reader_next_value(struct reader *r, const char **p, size_t *len);
 

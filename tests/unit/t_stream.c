@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "fwd.h"
+#include "mark.h"
 #include "mp.h"
 #include "stream.h"
 #include "tap.h"
@@ -1000,6 +1001,225 @@ test_map_helpers(void)
 	buf_free(&o);
 }
 
+/* Mark handler: the mark's sequence as a line "mark SEQ" in the buf. */
+static void
+note_mark(void *arg, const char *p, size_t len)
+{
+	struct buf *desc = arg;
+	struct mark m;
+	char t[64];
+
+	if (mark_parse(p, len, &m) != 1) {
+		buf_puts(desc, "bad mark\n");
+		return;
+	}
+	snprintf(t, sizeof(t), "mark %llu\n", (unsigned long long)m.seq);
+	buf_puts(desc, t);
+}
+
+/*
+ * Reads d[0..n) fed in pieces of k bytes (0: through a pipe in two parts
+ * split at n / 2, reader_next), marks noted in desc if handled.
+ */
+static int
+read_marks(const char *d, size_t n, size_t k, struct buf *desc, int handle,
+    int skip, struct reader_stats *st, char *err, size_t errcap)
+{
+	struct reader *r;
+	struct event ev;
+	size_t off = 0, m;
+	int ret = READ_AGAIN, fds[2] = { -1, -1 };
+
+	if (!k && pipe(fds) < 0)
+		abort();
+	r = reader_new(k ? -1 : fds[0], "marks");
+	reader_set_skip_invalid(r, skip);
+	if (handle)
+		reader_set_mark(r, note_mark, desc);
+	if (!k) {
+		if (write(fds[1], d, n / 2) != (ssize_t)(n / 2))
+			abort();
+		reader_fill(r);
+		while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT)
+			describe(desc, &ev);
+		if (write(fds[1], d + n / 2, n - n / 2) != (ssize_t)(n - n / 2))
+			abort();
+		close(fds[1]);
+		if (ret == READ_AGAIN)
+			while ((ret = reader_next(r, &ev)) == READ_EVENT)
+				describe(desc, &ev);
+		close(fds[0]);
+	}
+	while (k && ret == READ_AGAIN) {
+		m = n - off < k ? n - off : k;
+		if (m)
+			reader_feed(r, d + off, m);
+		else
+			reader_feed_eof(r);
+		off += m;
+		while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT)
+			describe(desc, &ev);
+	}
+	if (st)
+		*st = *reader_stats(r);
+	if (err)
+		snprintf(err, errcap, "%s", reader_errmsg(r));
+	reader_free(r);
+	return ret;
+}
+
+static const unsigned char mark_id[MARK_ID_LEN] = "0123456789abcdef";
+
+/* events and marks: e1 m1 e2 e3 m2 (a Forward frame of 2) m3 e4 */
+static void
+marks_stream(struct buf *b)
+{
+	msgpack_packer p;
+
+	b->len = 0;
+	mp_packer_init(&p, b);
+	one(b);
+	mark_put(b, mark_id, 1, "/tmp/x/r");
+	one(b);
+	one(b);
+	mark_put(b, mark_id, 2, "/tmp/x/r");
+	msgpack_pack_array(&p, 2);
+	tagstr2(&p, "f");
+	msgpack_pack_array(&p, 2);
+	entries(b);
+	mark_put(b, mark_id, 3, "/tmp/x/r");
+	one(b);
+}
+
+static void
+test_marks(void)
+{
+	struct buf b = { 0 }, base = { 0 }, got = { 0 }, plain = { 0 };
+	struct reader_stats st;
+	size_t k, bad = 0, at;
+	char err[512];
+	int ret;
+
+	marks_stream(&b);
+	ret = read_marks(b.p, b.len, b.len, &base, 1, 0, &st, NULL, 0);
+	is_int(ret, READ_EOF, "marks: the stream reads to its end");
+	buf_put(&base, "", 1);
+	ok(strstr(base.p, "t 1.000000002 81a161a131\nmark 1\nt 1.000000002 "
+	    "81a161a131\nt 1.000000002 81a161a131\nmark 2\nf 1502880723."
+	    "309664000 81a16e01\nf 1502880724.000000000 81a16e02\nmark 3\n"
+	    "t 1.000000002 81a161a131\n") == base.p, "marks go to the handler "
+	    "in stream order, between the events");
+	if (strstr(base.p, "mark 1") == NULL)
+		printf("#   got %s\n", base.p);
+	base.len--;
+	is_int(st.events, 6, "marks: 6 events");
+	is_int(st.marks, 3, "marks: 3 marks met");
+	for (k = 1; k <= b.len; k++) {
+		got.len = 0;
+		ret = read_marks(b.p, b.len, k, &got, 1, 0, NULL, NULL, 0);
+		if (ret != READ_EOF || got.len != base.len ||
+		    memcmp(got.p, base.p, base.len) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "marks: fed in pieces of 1 to %zu bytes: same order",
+	    b.len);
+	got.len = 0;
+	ret = read_marks(b.p, b.len, 0, &got, 1, 0, NULL, NULL, 0);
+	ok(ret == READ_EOF && got.len == base.len && memcmp(got.p, base.p,
+	    base.len) == 0, "marks: through a pipe with reader_next: same");
+
+	/* no handler: dropped, counted; the events as before */
+	ret = read_marks(b.p, b.len, b.len, &plain, 0, 0, &st, NULL, 0);
+	ok(ret == READ_EOF && count_lines(&plain) == 6, "no handler: every "
+	    "event");
+	buf_put(&plain, "", 1);
+	ok(strstr(plain.p, "mark") == NULL, "no handler: no mark");
+	is_int(st.marks, 3, "no handler: the marks dropped are counted");
+
+	/* a malformed mark: bad data, with its offset; or skipped */
+	b.len = 0;
+	one(&b);
+	at = b.len;
+	mark_put(&b, mark_id, 1, "relative/r");
+	mark_put(&b, mark_id, 2, "/tmp/x/r");
+	one(&b);
+	got.len = 0;
+	ret = read_marks(b.p, b.len, b.len, &got, 1, 0, NULL, err,
+	    sizeof(err));
+	is_int(ret, READ_ERR, "a malformed mark is an error");
+	ok(strstr(err, "marks: byte 18: malformed mark") != NULL && at == 18,
+	    "which names its offset: %s", err);
+	is_int(count_lines(&got), 1, "the event before it is returned");
+	got.len = 0;
+	ret = read_marks(b.p, b.len, b.len, &got, 1, 1, &st, NULL, 0);
+	buf_put(&got, "", 1);
+	ok(ret == READ_EOF && st.skipped_places == 1 && st.skipped_bytes ==
+	    3 + MARK_HEAD + 10 && strstr(got.p, "81a161a131\nmark 2\nt ") !=
+	    NULL, "--skip-invalid: skipped whole, the next mark passes");
+
+	/* --skip-invalid resynchronises on a mark after garbage */
+	b.len = 0;
+	one(&b);
+	buf_put(&b, "\xc1\x01\xc7\x02", 4);
+	mark_put(&b, mark_id, 4, "/tmp/x/r");
+	one(&b);
+	got.len = 0;
+	ret = read_marks(b.p, b.len, b.len, &got, 1, 1, &st, NULL, 0);
+	buf_put(&got, "", 1);
+	ok(ret == READ_EOF && st.skipped_bytes == 4 && strstr(got.p,
+	    "81a161a131\nmark 4\nt ") != NULL, "--skip-invalid: resync "
+	    "finds a mark after garbage (skipped %llu)",
+	    (unsigned long long)st.skipped_bytes);
+	buf_free(&b);
+	buf_free(&base);
+	buf_free(&got);
+	buf_free(&plain);
+}
+
+/* reader_next_value (lcat --msgpack) gives marks to the handler too. */
+static void
+test_marks_value(void)
+{
+	struct buf b = { 0 }, got = { 0 };
+	struct reader *r;
+	const char *v;
+	size_t len;
+	int n = 0, ret;
+
+	buf_put(&b, "\x81\xa1x\x01", 4);
+	mark_put(&b, mark_id, 1, "/tmp/x/r");
+	buf_put(&b, "\x81\xa1x\x02", 4);
+	mark_put(&b, mark_id, 2, "rel");
+	buf_put(&b, "\x81\xa1x\x03", 4);
+	r = reader_new(-1, "v");
+	reader_set_mark(r, note_mark, &got);
+	reader_feed(r, b.p, b.len);
+	reader_feed_eof(r);
+	while ((ret = reader_next_value(r, &v, &len)) == READ_EVENT) {
+		n++;
+		buf_puts(&got, len == 4 && v[3] == n ? "value\n" : "wrong\n");
+	}
+	buf_put(&got, "", 1);
+	ok(ret == READ_ERR && n == 2 && strcmp(got.p, "value\nmark 1\nvalue\n")
+	    == 0, "reader_next_value: a mark goes to the handler; a "
+	    "malformed one is an error (%s)", reader_errmsg(r));
+	reader_free(r);
+	got.len = 0;
+	n = 0;
+	r = reader_new(-1, "v");
+	reader_set_skip_invalid(r, 1);
+	reader_feed(r, b.p, b.len);
+	reader_feed_eof(r);
+	while ((ret = reader_next_value(r, &v, &len)) == READ_EVENT)
+		n++;
+	ok(ret == READ_EOF && n == 3 && reader_stats(r)->marks == 1 &&
+	    reader_stats(r)->skipped_places == 1, "reader_next_value: no "
+	    "handler drops and counts; --skip-invalid skips a malformed one");
+	reader_free(r);
+	buf_free(&b);
+	buf_free(&got);
+}
+
 int
 main(void)
 {
@@ -1014,6 +1234,8 @@ main(void)
 	test_linear_value();
 	test_feed_mid_frame();
 	test_map_helpers();
+	test_marks();
+	test_marks_value();
 	buf_free(&s);
 	return done_testing();
 }
