@@ -11,6 +11,7 @@
 #include "../common/mark.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
+#include "../common/parse_rx.h"
 #include "../common/recpath.h"
 #include "../common/rx.h"
 #include "../common/sig.h"
@@ -102,59 +103,20 @@ static struct reader *rd;
 static struct buf text, tagbuf, last_tag;
 static uint64_t selected, not_selected, jq_errors, shown;
 
-/* The pattern, Fluentd's /PATTERN/im literal form undone. */
-static void
-split_literal(const char *pat, const char **body, size_t *len, int *ci,
-    int *dotall)
-{
-	const char *r = strrchr(pat, '/');
-
-	*body = pat;
-	*len = strlen(pat);
-	*ci = *dotall = 0;
-	if (pat[0] != '/' || r == pat || strlen(r + 1) > 2 ||
-	    strspn(r + 1, "im") != strlen(r + 1))
-		return;
-	*body = pat + 1;
-	*len = r - pat - 1;
-	*ci = strchr(r + 1, 'i') != NULL;
-	*dotall = strchr(r + 1, 'm') != NULL;
-}
-
 /*
- * Compiles PATTERN with Ruby's meaning of ^ and $ (at every line, as
- * PCRE2's multiline mode has it); an error names the offset in the
- * pattern as written.
+ * Compiles PATTERN as Fluentd reads a regexp (parse_rx, shared with lparse
+ * and ltail): /PATTERN/im, ^ and $ at every line, \h; an error names the
+ * offset in the pattern as written.
  */
 static struct rx *
 compile(const char *pat, const char *arg)
 {
-	struct buf b = { 0 };
 	struct rx *rx;
-	const char *body, *v;
-	size_t len, lead = 0;
-	int ci, dotall;
 	char err[256];
 
-	split_literal(pat, &body, &len, &ci, &dotall);
-	buf_put(&b, body, len);
-	buf_putc(&b, '\0');
-	if (!(rx = rx_new(b.p, o.icase ? RX_CASELESS : 0, err, sizeof(err))))
+	if (!(rx = parse_rx(pat, o.icase ? PRX_CASELESS : 0, err,
+	    sizeof(err))))
 		die(EX_USAGE, "bad regular expression in '%s': %s", arg, err);
-	rx_free(rx);
-	/* start-of-pattern verbs such as (*UTF) must stay first */
-	while (strncmp(body + lead, "(*", 2) == 0 && (v = memchr(body + lead,
-	    ')', len - lead)))
-		lead = v + 1 - body;
-	b.len = 0;
-	buf_put(&b, body, lead);
-	buf_puts(&b, ci ? (dotall ? "(?msi)" : "(?mi)") : dotall ? "(?ms)" :
-	    "(?m)");
-	buf_put(&b, body + lead, len - lead);
-	buf_putc(&b, '\0');
-	if (!(rx = rx_new(b.p, o.icase ? RX_CASELESS : 0, err, sizeof(err))))
-		die(EX_USAGE, "bad regular expression in '%s': %s", arg, err);
-	buf_free(&b);
 	return rx;
 }
 

@@ -217,6 +217,8 @@ parse_rx_typed(const char *src, int flags, const struct prx_types *t,
 	if (rx_slashed(src, &plen, &caseless, &dotall))
 		base = 1;
 	rx_translate(&b, &map, src + base, plen, base, dotall, flags, t);
+	if (flags & PRX_CASELESS)
+		caseless = 1;
 	rx = rx_new(b.p, caseless ? RX_CASELESS : 0, err, errcap);
 	if (!rx && (at = strstr(err, " at offset ")) &&
 	    sscanf(at + 11, "%zu", &off) == 1) {

@@ -8,6 +8,7 @@
 
 #define PRX_WRAP 1      /* the whole match is the first named group */
 #define PRX_NOLINE 2    /* for text without a newline only: faster */
+#define PRX_CASELESS 4  /* ignore case, as the /i flag does */
 
 /*
  * Compiles src as Fluentd reads a regexp parameter: "/pattern/flags"
