@@ -219,7 +219,9 @@ parse_rx_typed(const char *src, int flags, const struct prx_types *t,
 	rx_translate(&b, &map, src + base, plen, base, dotall, flags, t);
 	if (flags & PRX_CASELESS)
 		caseless = 1;
-	rx = rx_new(b.p, caseless ? RX_CASELESS : 0, err, errcap);
+	rx = rx_new(b.p, (caseless ? RX_CASELESS : 0) |
+	    (flags & PRX_UTF ? RX_UTF : 0) |
+	    (flags & PRX_WHOLE ? RX_WHOLE : 0), err, errcap);
 	if (!rx && (at = strstr(err, " at offset ")) &&
 	    sscanf(at + 11, "%zu", &off) == 1) {
 		mapped = base + plen;

@@ -9,6 +9,8 @@
 #define PRX_WRAP 1      /* the whole match is the first named group */
 #define PRX_NOLINE 2    /* for text without a newline only: faster */
 #define PRX_CASELESS 4  /* ignore case, as the /i flag does */
+#define PRX_WHOLE 8     /* match the whole text only */
+#define PRX_UTF 16      /* by UTF-8 characters, not bytes (tag patterns) */
 
 /*
  * Compiles src as Fluentd reads a regexp parameter: "/pattern/flags"

@@ -63,6 +63,10 @@ rx_new(const char *pattern, int flags, char *err, size_t errcap)
 
 	if (flags & RX_CASELESS)
 		opts |= PCRE2_CASELESS;
+	if (flags & RX_UTF)
+		opts |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	if (flags & RX_WHOLE)
+		opts |= PCRE2_ANCHORED | PCRE2_ENDANCHORED;
 	rx = xcalloc(1, sizeof(*rx));
 	rx->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 	    opts, &code, &off, NULL);

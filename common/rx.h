@@ -8,10 +8,12 @@ struct rx;
 
 /*
  * Compiles pattern (PCRE2 syntax; Fluentd's (?<name>...) groups work as
- * they are).  flags: RX_CASELESS.  Returns NULL and a message such as
- * "missing closing parenthesis at offset 7" in err.
+ * they are).  flags: RX_CASELESS, RX_UTF, RX_WHOLE.  Returns NULL and a
+ * message such as "missing closing parenthesis at offset 7" in err.
  */
 #define RX_CASELESS 1
+#define RX_UTF 2        /* characters are UTF-8; other bytes match nothing */
+#define RX_WHOLE 4      /* match the whole subject only */
 struct rx *rx_new(const char *pattern, int flags, char *err, size_t errcap);
 void rx_free(struct rx *rx);
 

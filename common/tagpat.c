@@ -1,20 +1,18 @@
 /* tagpat - Fluentd <match> tag patterns, translated to PCRE2 */
-#define PCRE2_CODE_UNIT_WIDTH 8
-
-#include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "parse_rx.h"
+#include "rx.h"
 #include "tagpat.h"
 
-#define BAD_REGEX "invalid regular expression in tag pattern"
 #define ISSPACE(c) ((c) == ' ' || ((c) >= '\t' && (c) <= '\r'))
 
 struct tagpat {
-	pcre2_code **re;	/* one per alternative */
+	struct rx **re;		/* one per alternative */
 	size_t nre;
-	pcre2_match_data *md;
 	char *last;		/* the last tag asked about */
 	size_t lastlen;
 	size_t lastcap;
@@ -138,36 +136,50 @@ glob_regex(const char *p, size_t n)
 	return out;
 }
 
-static pcre2_code *
-compile_one(const char *p, size_t n)
+/*
+ * One alternative: a glob, or "/regex/" read as Fluentd reads a regexp
+ * (parse_rx, as lparse and lgrep do); either matches the whole tag.  NULL
+ * with PCRE2's message in err.
+ */
+static struct rx *
+compile_one(const char *p, size_t n, char *err, size_t errcap)
 {
-	uint32_t opt = PCRE2_ANCHORED | PCRE2_ENDANCHORED;
-	pcre2_code *re;
-	PCRE2_SIZE off;
-	char *rx = NULL;
-	int code;
+	struct rx *rx;
+	char *src, *g, why[256];
+	size_t gl;
+	int flags = PRX_WHOLE | PRX_NOLINE;
 
 	if (p[0] == '/') {
-		/* "/regex/"; Fluentd refuses a '/' that is not closed. */
-		if (p[n - 1] != '/')
+		/* Fluentd refuses a '/' that is not closed; "/" is empty */
+		if (p[n - 1] != '/') {
+			snprintf(err, errcap, "'%.*s': a /regex/ needs its "
+			    "closing /", (int)n, p);
 			return NULL;
-		opt |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
-		re = pcre2_compile((PCRE2_SPTR)(p + 1), n > 1 ? n - 2 : 0, opt,
-		    &code, &off, NULL);
+		}
+		src = xmalloc(n + 3);
+		memcpy(src, n == 1 ? "//" : p, n == 1 ? 2 : n);
+		src[n == 1 ? 2 : n] = '\0';
+		flags |= PRX_UTF;
 	} else {
-		rx = glob_regex(p, n);
-		re = pcre2_compile((PCRE2_SPTR)rx, PCRE2_ZERO_TERMINATED, opt,
-		    &code, &off, NULL);
-		free(rx);
+		g = glob_regex(p, n);
+		gl = strlen(g);
+		src = xmalloc(gl + 3);
+		src[0] = '/';   /* a glob's regex has no flags */
+		memcpy(src + 1, g, gl);
+		memcpy(src + 1 + gl, "/", 2);
+		free(g);
 	}
-	if (re)
-		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	return re;
+	rx = parse_rx(src, flags, why, sizeof(why));
+	if (!rx)
+		snprintf(err, errcap, "'%.*s': %s", (int)n, p, why);
+	free(src);
+	return rx;
 }
 
 struct tagpat *
 tagpat_new(const char *pattern, const char **err)
 {
+	static char msg[320];   /* the last error: a static message */
 	struct tagpat *tp = xcalloc(1, sizeof *tp);
 	const char *p = pattern, *q;
 
@@ -180,19 +192,16 @@ tagpat_new(const char *pattern, const char **err)
 		}
 		for (q = p; *q && !ISSPACE(*q); q++)
 			continue;
-		tp->re[tp->nre] = compile_one(p, (size_t)(q - p));
+		tp->re[tp->nre] = compile_one(p, (size_t)(q - p), msg,
+		    sizeof(msg));
 		if (tp->re[tp->nre++] == NULL) {
-			*err = BAD_REGEX;
+			*err = msg;
 			goto fail;
 		}
 		p = q;
 	}
 	if (tp->nre == 0) {
 		*err = "empty tag pattern";
-		goto fail;
-	}
-	if ((tp->md = pcre2_match_data_create(1, NULL)) == NULL) {
-		*err = "out of memory";
 		goto fail;
 	}
 	return tp;
@@ -214,8 +223,7 @@ tagpat_match(struct tagpat *tp, const char *tag, size_t len)
 	    (len == 0 || memcmp(tag, tp->last, len) == 0))
 		return tp->lastres;
 	for (i = 0; i < tp->nre && !r; i++)
-		r = pcre2_match(tp->re[i], (PCRE2_SPTR)tag, len, 0, 0, tp->md,
-		    NULL) >= 0;
+		r = rx_match(tp->re[i], tag, len) > 0;
 	if (len > tp->lastcap) {
 		tp->lastcap = len + 32;
 		tp->last = xrealloc(tp->last, tp->lastcap);
@@ -235,9 +243,8 @@ tagpat_free(struct tagpat *tp)
 	if (tp == NULL)
 		return;
 	for (i = 0; i < tp->nre; i++)
-		pcre2_code_free(tp->re[i]);
+		rx_free(tp->re[i]);
 	free(tp->re);
-	pcre2_match_data_free(tp->md);
 	free(tp->last);
 	free(tp);
 }

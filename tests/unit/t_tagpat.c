@@ -143,6 +143,10 @@ static const struct tcase cases[] = {
 	{ "/a.*/", "a\xff", 0 },
 	{ "/", "", 1 },
 	{ "/", "a", 0 },
+	/* Ruby's syntax, translated as lparse and lgrep translate it */
+	{ "/app\\.\\h+/", "app.ff", 1 },
+	{ "/app\\.\\h+/", "app.fg", 0 },
+	{ "/a\\z/", "a", 1 },
 };
 
 static void
@@ -215,10 +219,15 @@ main(void)
 		check(&cases[i]);
 	bad("", "empty tag pattern");
 	bad("  \t ", "empty tag pattern");
-	bad("/abc", "invalid regular expression in tag pattern");
-	bad("a.b /abc", "invalid regular expression in tag pattern");
-	bad("/(/", "invalid regular expression in tag pattern");
-	bad("a /[/", "invalid regular expression in tag pattern");
+	bad("/abc", "'/abc': a /regex/ needs its closing /");
+	bad("a.b /abc", "'/abc': a /regex/ needs its closing /");
+	/* PCRE2's message, the offset counted in the alternative */
+	bad("/(/", "'/(/': missing closing parenthesis at offset 2");
+	bad("a /[/", "'/[/': missing terminating ] for character class "
+	    "at offset 2");
+	/* Ruby's \\h, as lparse and lgrep read it */
+	bad("/\\h{2,1}/", "'/\\h{2,1}/': numbers out of order in {} "
+	    "quantifier at offset 7");
 	test_sequence();
 	return done_testing();
 }
