@@ -94,7 +94,8 @@ _lkit_spec()
 		    --connect-timeout= --send-timeout= --balance= --shared-key=
 		    --self-hostname= --username= --password= --tls --ca-file=
 		    --cert= --key= --tls-verify-hostname= --insecure
-		    --shutdown-timeout= --stats -h --help -V --version'
+		    --shutdown-timeout= --skip-invalid --max-event-size=
+		    --stats -h --help -V --version'
 		values='--compress:gzip,text --heartbeat:transport,udp,none
 		    --balance:hash: --ca-file|--cert|--key:@file'
 		;;

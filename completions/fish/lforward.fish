@@ -41,6 +41,8 @@ for spec in \
     '|--tls-verify-hostname|-|name the server certificate must carry' \
     '|--insecure||do not verify server certificates' \
     '|--shutdown-timeout|-|after SIGTERM, time left to deliver (default 10s)' \
+    '|--skip-invalid||skip bad input, count it and report at exit' \
+    '|--max-event-size|-|largest event accepted (default 64M)' \
     '|--stats||print counters to stderr at exit' \
     '-h|--help||show help and exit' \
     '-V|--version||show the version and exit'

@@ -1,0 +1,514 @@
+/* lforward - send events to Forward-protocol servers (Fluentd out_forward) */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fwd.h"
+#include "input.h"
+#include "net.h"
+#include "opt.h"
+#include "sig.h"
+#include "stats.h"
+#include "stream.h"
+
+#include "lforward.h"
+
+#define USAGE "[options] HOST:PORT[,weight=N][,standby]..."
+#define ABOUT "Send events from stdin to Forward-protocol servers (Fluentd, " \
+	"Fluent Bit, lrecv)\nin PackedForward requests.  Exit status 0 only " \
+	"when every event was delivered."
+
+enum {
+	O_ACK = OPT_LONG, O_ACK_TIMEOUT, O_COMPRESS, O_TIME_INT, O_CHUNK_SIZE,
+	O_CHUNK_RECORDS, O_FLUSH, O_HB, O_HB_INTERVAL, O_PHI, O_HARD,
+	O_RECOVER, O_SECONDARY, O_RETRY_WAIT, O_RETRY_MAX_INT, O_RETRY_TIMEOUT,
+	O_RETRY_TIMES, O_RETRY_FOREVER, O_KEEPALIVE, O_CONNECT_TIMEOUT,
+	O_SEND_TIMEOUT, O_BALANCE, O_SHARED_KEY, O_SELF_HOST, O_USERNAME,
+	O_PASSWORD, O_TLS, O_CA, O_CERT, O_KEY, O_TLS_HOST, O_INSECURE,
+	O_SHUTDOWN, O_BUFFER
+};
+
+static const struct opt opts[] = {
+	{ O_ACK, "ack", NULL, "ask for an ack of every request; resend "
+	    "until acked" },
+	{ O_ACK_TIMEOUT, "ack-timeout", "DURATION", "wait this long for an "
+	    "ack (default 190s)" },
+	{ O_COMPRESS, "compress", "gzip", "send CompressedPackedForward" },
+	{ O_TIME_INT, "time-as-integer", NULL, "send times as integer "
+	    "seconds, not EventTime" },
+	{ O_CHUNK_SIZE, "chunk-limit-size", "SIZE", "largest request "
+	    "(default 1M)" },
+	{ O_CHUNK_RECORDS, "chunk-limit-records", "N", "most events in a "
+	    "request" },
+	{ O_FLUSH, "flush-interval", "DURATION", "send a request at least "
+	    "this often (default 1s); also when stdin is idle" },
+	{ O_BUFFER, "buffer-limit", "SIZE", "stop reading stdin while this "
+	    "much is held (default 64M)" },
+	{ O_HB, "heartbeat", "transport|udp|none", "how servers are watched "
+	    "(default transport)" },
+	{ O_HB_INTERVAL, "heartbeat-interval", "DURATION", "default 1s" },
+	{ O_PHI, "phi-threshold", "N", "detach a server when phi exceeds N "
+	    "(default 16)" },
+	{ O_HARD, "hard-timeout", "DURATION", "detach a server silent this "
+	    "long (default 60s)" },
+	{ O_RECOVER, "recover-wait", "DURATION", "heartbeats needed before "
+	    "a server is used again (default 10s)" },
+	{ O_SECONDARY, "secondary", "HOST:PORT", "where requests go when "
+	    "retries are exhausted" },
+	{ O_RETRY_WAIT, "retry-wait", "DURATION", "first wait after a "
+	    "failure, doubled each time (default 1s)" },
+	{ O_RETRY_MAX_INT, "retry-max-interval", "DURATION", "longest wait "
+	    "between retries (default 60s)" },
+	{ O_RETRY_TIMEOUT, "retry-timeout", "DURATION", "give a request up "
+	    "after failing this long (default 72h)" },
+	{ O_RETRY_TIMES, "retry-max-times", "N", "give a request up after N "
+	    "failures" },
+	{ O_RETRY_FOREVER, "retry-forever", NULL, "never give a request up" },
+	{ O_KEEPALIVE, "keepalive", NULL, "keep connections open between "
+	    "requests" },
+	{ O_CONNECT_TIMEOUT, "connect-timeout", "DURATION", "default 10s" },
+	{ O_SEND_TIMEOUT, "send-timeout", "DURATION", "longest stall while "
+	    "sending (default 60s)" },
+	{ O_BALANCE, "balance", "hash:KEY", "send events with the same value "
+	    "of KEY to the same server" },
+	{ O_SHARED_KEY, "shared-key", "KEY", "HELO/PING/PONG handshake with "
+	    "KEY" },
+	{ O_SELF_HOST, "self-hostname", "NAME", "hostname sent in PING "
+	    "(default: the host name)" },
+	{ O_USERNAME, "username", "NAME", "user for the handshake" },
+	{ O_PASSWORD, "password", "PASSWORD", "password for the handshake" },
+	{ O_TLS, "tls", NULL, "connect with TLS" },
+	{ O_CA, "ca-file", "FILE", "CA certificates to verify servers "
+	    "(default: the system's)" },
+	{ O_CERT, "cert", "FILE", "client certificate (PEM)" },
+	{ O_KEY, "key", "FILE", "client private key (PEM)" },
+	{ O_TLS_HOST, "tls-verify-hostname", "NAME", "name the server "
+	    "certificate must carry (default: HOST)" },
+	{ O_INSECURE, "insecure", NULL, "do not verify server certificates" },
+	{ O_SHUTDOWN, "shutdown-timeout", "DURATION", "after SIGTERM, time "
+	    "left to deliver what is held (default 10s)" },
+	OPT_INPUT,
+	OPT_STD,
+	OPT_END
+};
+
+static const struct opt_exit exits[] = {
+	{ 0, "every event read was delivered (acknowledged, with --ack)" },
+	{ 2, "usage error" },
+	{ 3, "bad input data: the events before it were delivered" },
+	{ 4, "some events were not delivered, or stdin could not be read: "
+	    "the message says which" },
+	OPT_EXIT_END
+};
+
+static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
+
+struct options o = {
+	.ack_ms = 190000, .flush_ms = 1000, .hb_ms = 1000, .hard_ms = 60000,
+	.recover_ms = 10000, .retry_ms = 1000, .retry_max_ms = 60000,
+	.retry_timeout_ms = 72LL * 3600 * 1000, .retry_times = -1,
+	.connect_ms = 10000, .send_ms = 60000, .shutdown_ms = 10000,
+	.chunk_size = 1u << 20, .buffer_limit = 64u << 20, .phi = 16
+};
+
+struct counts cnt;
+static int stopping;            /* a stop signal: delivering what is held */
+static long long stop_deadline;
+
+/* --- the loop ---------------------------------------------------------- */
+
+static int
+all_nodes(struct node **list)
+{
+	int i, k = 0;
+
+	for (i = 0; i < srv.n; i++)
+		list[k++] = &srv.nodes[i];
+	if (srv.sec)
+		list[k++] = srv.sec;
+	return k;
+}
+
+static int
+all_done(void)
+{
+	struct node *list[MAX_NODES + 1];
+	int i, nn;
+
+	if (!intake.eof || rq.pending.head)
+		return 0;
+	for (i = 0; i < NSLOTS; i++)
+		if (rq.open[i])
+			return 0;
+	nn = all_nodes(list);
+	for (i = 0; i < nn; i++)
+		if (list[i]->q.head || list[i]->nflight || list[i]->fd >= 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Sealed requests wait for servers that are up: reading on would only
+ * hold more in memory, so stdin waits (and its writer with it).  With no
+ * server up (the secondary aside), --buffer-limit alone bounds what is
+ * held, to ride out the outage.
+ */
+static int
+backlogged(void)
+{
+	size_t waiting = rq.pending.n + (srv.sec ? srv.sec->q.n : 0);
+	int i, up = 0;
+
+	for (i = 0; i < srv.n; i++) {
+		waiting += srv.nodes[i].q.n;
+		up += node_usable(&srv.nodes[i]);
+	}
+	return up > 0 && waiting >= (size_t)up;
+}
+
+static void
+loop_once(void)
+{
+	struct pollfd pf[2 * MAX_NODES + 4];
+	struct node *list[MAX_NODES + 1], *who[2 * MAX_NODES + 4];
+	int kind[2 * MAX_NODES + 4];
+	int i, k, np = 0, nn, in_slot = -1, r, timeout = 100;
+	long long now = now_ms();
+
+	pf[np].fd = sig_fd();
+	pf[np++].events = POLLIN;
+	if (!intake.eof && !stopping && rq.held < o.buffer_limit &&
+	    !backlogged()) {
+		in_slot = np;
+		pf[np].fd = 0;
+		pf[np++].events = POLLIN;
+	}
+	nn = all_nodes(list);
+	for (i = 0; i < nn; i++) {
+		if (list[i]->fd >= 0) {
+			who[np] = list[i];
+			kind[np] = 0;
+			pf[np].fd = list[i]->fd;
+			pf[np++].events = node_poll_events(list[i]);
+		}
+		if (list[i]->hb_fd >= 0) {
+			who[np] = list[i];
+			kind[np] = 1;
+			pf[np].fd = list[i]->hb_fd;
+			pf[np++].events = list[i]->hb_pending ? POLLOUT : POLLIN;
+		}
+		if (list[i]->ssl && SSL_pending(list[i]->ssl))
+			timeout = 0;
+	}
+	r = poll(pf, np, timeout);
+	if (r < 0 && errno != EINTR)
+		die(EX_SYS, "poll:");
+	if (r > 0 && pf[0].revents) {
+		sig_drain();
+		sig_service();
+	}
+	if (in_slot >= 0 && r > 0 && pf[in_slot].revents)
+		intake_read();
+	else if (in_slot >= 0)
+		chunk_seal_all(0);      /* stdin is idle: send what is held */
+	chunk_seal_all(1);
+	for (k = 1; k < np; k++) {
+		if (k == in_slot || (!pf[k].revents && !(kind[k] == 0 &&
+		    who[k]->ssl && SSL_pending(who[k]->ssl))))
+			continue;
+		if (kind[k] == 0 && who[k]->fd == pf[k].fd)
+			node_io(who[k], pf[k].revents);
+		else if (kind[k] == 1 && who[k]->hb_fd == pf[k].fd)
+			node_hb_io(who[k], pf[k].revents);
+	}
+	now = now_ms();
+	for (i = 0; i < nn; i++)
+		node_watch(list[i], now);
+	chunk_expire();
+	chunk_assign();
+	for (i = 0; i < nn; i++)
+		node_timers(list[i]);
+}
+
+static void
+run(void)
+{
+	while (!all_done()) {
+		if (sig_stop && !stopping) {
+			stopping = 1;
+			intake_end(0);
+			stop_deadline = now_ms() + o.shutdown_ms;
+		}
+		if (stopping && now_ms() >= stop_deadline)
+			break;
+		loop_once();
+	}
+}
+
+/* What was not delivered when the loop ended, counted. */
+static void
+count_undelivered(void)
+{
+	struct node *list[MAX_NODES + 1];
+	struct chunk *c;
+	int i, k, nn = all_nodes(list);
+
+	chunk_seal_all(0);
+	while ((c = chunk_pop(&rq.pending)))
+		chunk_lost(c, "not delivered before exit");
+	for (i = 0; i < nn; i++) {
+		for (k = 0; k < list[i]->nflight; k++)
+			chunk_lost(list[i]->flight[k], "not acknowledged "
+			    "before exit");
+		list[i]->nflight = 0;
+		while ((c = chunk_pop(&list[i]->q)))
+			chunk_lost(c, "not delivered before exit");
+		node_close(list[i]);
+		if (list[i]->hb_fd >= 0)
+			close(list[i]->hb_fd);
+		buf_free(&list[i]->rb);
+		buf_free(&list[i]->hs);
+	}
+}
+
+/* --- setup ------------------------------------------------------------- */
+
+/* Host and port of a server (s, its options cut off), or a usage error. */
+static void
+split_server(struct node *n, const char *s, const char *arg, int secondary)
+{
+	const char *what = secondary ? "--secondary server" : "server";
+
+	if (net_split(s, "", "24224", n->host, sizeof(n->host), n->port,
+	    sizeof(n->port)) < 0)
+		die(EX_USAGE, "bad %s '%s': want HOST:PORT, a host of up to "
+		    "255 bytes and a port from 1 to 65535", what, arg);
+	if (!n->host[0])
+		die(EX_USAGE, "bad %s '%s': no host", what, arg);
+	if (atoi(n->port) == 0)
+		die(EX_USAGE, "bad %s '%s': port 0 (want 1 to 65535)", what,
+		    arg);
+}
+
+static void
+parse_node(struct node *n, const char *arg, int secondary)
+{
+	char *s = xstrdup(arg), *opt = strchr(s, ','), *tok, *save = NULL;
+	long long w;
+
+	if (opt)
+		*opt++ = '\0';
+	split_server(n, s, arg, secondary);
+	n->weight = 60;
+	for (tok = opt ? strtok_r(opt, ",", &save) : NULL; tok;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "weight=", 7) == 0 && (w = opt_uint(tok + 7))
+		    >= 1 && w <= 1000 && !secondary)
+			n->weight = (int)w;
+		else if (strcmp(tok, "standby") == 0 && !secondary)
+			n->standby = 1;
+		else
+			die(EX_USAGE, "bad %sserver option '%s' in '%s'",
+			    secondary ? "--secondary " : "", tok, arg);
+	}
+	snprintf(n->name, sizeof(n->name), "%s%s:%s", secondary ?
+	    "secondary " : "", n->host, n->port);
+	n->secondary = secondary;
+	n->available = 1;
+	n->fd = n->hb_fd = -1;
+	n->state = N_IDLE;
+	if (fwd_salt(n->salt) < 0)
+		die(EX_SYS, "unable to get random bytes");
+	free(s);
+}
+
+static long long
+dur(const char *arg, const char *name)
+{
+	long long v = opt_duration_ms(arg);
+
+	if (v < 0)
+		die(EX_USAGE, "bad duration '%s' for --%s", arg, name);
+	return v;
+}
+
+static long long
+num(const char *arg, const char *name)
+{
+	long long v = opt_uint(arg);
+
+	if (v < 0)
+		die(EX_USAGE, "bad number '%s' for --%s", arg, name);
+	return v;
+}
+
+static void
+option(int c, const char *arg)
+{
+	char *end;
+
+	switch (c) {
+	case O_ACK: o.ack = 1; break;
+	case O_ACK_TIMEOUT: o.ack_ms = dur(arg, "ack-timeout"); break;
+	case O_COMPRESS:
+		if (strcmp(arg, "gzip") != 0 && strcmp(arg, "text") != 0)
+			die(EX_USAGE, "--compress takes gzip or text");
+		o.gzip = strcmp(arg, "gzip") == 0;
+		break;
+	case O_TIME_INT: o.time_int = 1; break;
+	case O_CHUNK_SIZE:
+		/* a request's entries carry a 32-bit length */
+		if ((long long)(o.chunk_size = opt_size(arg)) <= 0 ||
+		    o.chunk_size > (1u << 30))
+			die(EX_USAGE, "bad size '%s' for --chunk-limit-size "
+			    "(1 to 1G)", arg);
+		break;
+	case O_CHUNK_RECORDS:
+		o.chunk_records = num(arg, "chunk-limit-records");
+		break;
+	case O_BUFFER:
+		if ((long long)(o.buffer_limit = opt_size(arg)) <= 0)
+			die(EX_USAGE, "bad size '%s' for --buffer-limit", arg);
+		break;
+	case O_FLUSH: o.flush_ms = dur(arg, "flush-interval"); break;
+	case O_HB:
+		if (strcmp(arg, "transport") == 0 || strcmp(arg, "tcp") == 0)
+			o.hb = HB_TRANSPORT;
+		else if (strcmp(arg, "udp") == 0)
+			o.hb = HB_UDP;
+		else if (strcmp(arg, "none") == 0)
+			o.hb = HB_NONE;
+		else
+			die(EX_USAGE, "--heartbeat takes transport, udp or none");
+		break;
+	case O_HB_INTERVAL: o.hb_ms = dur(arg, "heartbeat-interval"); break;
+	case O_PHI:
+		o.phi = strtod(arg, &end);
+		if (*end || end == arg || o.phi <= 0)
+			die(EX_USAGE, "bad number '%s' for --phi-threshold", arg);
+		break;
+	case O_HARD: o.hard_ms = dur(arg, "hard-timeout"); break;
+	case O_RECOVER: o.recover_ms = dur(arg, "recover-wait"); break;
+	case O_SECONDARY: o.secondary = arg; break;
+	case O_RETRY_WAIT: o.retry_ms = dur(arg, "retry-wait"); break;
+	case O_RETRY_MAX_INT:
+		o.retry_max_ms = dur(arg, "retry-max-interval");
+		break;
+	case O_RETRY_TIMEOUT: o.retry_timeout_ms = dur(arg, "retry-timeout"); break;
+	case O_RETRY_TIMES: o.retry_times = num(arg, "retry-max-times"); break;
+	case O_RETRY_FOREVER: o.retry_forever = 1; break;
+	case O_KEEPALIVE: o.keepalive = 1; break;
+	case O_CONNECT_TIMEOUT: o.connect_ms = dur(arg, "connect-timeout"); break;
+	case O_SEND_TIMEOUT: o.send_ms = dur(arg, "send-timeout"); break;
+	case O_BALANCE:
+		if (strncmp(arg, "hash:", 5) != 0 || !arg[5])
+			die(EX_USAGE, "--balance takes hash:KEY");
+		o.hash_key = arg + 5;
+		break;
+	case O_SHARED_KEY: o.shared_key = arg; break;
+	case O_SELF_HOST: o.self_host = arg; break;
+	case O_USERNAME: o.username = arg; break;
+	case O_PASSWORD: o.password = arg; break;
+	case O_TLS: o.tls = 1; break;
+	case O_CA: o.ca = arg; break;
+	case O_CERT: o.cert = arg; break;
+	case O_KEY: o.key = arg; break;
+	case O_TLS_HOST: o.tls_host = arg; break;
+	case O_INSECURE: o.insecure = 1; break;
+	case O_SHUTDOWN: o.shutdown_ms = dur(arg, "shutdown-timeout"); break;
+	default: input_opt(c, arg); break;
+	}
+}
+
+static void
+options(int argc, char **argv)
+{
+	const char *arg;
+	int c;
+
+	/* options may follow servers (GNU order); "--" ends them */
+	while ((c = opt_get(argc, argv, &prog, &arg)) != -1)
+		option(c, arg);
+	for (; optind < argc; optind++) {
+		if (srv.n == MAX_NODES)
+			die(EX_USAGE, "more than %d servers", MAX_NODES);
+		parse_node(&srv.nodes[srv.n++], argv[optind], 0);
+	}
+	if (!srv.n)
+		opt_fail(&prog, "no server given: want at least one HOST:PORT");
+	if (o.hb_ms <= 0)
+		die(EX_USAGE, "--heartbeat-interval must be above 0");
+	if ((o.username || o.password) && !o.shared_key)
+		die(EX_USAGE, "--username and --password need --shared-key");
+	if ((o.ca || o.cert || o.key || o.tls_host || o.insecure) && !o.tls)
+		die(EX_USAGE, "TLS options need --tls");
+	if (!o.cert != !o.key)
+		die(EX_USAGE, "--cert and --key go together");
+	/* a request's entries have a 32-bit length: one event stays below */
+	if (input.max > 1u << 30)
+		die(EX_USAGE, "--max-event-size goes up to 1G");
+	if (o.secondary) {
+		srv.sec = &srv.nodes[MAX_NODES];
+		parse_node(srv.sec, o.secondary, 1);
+	}
+}
+
+static void
+extra_stats(char *b, size_t cap)
+{
+	snprintf(b, cap, ", delivered %llu, undelivered %llu, requests %llu, "
+	    "retried %llu, held %zu bytes", (unsigned long long)cnt.done,
+	    (unsigned long long)cnt.lost, (unsigned long long)cnt.requests,
+	    (unsigned long long)cnt.retried, rq.held);
+}
+
+static void
+sync_stats(void)
+{
+	stats.in = cnt.in;
+	stats.out = cnt.done;
+	stats.dropped = cnt.lost + input_dropped(intake.rd);
+	stats.bytes_in = reader_stats(intake.rd)->bytes;
+}
+
+/* Says what became of the events; returns the exit status. */
+static int
+report(void)
+{
+	input_report(intake.rd, "stdin");
+	input_stats();
+	if (cnt.lost || cnt.done != cnt.in) {
+		warn("%llu of %llu events not delivered", (unsigned long long)
+		    (cnt.in - cnt.done), (unsigned long long)cnt.in);
+		return EX_SYS;
+	}
+	return intake.code;
+}
+
+int
+main(int argc, char **argv)
+{
+	int status;
+
+	progname_set(argv[0]);
+	options(argc, argv);
+	stream_tune_malloc();
+	sig_init();
+	stats_init(sync_stats, extra_stats);
+	node_init();
+	if (o.hash_key)
+		chunk_ring_build();
+	intake.rd = input_reader(0, "stdin", NULL, NULL);
+	run();
+	count_undelivered();
+	status = report();
+	reader_free(intake.rd);
+	chunk_free_all();
+	node_end();
+	return status;
+}

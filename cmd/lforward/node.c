@@ -1,0 +1,723 @@
+/* node - lforward's servers: connection, TLS, handshake, sending, heartbeats */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+#include "fwd.h"
+#include "net.h"
+
+#include "lforward.h"
+
+struct servers srv;
+static SSL_CTX *ssl_ctx;
+static char self_host[256];
+
+/* Whether requests may go to n now. */
+int
+node_usable(const struct node *n)
+{
+	if (!n->available)
+		return 0;
+	return o.hb != HB_NONE && !n->secondary ? 1 : now_ms() >= n->retry_at;
+}
+
+/* --- the failure detector (Fluentd's phi accrual) ---------------------- */
+
+static void
+hb_clear(struct node *n)
+{
+	n->ngaps = 0;
+	n->gfirst = 0;
+	n->last_hb = 0;
+}
+
+static double
+phi(struct node *n, double now)
+{
+	double mean = 0, fact = 0, t;
+	int i;
+
+	if (!n->ngaps)
+		return 0;
+	for (i = 0; i < n->ngaps; i++) {
+		mean += (double)n->gaps[(n->gfirst + i) % SAMPLES] * (i + 1);
+		fact += i + 1;
+	}
+	mean = mean / fact / 1e6 - o.hb_ms / 1000.0 + 1;
+	t = now - n->last_hb - o.hb_ms / 1000.0 + 1;
+	return t / (mean * log(10.0));
+}
+
+static void
+heartbeat(struct node *n)
+{
+	double now = now_s(), gap;
+
+	if (!n->ngaps || n->last_hb == 0) {
+		gap = o.hb_ms * 1000.0;
+		n->ngaps = 0;
+	} else {
+		gap = (now - n->last_hb) * 1e6;
+	}
+	if (n->ngaps == SAMPLES) {
+		n->gfirst = (n->gfirst + 1) % SAMPLES;
+		n->ngaps--;
+	}
+	n->gaps[(n->gfirst + n->ngaps++) % SAMPLES] = (uint32_t)gap;
+	n->last_hb = now;
+	if (!n->available && n->ngaps > o.recover_ms / o.hb_ms) {
+		n->available = 1;
+		n->fails = 0;
+		warn("%s: recovered", n->name);
+	}
+}
+
+static void
+detach(struct node *n, const char *why)
+{
+	if (n->available)
+		warn("%s: detached (%s)", n->name, why);
+	n->available = 0;
+	hb_clear(n);
+}
+
+static void
+tick(struct node *n)
+{
+	double now = now_s(), p;
+	char why[64];
+
+	if (o.hb == HB_NONE || n->secondary)
+		return;
+	if (n->last_hb == 0)
+		n->last_hb = now;
+	if (now - n->last_hb > o.hard_ms / 1000.0) {
+		if (n->available)
+			detach(n, "hard timeout");
+		else
+			hb_clear(n);
+		n->last_hb = now;
+		return;
+	}
+	if (n->available && (p = phi(n, now)) > o.phi) {
+		snprintf(why, sizeof(why), "phi %.1f > %.1f", p, o.phi);
+		detach(n, why);
+	}
+}
+
+/* --- connections --------------------------------------------------------- */
+
+void
+node_close(struct node *n)
+{
+	char junk[4096];
+
+	if (n->ssl) {
+		if (n->state == N_READY)
+			SSL_shutdown(n->ssl);   /* close_notify */
+		SSL_free(n->ssl);
+		n->ssl = NULL;
+	}
+	if (n->fd >= 0) {
+		/* unread input (TLS tickets) would make close send a RST */
+		while (recv(n->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		close(n->fd);
+	}
+	n->fd = -1;
+	n->state = N_IDLE;
+	n->rb.len = n->hs.len = 0;
+	n->writing = 0;
+	n->woff = 0;
+}
+
+/*
+ * Closes after the server has seen the end: close_notify and FIN, then
+ * its EOF (or a 2 s wait).  Closing at once could reset the connection
+ * and lose what the server had not read yet.
+ */
+static void
+node_linger(struct node *n)
+{
+	if (n->ssl)
+		SSL_shutdown(n->ssl);
+	shutdown(n->fd, SHUT_WR);
+	n->state = N_CLOSING;
+	n->deadline = now_ms() + 2000;
+}
+
+static void
+linger_io(struct node *n)
+{
+	char junk[4096];
+	ssize_t r;
+
+	while ((r = recv(n->fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		;
+	if (r == 0 || (errno != EAGAIN && errno != EINTR))
+		node_close(n);
+}
+
+/* The connection failed: its requests go back for another server. */
+static void
+node_fail(struct node *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warn("%s: %s", n->name, msg);
+	node_close(n);
+	n->fails++;
+	n->retry_at = now_ms() + backoff(n->fails);
+	if (o.hb != HB_NONE && !n->secondary)
+		detach(n, "request failed");
+	if (!n->nflight && n->q.head)   /* the request it was about to send */
+		n->flight[n->nflight++] = chunk_pop(&n->q);
+	chunk_requeue(&n->q);   /* its queue goes first, in order */
+	for (i = n->nflight - 1; i >= 0; i--)
+		chunk_failed(n->flight[i]);
+	n->nflight = 0;
+}
+
+static int
+tls_start(struct node *n)
+{
+	const char *name = o.tls_host ? o.tls_host : n->host;
+	unsigned char a[16];
+
+	if (!(n->ssl = SSL_new(ssl_ctx)) || !SSL_set_fd(n->ssl, n->fd))
+		return -1;
+	if (inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1) {
+		if (!o.insecure && !X509_VERIFY_PARAM_set1_ip_asc(
+		    SSL_get0_param(n->ssl), name))
+			return -1;
+	} else {
+		SSL_set_tlsext_host_name(n->ssl, name);
+		if (!o.insecure && !SSL_set1_host(n->ssl, name))
+			return -1;
+	}
+	SSL_set_connect_state(n->ssl);
+	n->state = N_TLS;
+	return 0;
+}
+
+static void
+node_connect(struct node *n)
+{
+	char err[512];
+	int pend;
+
+	n->fd = net_connect(n->host, n->port, SOCK_STREAM, &pend, err,
+	    sizeof(err));
+	if (n->fd < 0) {
+		node_fail(n, "unable to connect: %s", err);
+		return;
+	}
+	n->deadline = now_ms() + o.connect_ms;
+	n->state = N_CONNECTING;
+	n->rb.len = 0;
+}
+
+/* The connection is up (TCP, then TLS): handshake or ready. */
+static void
+connected(struct node *n)
+{
+	if (o.tls && !n->ssl) {
+		if (tls_start(n) < 0)
+			node_fail(n, "unable to start TLS");
+		return;
+	}
+	n->fails = 0;
+	n->state = o.shared_key ? N_HELO : N_READY;
+	n->deadline = now_ms() + o.connect_ms;
+}
+
+/* send/recv through TLS or not: bytes, 0 would block, -1 error. */
+static ssize_t
+io_send(struct node *n, const char *p, size_t len)
+{
+	ssize_t r;
+	int e;
+
+	if (!n->ssl) {
+		r = send(n->fd, p, len, MSG_NOSIGNAL);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		return r;
+	}
+	ERR_clear_error();
+	r = SSL_write(n->ssl, p, (int)(len > (1u << 30) ? 1u << 30 : len));
+	if (r > 0)
+		return r;
+	e = SSL_get_error(n->ssl, (int)r);
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+		return 0;
+	errno = EPROTO;
+	return -1;
+}
+
+static ssize_t
+io_recv(struct node *n, char *p, size_t len)
+{
+	ssize_t r;
+	int e;
+
+	if (!n->ssl) {
+		r = recv(n->fd, p, len, 0);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return -2;
+		return r;
+	}
+	ERR_clear_error();
+	r = SSL_read(n->ssl, p, (int)len);
+	if (r > 0)
+		return r;
+	e = SSL_get_error(n->ssl, (int)r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return -2;
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	errno = e == SSL_ERROR_SYSCALL && errno ? errno : EPROTO;
+	return r == 0 && e == SSL_ERROR_SYSCALL ? 0 : -1;
+}
+
+static void
+tls_step(struct node *n)
+{
+	int r, e;
+	long v;
+
+	ERR_clear_error();
+	if ((r = SSL_do_handshake(n->ssl)) == 1) {
+		connected(n);
+		return;
+	}
+	e = SSL_get_error(n->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return;
+	v = SSL_get_verify_result(n->ssl);
+	node_fail(n, "TLS handshake failed: %s", v != X509_V_OK ?
+	    X509_verify_cert_error_string(v) :
+	    ERR_reason_error_string(ERR_get_error()) ?
+	    ERR_reason_error_string(ERR_peek_last_error()) : "error");
+}
+
+/* Reads replies into n->rb; 0 ok, 1 the server closed, -1 failed. */
+static int
+read_replies(struct node *n)
+{
+	ssize_t r;
+
+	for (;;) {
+		buf_reserve(&n->rb, REPLY_MAX);
+		r = io_recv(n, n->rb.p + n->rb.len, n->rb.cap - n->rb.len);
+		if (r == -2)
+			return 0;
+		if (r == 0)
+			return 1;
+		if (r < 0) {
+			node_fail(n, "unable to read: %s", strerror(errno));
+			return -1;
+		}
+		n->rb.len += r;
+		if (n->rb.len > 1u << 20) {
+			node_fail(n, "server sends too much");
+			return -1;
+		}
+	}
+}
+
+static void
+consume(struct node *n, size_t used)
+{
+	memmove(n->rb.p, n->rb.p + used, n->rb.len - used);
+	n->rb.len -= used;
+}
+
+static void
+got_helo(struct node *n)
+{
+	struct fwd_helo h;
+	struct fwd_ping pg;
+	struct fwd_str key = { o.shared_key, strlen(o.shared_key) };
+	struct fwd_str user = { o.username ? o.username : "", 0 };
+	struct fwd_str pass = { o.password ? o.password : "", 0 };
+	char kd[FWD_DIGEST_LEN + 1], pd[FWD_DIGEST_LEN + 1];
+	size_t used;
+	int r = fwd_helo_parse(n->rb.p, n->rb.len, &used, &h);
+
+	if (r == FWD_SHORT)
+		return;
+	if (r != FWD_OK) {
+		node_fail(n, "expected HELO, the server sent something else");
+		return;
+	}
+	user.len = strlen(user.p);
+	pass.len = strlen(pass.p);
+	memcpy(n->nonce, h.nonce.p, h.nonce.len < FWD_NONCE_LEN ?
+	    h.nonce.len : FWD_NONCE_LEN);
+	pg.host.p = self_host;
+	pg.host.len = strlen(self_host);
+	pg.salt.p = n->salt;
+	pg.salt.len = FWD_SALT_LEN;
+	fwd_digest(kd, &pg.salt, &pg.host, &h.nonce, &key);
+	pg.digest.p = kd;
+	pg.digest.len = FWD_DIGEST_LEN;
+	pg.user = user;
+	pg.pass.p = "";
+	pg.pass.len = 0;
+	if (h.auth.len) {
+		fwd_digest(pd, &h.auth, &user, &pass, NULL);
+		pg.pass.p = pd;
+		pg.pass.len = FWD_DIGEST_LEN;
+	}
+	n->hs.len = 0;
+	fwd_ping_put(&n->hs, &pg);
+	consume(n, used);
+	n->state = N_PONG;
+}
+
+static void
+got_pong(struct node *n)
+{
+	struct fwd_pong po;
+	struct fwd_str key = { o.shared_key, strlen(o.shared_key) };
+	struct fwd_str salt = { n->salt, FWD_SALT_LEN };
+	struct fwd_str nonce = { (char *)n->nonce, FWD_NONCE_LEN };
+	char hex[FWD_DIGEST_LEN + 1];
+	size_t used;
+	int r = fwd_pong_parse(n->rb.p, n->rb.len, &used, &po);
+
+	if (r == FWD_SHORT)
+		return;
+	if (r != FWD_OK) {
+		node_fail(n, "expected PONG, the server sent something else");
+		return;
+	}
+	if (!po.ok) {
+		node_fail(n, "authentication failed: %.*s", (int)po.reason.len,
+		    po.reason.p);
+		return;
+	}
+	if (po.host.len == strlen(self_host) &&
+	    memcmp(po.host.p, self_host, po.host.len) == 0) {
+		node_fail(n, "same hostname between input and output: invalid "
+		    "configuration");
+		return;
+	}
+	fwd_digest(hex, &salt, &po.host, &nonce, &key);
+	if (po.digest.len != FWD_DIGEST_LEN ||
+	    memcmp(hex, po.digest.p, FWD_DIGEST_LEN) != 0) {
+		node_fail(n, "shared key mismatch (the PONG digest)");
+		return;
+	}
+	consume(n, used);
+	n->state = N_READY;
+}
+
+static void
+got_acks(struct node *n)
+{
+	struct fwd_str id;
+	size_t used;
+	int r, i;
+
+	while (n->rb.len) {
+		r = fwd_ack_parse(n->rb.p, n->rb.len, &used, &id);
+		if (r == FWD_SHORT)
+			return;
+		if (r != FWD_OK) {
+			node_fail(n, "the server's reply is not an ack");
+			return;
+		}
+		for (i = 0; i < n->nflight - n->writing; i++)
+			if (id.len == FWD_CHUNK_LEN &&
+			    memcmp(id.p, n->flight[i]->id, FWD_CHUNK_LEN) == 0)
+				break;
+		if (i == n->nflight - n->writing) {
+			node_fail(n, "ack for a request not sent (mismatch)");
+			return;
+		}
+		chunk_delivered(n, n->flight[i]);
+		memmove(n->flight + i, n->flight + i + 1,
+		    (n->nflight - i - 1) * sizeof(n->flight[0]));
+		n->nflight--;
+		consume(n, used);
+		n->deadline = now_ms() + o.ack_ms;
+	}
+}
+
+/* Sends handshake bytes; 1 when all are out, 0 blocked, -1 failed. */
+static int
+write_hs(struct node *n)
+{
+	ssize_t r;
+
+	while (n->hs.len) {
+		if ((r = io_send(n, n->hs.p, n->hs.len)) < 0) {
+			node_fail(n, "unable to send: %s", strerror(errno));
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		memmove(n->hs.p, n->hs.p + r, n->hs.len - r);
+		n->hs.len -= r;
+	}
+	return 1;
+}
+
+/* Writes the handshake, then the request being sent. */
+static void
+node_write(struct node *n)
+{
+	struct chunk *c;
+	ssize_t r;
+
+	if (write_hs(n) <= 0 || n->state != N_READY || !n->writing)
+		return;
+	c = n->flight[n->nflight - 1];
+	while (n->woff < c->req.len) {
+		r = io_send(n, c->req.p + n->woff, c->req.len - n->woff);
+		if (r < 0) {
+			node_fail(n, "unable to send: %s", strerror(errno));
+			return;
+		}
+		if (r == 0)
+			return;
+		n->woff += r;
+		n->deadline = now_ms() + o.send_ms;
+	}
+	n->writing = 0;
+	n->woff = 0;
+	if (!o.ack) {
+		n->nflight--;
+		chunk_delivered(n, c);
+	} else {
+		n->deadline = now_ms() + o.ack_ms;
+	}
+}
+
+/* Starts the next request if the window allows. */
+static void
+node_next(struct node *n)
+{
+	if (n->state != N_READY || n->writing || !n->q.head)
+		return;
+	if (n->nflight == INFLIGHT || (!o.ack && n->nflight))
+		return;
+	n->flight[n->nflight++] = chunk_pop(&n->q);
+	n->writing = 1;
+	n->woff = 0;
+	n->deadline = now_ms() + o.send_ms;
+	node_write(n);
+}
+
+/* What to poll the connection for. */
+short
+node_poll_events(const struct node *n)
+{
+	short ev = POLLIN;
+
+	if (n->state == N_CONNECTING || n->hs.len || n->writing)
+		ev |= POLLOUT;
+	return ev;
+}
+
+/* Moves the node's state machine after I/O readiness. */
+void
+node_io(struct node *n, short rev)
+{
+	int eof = 0;
+
+	if (n->state == N_CLOSING) {
+		linger_io(n);
+		return;
+	}
+	if (n->state == N_CONNECTING) {
+		if (!(rev & (POLLOUT | POLLERR | POLLHUP)))
+			return;
+		if (net_connect_done(n->fd) < 0) {
+			node_fail(n, "unable to connect: %s", strerror(errno));
+			return;
+		}
+		connected(n);
+	}
+	if (n->state == N_TLS) {
+		tls_step(n);
+		if (n->state == N_TLS || n->fd < 0)
+			return;
+	}
+	if (rev & (POLLIN | POLLHUP | POLLERR) || (n->ssl && SSL_pending(n->ssl)))
+		if ((eof = read_replies(n)) < 0)
+			return;
+	if (n->state == N_HELO)
+		got_helo(n);
+	if (n->fd >= 0 && n->state == N_PONG && !n->hs.len)
+		got_pong(n);
+	if (n->fd >= 0 && n->state == N_READY && o.ack && n->rb.len)
+		got_acks(n);
+	if (n->fd >= 0 && eof) {
+		if (n->nflight || n->state != N_READY)
+			node_fail(n, "connection closed by the server%s",
+			    n->nflight ? " before the ack" : "");
+		else
+			node_close(n);
+		return;
+	}
+	if (n->fd >= 0)
+		node_write(n);
+	if (n->fd >= 0)
+		node_next(n);
+}
+
+/* Timers and starting work: connect when requests wait, close when idle. */
+void
+node_timers(struct node *n)
+{
+	long long now = now_ms();
+
+	if (n->fd < 0) {
+		if (n->q.head && node_usable(n))
+			node_connect(n);
+		return;
+	}
+	if (n->state == N_CLOSING) {
+		if (now > n->deadline)
+			node_close(n);
+		return;
+	}
+	if (n->deadline && now > n->deadline) {
+		if (n->state != N_READY)
+			node_fail(n, "timed out %s", n->state == N_CONNECTING ?
+			    "connecting" : "in the handshake");
+		else if (n->writing)
+			node_fail(n, "timed out sending (--send-timeout)");
+		else if (n->nflight)
+			node_fail(n, "no ack within --ack-timeout: regard the "
+			    "server as unavailable");
+		else
+			n->deadline = 0;
+		return;
+	}
+	node_next(n);
+	if (n->state == N_READY && !n->nflight && !n->q.head &&
+	    (!o.keepalive || intake.eof))
+		node_linger(n);
+}
+
+/* --- heartbeats ------------------------------------------------------- */
+
+static void
+hb_send(struct node *n)
+{
+	char err[256];
+	int pend;
+
+	if (n->hb_fd >= 0) {
+		close(n->hb_fd);        /* the last one got no answer */
+		n->hb_fd = -1;
+	}
+	n->hb_fd = net_connect(n->host, n->port, o.hb == HB_UDP ? SOCK_DGRAM :
+	    SOCK_STREAM, &pend, err, sizeof(err));
+	if (n->hb_fd < 0)
+		return;
+	n->hb_pending = pend;
+	n->hb_sent = now_ms();
+	if (o.hb == HB_UDP) {
+		if (send(n->hb_fd, "", 1, 0) < 0) {
+			close(n->hb_fd);
+			n->hb_fd = -1;
+		}
+		return;
+	}
+	if (!pend) {
+		heartbeat(n);
+		close(n->hb_fd);
+		n->hb_fd = -1;
+	}
+}
+
+void
+node_hb_io(struct node *n, short rev)
+{
+	char b[64];
+
+	if (o.hb == HB_UDP) {
+		if (recv(n->hb_fd, b, sizeof(b), 0) >= 0)
+			heartbeat(n);
+	} else if (rev & POLLOUT && net_connect_done(n->hb_fd) == 0) {
+		heartbeat(n);
+	}
+	close(n->hb_fd);
+	n->hb_fd = -1;
+}
+
+/* Sends a heartbeat when one is due and runs the failure detector. */
+void
+node_watch(struct node *n, long long now)
+{
+	if (o.hb != HB_NONE && !n->secondary && now >= n->hb_next) {
+		hb_send(n);
+		n->hb_next = now + o.hb_ms;
+	}
+	tick(n);
+}
+
+/* --- setup --------------------------------------------------------------- */
+
+static void
+setup_tls(void)
+{
+	if (!o.tls)
+		return;
+	if (!(ssl_ctx = SSL_CTX_new(TLS_client_method())))
+		die(EX_SYS, "unable to set up TLS");
+	SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
+	if (o.insecure) {
+		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
+	} else {
+		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
+		if (o.ca ? !SSL_CTX_load_verify_locations(ssl_ctx, o.ca, NULL) :
+		    !SSL_CTX_set_default_verify_paths(ssl_ctx))
+			die(EX_USAGE, "unable to load CA certificates %s",
+			    o.ca ? o.ca : "(system default)");
+	}
+	if (o.cert && (SSL_CTX_use_certificate_chain_file(ssl_ctx, o.cert) != 1
+	    || SSL_CTX_use_PrivateKey_file(ssl_ctx, o.key, SSL_FILETYPE_PEM) != 1
+	    || SSL_CTX_check_private_key(ssl_ctx) != 1))
+		die(EX_USAGE, "unable to load the client certificate %s and key "
+		    "%s", o.cert, o.key);
+}
+
+/* The TLS context and the host name sent in PING. */
+void
+node_init(void)
+{
+	setup_tls();
+	if (o.self_host)
+		snprintf(self_host, sizeof(self_host), "%s", o.self_host);
+	else if (gethostname(self_host, sizeof(self_host) - 1) < 0)
+		snprintf(self_host, sizeof(self_host), "localhost");
+}
+
+void
+node_end(void)
+{
+	if (ssl_ctx)
+		SSL_CTX_free(ssl_ctx);
+}
