@@ -405,16 +405,11 @@ report(void)
 	if (o.count) {
 		snprintf(n, sizeof(n), "%llu\n", (unsigned long long)selected);
 		out_put(&out, n, strlen(n));
+		out_flush(&out);
 	}
-	out_flush(&out);
-	input_report(rd, "stdin");
 	if (jq_errors)
 		warn("dropped %llu events on jq errors",
 		    (unsigned long long)jq_errors);
-	if (input.stats) {
-		sync_stats();
-		stats_print();
-	}
 	if (jq_errors)
 		return EX_DATA;
 	return selected ? EX_OK : EX_NOMATCH;
@@ -443,13 +438,7 @@ main(int argc, char **argv)
 		stats.in++;
 		handle(&ev);
 	}
-	if (ret != READ_EOF) {
-		out_flush(&out);
-		warn("%s", reader_errmsg(rd));
-		finish();
-		return ret == READ_SYSERR ? EX_SYS : EX_DATA;
-	}
-	ret = report();
+	ret = filter_end(rd, ret, &out, report);
 	finish();
 	return ret;
 }

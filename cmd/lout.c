@@ -947,9 +947,10 @@ main(int argc, char **argv)
 	input_report(rd, "stdin");
 	if (bad)
 		fail_exit(EX_SYS);
-	if (ret != READ_EOF)
-		exit(ret == READ_SYSERR ? EX_SYS : EX_DATA);
+	/* --stats after bad data too, as every filter_end gives it */
 	input_stats();
 	reader_free(rd);
+	if (ret != READ_EOF)
+		return ret == READ_SYSERR ? EX_SYS : EX_DATA;
 	return EX_OK;
 }

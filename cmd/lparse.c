@@ -1963,11 +1963,10 @@ extra_stats(char *b, size_t cap)
 	    (unsigned long long)failures);
 }
 
-/* Said at exit: nothing that failed goes unreported. */
-static void
+/* Said at exit: nothing that failed goes unreported; the exit status. */
+static int
 summary(void)
 {
-	input_report(rd, "stdin");
 	if (failures > failed_events)
 		warn("%llu of %llu events did not parse, %llu failures in all "
 		    "(%s)", (unsigned long long)failed_events,
@@ -1977,8 +1976,7 @@ summary(void)
 		warn("%llu of %llu events did not parse (%s)",
 		    (unsigned long long)failures, (unsigned long long)nevents,
 		    action_text());
-	if (input.stats)
-		stats_print();
+	return EX_OK;
 }
 
 static void
@@ -2035,11 +2033,7 @@ main(int argc, char **argv)
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT)
 		handle(&ev);
-	out_flush(&out);
-	summary();
-	if (ret != READ_EOF)
-		die(ret == READ_SYSERR ? EX_SYS : EX_DATA, "%s",
-		    reader_errmsg(rd));
+	ret = filter_end(rd, ret, &out, summary);
 	cleanup();
-	return EX_OK;
+	return ret;
 }

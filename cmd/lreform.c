@@ -1241,7 +1241,6 @@ finish(void)
 static int
 report(void)
 {
-	input_report(rd, "stdin");
 	if (bad_time)
 		warn("%llu events kept their time: field %s was not a unix "
 		    "time", (unsigned long long)bad_time, o.renew_time_key);
@@ -1249,8 +1248,6 @@ report(void)
 		warn("dropped: %llu jq errors, %llu outputs that were not "
 		    "objects", (unsigned long long)jq_errors,
 		    (unsigned long long)jq_nonobj);
-	if (input.stats)
-		stats_print();
 	return jq_errors || jq_nonobj ? EX_DATA : EX_OK;
 }
 
@@ -1274,14 +1271,7 @@ main(int argc, char **argv)
 		else
 			emit(&ev, ev.rec, ev.rec_len);
 	}
-	out_flush(&out);
-	if (ret != READ_EOF) {
-		warn("%s", reader_errmsg(rd));
-		finish();
-		return ret == READ_SYSERR ? EX_SYS : EX_DATA;
-	}
-	sync_stats();
-	ret = report();
+	ret = filter_end(rd, ret, &out, report);
 	finish();
 	return ret;
 }

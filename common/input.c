@@ -83,3 +83,19 @@ input_stats(void)
 	if (input.stats)
 		stats_print();
 }
+
+int
+filter_end(struct reader *r, int ret, struct out *o, int (*report)(void))
+{
+	int status;
+
+	out_flush(o);
+	input_report(r, "stdin");
+	status = report ? report() : EX_OK;
+	if (ret != READ_EOF) {
+		warn("%s", reader_errmsg(r));
+		status = ret == READ_SYSERR ? EX_SYS : EX_DATA;
+	}
+	input_stats();
+	return status;
+}

@@ -55,4 +55,14 @@ void input_report(const struct reader *r, const char *name);
 /* At exit: the --stats line, if asked for. */
 void input_stats(void);
 
+/*
+ * The end of a filter's run, once reader_next gave ret (READ_EOF, or the
+ * error that stopped it): flushes o, says what the reader skipped, calls
+ * report (the program's own warnings and exit status; NULL: EX_OK), says
+ * what the read error was, and prints --stats, so a run that stopped on
+ * bad data reports as much as one that ended.  Returns the exit status:
+ * EX_SYS or EX_DATA for a read error, else report's.
+ */
+int filter_end(struct reader *r, int ret, struct out *o, int (*report)(void));
+
 #endif
