@@ -87,9 +87,8 @@ struct cond {
 
 static struct {
 	const char *tag, *jq, *add_prefix, *rm_prefix, *add_suffix, *rm_suffix;
-	int icase, invert, count, skip, stats;
-	size_t max;
-} o = { .max = STREAM_MAX_EVENT };
+	int icase, invert, count;
+} o;
 
 static const char *pending[2][256];    /* -r and -x, with their set */
 static int pending_set[2][256];
