@@ -7,23 +7,6 @@
 PY=/usr/bin/python3
 plan 6
 
-cat >"$T/trickle.py" <<'EOF'
-# trickle.py IN OUT CMD...: CMD reads IN through a pipe of 4 kB, 4 kB a write
-import fcntl, os, subprocess, sys
-r, w = os.pipe()
-fcntl.fcntl(w, 1031, 4096)      # F_SETPIPE_SZ
-with open(sys.argv[2], "wb") as o:
-    p = subprocess.Popen(sys.argv[3:], stdin=r, stdout=o)
-os.close(r)
-data = open(sys.argv[1], "rb").read()
-try:
-    for i in range(0, len(data), 4096):
-        os.write(w, data[i:i + 4096])
-except BrokenPipeError:
-    pass
-os.close(w)
-sys.exit(p.wait())
-EOF
 # msg.bin: ["big", EventTime, {"a": [0 x 24M]}]; fwd.bin: the same as a
 # Forward frame, and msg2.bin what lcat -m makes of it
 $PY - "$T" <<'EOF' || echo "Bail out! cannot build the events"
@@ -38,15 +21,15 @@ open(d + "/msg2.bin", "wb").write(b"\x93\xa3fwd" + t + rec + b"\x93\xa3fwd" +
     b"\xd7\x00" + struct.pack(">II", 2, 0) + b"\x80")
 EOF
 
-timeout 60 $PY "$T/trickle.py" "$T/msg.bin" "$T/msg.out" lcat -m -
+timeout 60 $PY "$DATA/trickle.py" "$T/msg.bin" "$T/msg.out" lcat -m -
 check "a 24 MB Message 4 kB at a time: read in time, exit 0" "test $? = 0"
 check "a 24 MB Message 4 kB at a time: the same event" \
 	"cmp '$T/msg.bin' '$T/msg.out'"
-timeout 60 $PY "$T/trickle.py" "$T/fwd.bin" "$T/fwd.out" lcat -m -
+timeout 60 $PY "$DATA/trickle.py" "$T/fwd.bin" "$T/fwd.out" lcat -m -
 check "a 24 MB Forward frame 4 kB at a time: read in time, exit 0" \
 	"test $? = 0"
 check "a 24 MB Forward frame 4 kB at a time: both events" \
 	"cmp '$T/msg2.bin' '$T/fwd.out'"
-timeout 60 $PY "$T/trickle.py" "$T/msg.bin" "$T/lout.out" lout -f msgpack
+timeout 60 $PY "$DATA/trickle.py" "$T/msg.bin" "$T/lout.out" lout -f msgpack
 check "lout too: read in time, exit 0" "test $? = 0"
 check_out "lout too: the record" "wc -c <'$T/lout.out'" $((24000000 + 8))

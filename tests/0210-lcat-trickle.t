@@ -7,23 +7,6 @@
 PY=/usr/bin/python3
 plan 13
 
-cat >"$T/trickle.py" <<'EOF'
-# trickle.py IN OUT CMD...: CMD reads IN through a pipe of 4 kB, 4 kB a write
-import fcntl, os, subprocess, sys
-r, w = os.pipe()
-fcntl.fcntl(w, 1031, 4096)      # F_SETPIPE_SZ
-with open(sys.argv[2], "wb") as o:
-    p = subprocess.Popen(sys.argv[3:], stdin=r, stdout=o)
-os.close(r)
-data = open(sys.argv[1], "rb").read()
-try:
-    for i in range(0, len(data), 4096):
-        os.write(w, data[i:i + 4096])
-except BrokenPipeError:
-    pass
-os.close(w)
-sys.exit(p.wait())
-EOF
 cat >"$T/live.py" <<'EOF'
 # live.py TEXT WANT CMD...: writes the pieces of TEXT (split at '|', 0.2 s
 # apart) to CMD, keeping its input open; prints "seen" once CMD wrote the
@@ -72,17 +55,17 @@ open(d + "/big.mp", "wb").write(b"\x81\xa1a\xdd" + struct.pack(">I", 2 * n) +
     b"\x00" * (2 * n))
 EOF
 
-timeout 60 $PY "$T/trickle.py" "$T/big.json" "$T/big.out" lcat t
+timeout 60 $PY "$DATA/trickle.py" "$T/big.json" "$T/big.out" lcat t
 check "a 24 MB JSON line 4 kB at a time: read in time, exit 0" "test $? = 0"
 check "a 24 MB JSON line 4 kB at a time: the same record" \
 	"lout -f json <'$T/big.out' | cmp - '$T/big.json'"
-timeout 60 $PY "$T/trickle.py" "$T/pretty.json" "$T/pretty.out" lcat t
+timeout 60 $PY "$DATA/trickle.py" "$T/pretty.json" "$T/pretty.out" lcat t
 check "a pretty-printed 10 MB value 4 kB at a time: read in time" \
 	"test $? = 0"
 check_same "a pretty-printed value 4 kB at a time: as read from a file" \
 	"lout -f json <'$T/pretty.out' | cksum" \
 	"lcat t <'$T/pretty.json' | lout -f json | cksum"
-timeout 60 $PY "$T/trickle.py" "$T/big.mp" "$T/mp.out" lcat --msgpack t
+timeout 60 $PY "$DATA/trickle.py" "$T/big.mp" "$T/mp.out" lcat --msgpack t
 check "--msgpack: a 24 MB map 4 kB at a time: read in time, exit 0" \
 	"test $? = 0"
 check "--msgpack: the same record" \
