@@ -1,0 +1,507 @@
+/* record - lparse's per-event path: the --key text parsed, the record built */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "input.h"
+#include "mp.h"
+#include "parse_text.h"
+#include "rec.h"
+#include "recpath.h"
+#include "stats.h"
+#include "stream.h"
+
+#include "lparse.h"
+
+/*
+ * Everything an event goes through when it parses stays in this file, so
+ * that the compiler can inline it: the other files hold the formats and
+ * values that are not plain text, setup and failures.
+ */
+
+struct run run;
+
+static struct buf stripped;     /* the record without --key (merge) */
+static struct buf scrubbed;     /* --replace-invalid-sequence's text */
+static char why_nokey[300], why_notext[300];
+
+/*
+ * Times.
+ */
+
+/* A number as a time: unixtime drops the fraction, as Ruby's to_i. */
+static int
+number_time(const struct tparser *tp, const struct pfield *f, int64_t *sec,
+    uint32_t *nsec)
+{
+	const char *q = f->v;
+	struct mp_obj h;
+	double d;
+
+	*nsec = 0;
+	if (f->kind == PK_INT) {
+		*sec = f->i;
+		return 0;
+	}
+	if (f->kind == PK_FLOAT)
+		d = f->f;
+	else if (f->kind != PK_RAW || mp_head(&q, f->v + f->vlen, &h) != MP_OK)
+		return -1;
+	else if (h.type == MP_UINT && h.v.u <= INT64_MAX)
+		return *sec = (int64_t)h.v.u, 0;
+	else if (h.type == MP_INT)
+		return *sec = h.v.i, 0;
+	else if (h.type == MP_FLOAT)
+		d = h.v.f;
+	else
+		return -1;
+	if (tp->type == TT_UNIXTIME)
+		d = trunc(d);
+	return event_time_from_double(d, sec, nsec);
+}
+
+/* Reads a time field; 0, or -1 with *why set. */
+int
+record_parse_time(const struct tparser *tp, const struct pfield *f,
+    int64_t *sec, uint32_t *nsec, const char **why)
+{
+	const char *s;
+	size_t n;
+	int r;
+
+	if (!field_text(f, &s, &n)) {
+		if (tp->type != TT_STRING && number_time(tp, f, sec, nsec) == 0)
+			return 0;
+		*why = "time is not a string";
+		return -1;
+	}
+	r = tp->tf ? timefmt_parse(tp->tf, s, n, sec, nsec) :
+	    time_guess(s, n, sec, nsec);
+	if (r < 0) {
+		*why = tp->tf ? "time does not match the time format" :
+		    "time in no known format (see --time-format)";
+		return -1;
+	}
+	if (tp->type == TT_UNIXTIME)
+		*nsec = 0;
+	return 0;
+}
+
+/*
+ * Records: the parsed fields, merged with the original ones
+ * (--reserve-data) as Ruby's Hash#merge does, or under --hash-value-field.
+ * They are written straight into the output buffer.
+ */
+
+/* A field's value, after the null patterns and --types (types.c). */
+static void
+put_value(struct buf *b, const struct pfield *f)
+{
+	if (f->kind == PK_STR && !o.convert_values)
+		put_str(b, f->v, f->vlen);
+	else
+		types_put_value(b, f);
+}
+
+static void
+put_key(struct buf *b, const char *k, size_t klen)
+{
+	put_strhdr(b, o.prefix_len + klen);
+	if (o.prefix_len) {
+		memcpy(b->p + b->len, o.prefix, o.prefix_len);
+		b->len += o.prefix_len;
+	}
+	memcpy(b->p + b->len, k, klen);
+	b->len += klen;
+}
+
+static uint32_t
+count_fields(void)
+{
+	uint32_t n = 0;
+	size_t i;
+
+	for (i = 0; i < run.pf.n; i++)
+		n += !run.pf.f[i].drop && !run.pf.f[i].used;
+	return n;
+}
+
+/* The parsed fields not written yet, as pairs. */
+static void
+put_fields(struct buf *b)
+{
+	struct pfield *f;
+	size_t i;
+
+	for (i = 0; i < run.pf.n; i++) {
+		f = &run.pf.f[i];
+		if (f->drop || f->used)
+			continue;
+		put_key(b, f->k, f->klen);
+		put_value(b, f);
+	}
+}
+
+/* --hash-value-field: one pair, the fields as a map. */
+static void
+put_hash(struct buf *b)
+{
+	put_str(b, o.hash_field, o.hash_len);
+	mp_put_maphdr(b, count_fields());
+	put_fields(b);
+}
+
+/* The parsed field whose key (with the prefix) is k, or NULL. */
+static struct pfield *
+parsed(const char *k, size_t klen)
+{
+	struct pfield *f;
+	size_t i;
+
+	if (klen < o.prefix_len || memcmp(k, o.prefix, o.prefix_len) != 0)
+		return NULL;
+	k += o.prefix_len;
+	klen -= o.prefix_len;
+	for (i = 0; i < run.pf.n; i++) {
+		f = &run.pf.f[i];
+		if (!f->drop && !f->used && f->klen == klen &&
+		    memcmp(f->k, k, klen) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+/* The str or bin key at *p (else NULL); advances *p past the key. */
+static const char *
+pair_key(const char **p, const char *end, size_t *klen)
+{
+	const char *k = *p;
+	struct mp_obj h;
+
+	if (mp_head(p, end, &h) == MP_OK && (h.type == MP_STR ||
+	    h.type == MP_BIN)) {
+		*klen = h.len;
+		return h.data;
+	}
+	*p = k;
+	mp_skip(p, end, NULL);
+	return NULL;
+}
+
+/*
+ * The original pairs, a parsed value in place of one of the same key;
+ * parsed: the text parsed (--remove-key-name-field applies).
+ */
+static int
+merge(struct rec *r, const struct event *ev, int parsed_ok)
+{
+	int remove = o.remove_key && parsed_ok;
+	const char *p = ev->rec, *end = p + ev->rec_len, *pair, *k;
+	struct mp_obj m;
+	struct pfield *f;
+	uint32_t i;
+	size_t kl = 0;
+	int hashed = 0;
+
+	if (remove && o.use_path) {
+		stripped.len = 0;
+		if (recpath_put_without(&o.keypath, &stripped, p, end)) {
+			p = stripped.p;
+			end = p + stripped.len;
+		}
+	}
+	mp_head(&p, end, &m);
+	for (i = 0; i < m.v.n; i++) {
+		pair = p;
+		k = pair_key(&p, end, &kl);
+		mp_skip(&p, end, NULL);
+		if (k && remove && !o.use_path && kl == o.key_len &&
+		    memcmp(k, o.key, kl) == 0)
+			continue;
+		if (k && o.hash_field && kl == o.hash_len &&
+		    memcmp(k, o.hash_field, kl) == 0) {
+			put_hash(r->b);
+			hashed = 1;
+		} else if (k && !o.hash_field && (f = parsed(k, kl))) {
+			put_key(r->b, f->k, f->klen);
+			put_value(r->b, f);
+			f->used = 1;
+		} else {
+			rec_pairs(r, pair, p - pair, 0);
+		}
+		r->n++;
+	}
+	return hashed;
+}
+
+/* Appends the record to b (parsed_ok: see merge). */
+void
+record_build(struct buf *b, const struct event *ev, int parsed_ok)
+{
+	struct rec r;
+	int hashed;
+
+	if (!o.reserve_data) {
+		if (o.hash_field) {
+			mp_put_maphdr(b, 1);
+			put_hash(b);
+		} else {
+			mp_put_maphdr(b, count_fields());
+			put_fields(b);
+		}
+		return;
+	}
+	rec_begin(&r, b);
+	hashed = merge(&r, ev, parsed_ok);
+	if (!o.hash_field) {
+		r.n += count_fields();
+		put_fields(b);
+	} else if (!hashed) {
+		put_hash(b);
+		r.n++;
+	}
+	rec_end(&r);
+}
+
+/*
+ * Events.
+ */
+
+/* [tag, time, for an event; the record is to follow. */
+void
+record_head(struct buf *b, const char *tag, size_t tag_len, int64_t sec,
+    uint32_t nsec)
+{
+	buf_reserve(b, 16);
+	b->p[b->len++] = (char)0x93;
+	put_str(b, tag, tag_len);
+	event_put_time(b, sec, nsec);
+}
+
+/* Takes the time from the time key: 0, or -1 with *why set. */
+static int
+take_time(int64_t *sec, uint32_t *nsec, int *have, const char **why)
+{
+	struct pfield *f;
+	size_t i;
+
+	for (i = 0; i < run.pf.n; i++) {
+		f = &run.pf.f[i];
+		if (f->klen != o.time_key_len || memcmp(f->k, o.time_key,
+		    o.time_key_len) != 0)
+			continue;
+		if (o.reserve_time) {
+			/* the time is not used: whatever it holds is fine */
+			f->drop = !o.keep_time;
+			return 0;
+		}
+		if (record_parse_time(&run.tp_time, f, sec, nsec, why) < 0)
+			return -1;
+		f->drop = !o.keep_time;
+		*have = 1;
+		return 0;
+	}
+	return 0;
+}
+
+/* Writes the parsed fields as an event (text is the parsed text). */
+void
+record_emit(const struct event *ev, int have, int64_t sec, uint32_t nsec,
+    const char *text, size_t len)
+{
+	struct buf *b;
+	const char *why;
+
+	if (o.time_key && take_time(&sec, &nsec, &have, &why) < 0) {
+		errors_fail(ev, why, text, len);
+		return;
+	}
+	if (o.reserve_time || (!have && !o.estimate)) {
+		sec = ev->sec;
+		nsec = ev->nsec;
+	} else if (!have) {
+		event_now(&sec, &nsec);
+	}
+	b = &run.out.b;
+	record_head(b, ev->tag, ev->tag_len, sec, nsec);
+	record_build(b, ev, 1);
+	out_check(&run.out);
+	stats.out++;
+}
+
+/*
+ * The plain formats: each fills run.pf from the text s[0..n): 0, or -1
+ * with *why.
+ */
+
+int
+record_match(struct rx *rx, const char *s, size_t n, const char **why)
+{
+	int r = rx_match(rx, s, n);
+
+	if (r == 1)
+		return 0;
+	*why = r == 0 ? "pattern not matched" : "the regex could not finish "
+	    "(a match or stack limit)";
+	return -1;
+}
+
+/* The named groups that took part, in order (lens: their lengths). */
+int
+record_regex(struct rx *rx, const size_t *lens, const char *s, size_t n,
+    const char **why)
+{
+	size_t i, names = rx_names(rx), len;
+	const char *p, *name;
+
+	if (record_match(rx, s, n, why) < 0)
+		return -1;
+	for (i = 0; i < names; i++)
+		if (rx_group(rx, i, s, &p, &len) == 0) {
+			name = rx_name(rx, i);
+			pfields_str(&run.pf, name, lens ? lens[i] :
+			    strlen(name), p, len);
+		}
+	return 0;
+}
+
+static int
+parse_line(const char *s, size_t n, int *have, int64_t *sec, uint32_t *nsec,
+    const char **why)
+{
+	switch (o.format) {
+	case F_REGEXP: case F_APACHE: case F_APACHE_ERROR: case F_NGINX:
+		return record_regex(pick(&fm.main, s, n), fm.name_len, s, n,
+		    why);
+	case F_APACHE2:
+		*have = 1;
+		return format_apache2(s, n, sec, nsec, why);
+	case F_SYSLOG:
+		*have = 1;
+		return format_syslog(s, n, sec, nsec, why);
+	case F_LTSV:
+		if (fm.delim_rx)
+			format_ltsv_pattern(s, n);
+		else
+			parse_ltsv(&run.pf, s, n, fm.delim, fm.delim_len,
+			    o.label_delim, strlen(o.label_delim));
+		return 0;
+	case F_CSV:
+		return parse_csv(&run.pf, s, n, fm.delim, fm.delim_len,
+		    &fm.keys, why);
+	case F_TSV:
+		parse_tsv(&run.pf, s, n, fm.delim, fm.delim_len, &fm.keys);
+		return 0;
+	case F_LOGFMT:
+		parse_logfmt(&run.pf, s, n);
+		return 0;
+	case F_NONE:
+		pfields_str(&run.pf, o.message_key, strlen(o.message_key), s,
+		    n);
+		return 0;
+	case F_JSON:
+		break;
+	}
+	return 0;
+}
+
+/* The text of --key in the record: 0, -1 if absent, -2 if not text. */
+static int
+key_text(const struct event *ev, const char **s, size_t *n)
+{
+	const char *p = ev->rec, *end = p + ev->rec_len, *k;
+	struct mp_obj m, h;
+	size_t vlen;
+	uint32_t i;
+
+	if (o.use_path) {
+		if (!recpath_get(&o.keypath, p, end, &k, &vlen))
+			return -1;
+		if (mp_head(&k, k + vlen, &h) != MP_OK || (h.type != MP_STR &&
+		    h.type != MP_BIN))
+			return -2;
+		*s = h.data;
+		*n = h.len;
+		return 0;
+	}
+	mp_head(&p, end, &m);
+	for (i = 0; i < m.v.n; i++) {
+		k = p;
+		mp_head(&p, end, &h);
+		if ((h.type == MP_STR || h.type == MP_BIN) &&
+		    h.len == o.key_len &&
+		    memcmp(h.data, o.key, o.key_len) == 0) {
+			if (mp_head(&p, end, &h) != MP_OK ||
+			    (h.type != MP_STR && h.type != MP_BIN))
+				return -2;
+			*s = h.data;
+			*n = h.len;
+			return 0;
+		}
+		if (h.type == MP_ARRAY || h.type == MP_MAP) {
+			p = k;
+			mp_skip(&p, end, NULL);
+		}
+		mp_skip(&p, end, NULL);
+	}
+	return -1;
+}
+
+static void
+handle(const struct event *ev)
+{
+	const char *s, *why = "";
+	int64_t sec = 0;
+	uint32_t nsec = 0;
+	size_t n;
+	int have = 0, r;
+
+	run.nevents++;
+	if ((r = key_text(ev, &s, &n)) < 0) {
+		errors_fail(ev, r == -1 ? why_nokey : why_notext, NULL, 0);
+		return;
+	}
+	if (o.replace_invalid && parse_scrub(&scrubbed, s, n)) {
+		s = scrubbed.p;
+		n = scrubbed.len;
+	}
+	if (o.format == F_JSON) {
+		format_json(ev, s, n);
+		return;
+	}
+	pfields_reset(&run.pf, n);
+	if (parse_line(s, n, &have, &sec, &nsec, &why) < 0)
+		errors_fail(ev, why, s, n);
+	else
+		record_emit(ev, have, sec, nsec, s, n);
+}
+
+/* Reads standard input to its end: the last reader_next status. */
+int
+record_run(void)
+{
+	struct event ev;
+	int ret;
+
+	while ((ret = reader_next(run.rd, &ev)) == READ_EVENT)
+		handle(&ev);
+	return ret;
+}
+
+/* The messages that name --key, made once. */
+void
+record_setup(void)
+{
+	snprintf(why_nokey, sizeof(why_nokey), "no field '%s'", o.key);
+	snprintf(why_notext, sizeof(why_notext), "field '%s' is not a string",
+	    o.key);
+}
+
+void
+record_free(void)
+{
+	pfields_free(&run.pf);
+	buf_free(&stripped);
+	buf_free(&scrubbed);
+}
