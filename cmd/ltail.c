@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/err.h"
+#include "../common/mark.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
 #include "../common/rx.h"
@@ -36,10 +37,14 @@
 #define WATCH_MASK (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
 #define DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
 #define UNWATCHED 0xffffffffffffffffULL
+#define MARK_MS 200             /* least time between two marks */
+#define MARK_OUT 64             /* marks outstanding at most */
+#define MARK_WARN_MS (5 * 60 * 1000)    /* least time between warnings */
 
 enum {
 	O_PATH_KEY = OPT_LONG, O_ONCE, O_REFRESH, O_ROTATE_WAIT, O_POLL,
-	O_POLL_INTERVAL, O_MAX_LINE, O_LONG_LINES, O_ML_FLUSH, O_STATS
+	O_POLL_INTERVAL, O_MAX_LINE, O_LONG_LINES, O_ML_FLUSH, O_E2E,
+	O_E2E_TIMEOUT, O_STATS
 };
 
 static const struct opt opts[] = {
@@ -72,6 +77,10 @@ static const struct opt opts[] = {
 	    "message" },
 	{ O_ML_FLUSH, "multiline-flush-interval", "TIME", "pass a message on "
 	    "after TIME quiet (5s; 0: never)" },
+	{ O_E2E, "end-to-end", NULL, "save positions of lines delivered end "
+	    "to end" },
+	{ O_E2E_TIMEOUT, "end-to-end-timeout", "TIME", "wait TIME for the "
+	    "last mark to come back (30s)" },
 	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
 	OPT_STD,
 	OPT_END
@@ -80,7 +89,7 @@ static const struct opt opts[] = {
 static const struct opt_exit exits[] = {
 	{ 0, "done: every file read (with --once), or stopped by a signal" },
 	{ 2, "usage error" },
-	{ 4, "system or I/O failure (a position file, a missing path)" },
+	{ 4, "system failure: a position file, a missing path, no mark back" },
 	{ 141, "the reader of standard output went away" },
 	OPT_EXIT_END
 };
@@ -91,13 +100,13 @@ static struct {
 	const char *tag, *key, *path_key, *pos;
 	char **exclude;
 	size_t nexclude;
-	int head, once, follow, poll, skip, stats;
-	long long refresh_ms, rotate_ms, poll_ms, ml_ms;
+	int head, once, follow, poll, skip, stats, e2e;
+	long long refresh_ms, rotate_ms, poll_ms, ml_ms, e2e_ms;
 	size_t max;
 	const char *ml;
 } o = {
 	.tag = "tail", .key = "message", .refresh_ms = 60000,
-	.rotate_ms = 5000, .poll_ms = 1000, .ml_ms = 5000,
+	.rotate_ms = 5000, .poll_ms = 1000, .ml_ms = 5000, .e2e_ms = 30000,
 	.max = 1024 * 1024
 };
 
@@ -113,6 +122,10 @@ struct file {
 	off_t off;              /* of the next byte read */
 	off_t emitted;          /* past the last line passed on or skipped */
 	off_t committed;        /* as emitted, of events written out */
+	off_t acked;            /* --end-to-end: as emitted, of events
+				 * delivered (a mark after them came back) */
+	off_t snapped;          /* emitted as of the last mark */
+	unsigned refs;          /* entries of marks outstanding naming it */
 	struct buf part;        /* the line being read, incomplete */
 	int skipping;           /* dropping the rest of a long line */
 	int splitting;          /* cutting a long line into parts */
@@ -133,6 +146,19 @@ struct file {
 struct dir {
 	char *path;
 	int wd;
+};
+
+/* --end-to-end: where a file was as of a mark (its events before it). */
+struct snap_ent {
+	struct file *f;         /* NULL: dropped (the file was truncated) */
+	off_t off;
+};
+
+/* A mark outstanding and the positions it covers (those that moved). */
+struct snap {
+	uint64_t seq;
+	struct snap_ent *v;
+	size_t n;
 };
 
 /* An entry of the position file read at start. */
@@ -175,6 +201,14 @@ static int tag_star;
 static struct {
 	uint64_t skipped, split, rotations, truncations, warned;
 } n;
+static struct mark_src *msrc;   /* --end-to-end */
+static struct snap snaps[MARK_OUT];     /* outstanding, oldest first */
+static size_t snap_head, nsnaps;
+static struct file **retired;   /* closed, not yet delivered to the end */
+static size_t nretired, rcap;
+static int unmarked;            /* positions moved since the last mark */
+static int mark_warned;
+static long long mark_ms, mark_warn_ms;
 
 static void
 sync_stats(void)
@@ -185,11 +219,17 @@ sync_stats(void)
 static void
 extra_stats(char *b, size_t cap)
 {
-	snprintf(b, cap, ", lines skipped %llu, split %llu, files watched %zu, "
-	    "rotations %llu, truncations %llu",
+	int k;
+
+	k = snprintf(b, cap, ", lines skipped %llu, split %llu, files watched "
+	    "%zu, rotations %llu, truncations %llu",
 	    (unsigned long long)n.skipped, (unsigned long long)n.split,
 	    nwatched, (unsigned long long)n.rotations,
 	    (unsigned long long)n.truncations);
+	if (msrc && k >= 0 && (size_t)k < cap)
+		snprintf(b + k, cap - k, ", marks made %llu, returned %llu",
+		    (unsigned long long)mark_src_last(msrc),
+		    (unsigned long long)mark_src_done(msrc));
 }
 
 /* --- the file table ------------------------------------------------- */
@@ -352,8 +392,9 @@ file_new(const char *path, int fd)
 	return f;
 }
 
+/* Closes f and lets go of all but its name and positions. */
 static void
-file_free(struct file *f)
+file_close(struct file *f)
 {
 	if (f->wd >= 0) {
 		inotify_rm_watch(ifd, f->wd);
@@ -365,16 +406,240 @@ file_free(struct file *f)
 		unhash_ino(f);
 		close(f->fd);
 	}
+	f->fd = -1;
 	if (f->rotated)
 		nrotated--;
+	f->rotated = 0;
 	if (f->ml_on)
 		nml--;
+	f->ml_on = 0;
 	buf_free(&f->pre);
 	buf_free(&f->post);
 	buf_free(&f->part);
 	buf_free(&f->ml);
+}
+
+static void
+file_free(struct file *f)
+{
+	if (f->fd >= 0)
+		file_close(f);
 	free(f->path);
 	free(f);
+}
+
+/* --- end-to-end delivery ------------------------------------------------ */
+
+/*
+ * With --end-to-end, a mark follows the events of every flush (at most one
+ * each MARK_MS, at most MARK_OUT outstanding), and each mark outstanding
+ * keeps the offsets of the files whose events moved before it.  When a
+ * mark comes back, those offsets become the files' acked ones: the only
+ * ones the position file records.  A closed file (rotated away, read to
+ * its end) stays in retired, with its entry in the position file, until a
+ * mark after its last line came back.
+ */
+
+/* Whether a closed file must be kept until a mark covers its lines. */
+static int
+e2e_keep(const struct file *f)
+{
+	return msrc && !f->is_stdin && (f->refs || f->acked != f->emitted);
+}
+
+static void
+retire(struct file *f)
+{
+	file_close(f);
+	if (nretired == rcap) {
+		rcap = rcap ? 2 * rcap : 8;
+		retired = xrealloc(retired, rcap * sizeof(*retired));
+	}
+	retired[nretired++] = f;
+}
+
+/* Frees the retired files every line of which was delivered. */
+static void
+retired_sweep(void)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < nretired; i++) {
+		if (e2e_keep(retired[i])) {
+			retired[j++] = retired[i];
+		} else {
+			file_free(retired[i]);
+			pos_dirty = 1;
+		}
+	}
+	nretired = j;
+}
+
+static int
+moved(const struct file *f)
+{
+	return !f->is_stdin && f->emitted != f->snapped;
+}
+
+/* Records in s the offset of f, if it moved since the last mark. */
+static void
+snap_file(struct snap *s, struct file *f)
+{
+	if (!moved(f))
+		return;
+	s->v[s->n].f = f;
+	s->v[s->n++].off = f->emitted;
+	f->snapped = f->emitted;
+	f->refs++;
+}
+
+/* Puts a mark after the events in out.b, if one is due and allowed. */
+static void
+mark_maybe(int now_too)
+{
+	struct snap *s;
+	long long now;
+	size_t i, k;
+
+	if (!msrc || !unmarked || nsnaps == MARK_OUT ||
+	    !mark_src_can_put(msrc))
+		return;
+	now = stream_ms();
+	if (!now_too && now - mark_ms < MARK_MS)
+		return;
+	s = &snaps[(snap_head + nsnaps++) % MARK_OUT];
+	s->seq = mark_src_put(msrc, &out.b);
+	for (i = k = 0; i < nf; i++)
+		k += moved(fv[i]);
+	for (i = 0; i < nretired; i++)
+		k += moved(retired[i]);
+	s->v = k ? xmalloc(k * sizeof(*s->v)) : NULL;
+	s->n = 0;
+	for (i = 0; i < nf; i++)
+		snap_file(s, fv[i]);
+	for (i = 0; i < nretired; i++)
+		snap_file(s, retired[i]);
+	mark_ms = now;
+	unmarked = 0;
+}
+
+/* f was truncated: its offsets in marks outstanding mean nothing now. */
+static void
+snap_drop(struct file *f)
+{
+	size_t i, k;
+	struct snap *s;
+
+	for (i = 0; msrc && f->refs && i < nsnaps; i++) {
+		s = &snaps[(snap_head + i) % MARK_OUT];
+		for (k = 0; k < s->n; k++)
+			if (s->v[k].f == f) {
+				s->v[k].f = NULL;
+				f->refs--;
+			}
+	}
+	if (f->acked) {
+		f->acked = 0;
+		pos_dirty = 1;
+	}
+	f->snapped = -1;
+	unmarked = 1;
+}
+
+/* Takes the marks that came back: their offsets are delivered. */
+static void
+e2e_recv(void)
+{
+	struct snap *s;
+	uint64_t done;
+	size_t k;
+
+	if (!msrc)
+		return;
+	done = mark_src_recv(msrc);
+	while (nsnaps && snaps[snap_head].seq <= done) {
+		s = &snaps[snap_head];
+		for (k = 0; k < s->n; k++) {
+			if (!s->v[k].f)
+				continue;
+			s->v[k].f->acked = s->v[k].off;
+			s->v[k].f->refs--;
+			pos_dirty = 1;
+		}
+		free(s->v);
+		s->v = NULL;
+		snap_head = (snap_head + 1) % MARK_OUT;
+		nsnaps--;
+	}
+	if (nretired)
+		retired_sweep();
+}
+
+static void
+e2e_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < nsnaps; i++)
+		free(snaps[(snap_head + i) % MARK_OUT].v);
+	nsnaps = 0;
+	for (i = 0; i < nretired; i++)
+		file_free(retired[i]);
+	free(retired);
+	retired = NULL;
+	nretired = 0;
+	if (msrc)
+		mark_src_free(msrc);
+	msrc = NULL;
+}
+
+/* "30 s" or "500 ms" */
+static const char *
+ms_str(long long ms, char *b, size_t cap)
+{
+	if (ms % 1000)
+		snprintf(b, cap, "%lld ms", ms);
+	else
+		snprintf(b, cap, "%lld s", ms / 1000);
+	return b;
+}
+
+#define NOT_BACK "is the end of the pipeline an lkit sink (lout, lforward, " \
+	"lbuffer)? positions are not saved past the last mark that came back"
+
+/* Says so when marks stopped coming back: once, then every few minutes. */
+static void
+e2e_warn(long long now)
+{
+	char t[32];
+
+	if (!msrc || mark_src_waiting_ms(msrc) < o.e2e_ms ||
+	    (mark_warned && now - mark_warn_ms < MARK_WARN_MS))
+		return;
+	warn("no mark came back for %s: " NOT_BACK, ms_str(o.e2e_ms, t,
+	    sizeof(t)));
+	mark_warned = 1;
+	mark_warn_ms = now;
+}
+
+/* When the next mark or warning is due, for next_timeout (-1: none). */
+static long long
+e2e_deadline(long long now)
+{
+	long long t = -1, w;
+
+	if (!msrc)
+		return -1;
+	if (unmarked && nsnaps < MARK_OUT && mark_src_can_put(msrc))
+		t = mark_ms + MARK_MS;
+	if (mark_src_last(msrc) > mark_src_done(msrc)) {
+		w = now - mark_src_waiting_ms(msrc) + o.e2e_ms;
+		if (mark_warned && w < mark_warn_ms + MARK_WARN_MS)
+			w = mark_warn_ms + MARK_WARN_MS;
+		if (t < 0 || w < t)
+			t = w;
+	}
+	return t;
 }
 
 /* Closes the files marked dead, keeping the order of the others. */
@@ -384,12 +649,15 @@ sweep(void)
 	size_t i, j;
 
 	for (i = j = 0; i < nf; i++) {
-		if (fv[i]->dead) {
-			file_free(fv[i]);
-			pos_dirty = 1;
-		} else {
+		if (!fv[i]->dead) {
 			fv[j++] = fv[i];
+			continue;
 		}
+		if (e2e_keep(fv[i]))
+			retire(fv[i]);
+		else
+			file_free(fv[i]);
+		pos_dirty = 1;
 	}
 	nf = j;
 }
@@ -412,6 +680,7 @@ commit_all(void)
 static void
 flush_out(void)
 {
+	mark_maybe(0);
 	if (out.b.len)
 		out_flush(&out);
 	commit_all();
@@ -456,6 +725,7 @@ emit(struct file *f, const char *a, size_t an, const char *b, size_t bn,
 	cat(ob, f->post.p, f->post.len);
 	stats.out++;
 	f->emitted = end;
+	unmarked = 1;
 	out_check(&out);
 	if (!ob->len)
 		commit_all();
@@ -468,6 +738,7 @@ advance(struct file *f, off_t end)
 	if (f->ml_on)
 		return;
 	f->emitted = end;
+	unmarked = 1;
 	if (!out.b.len && f->committed != end) {
 		f->committed = end;
 		pos_dirty = 1;
@@ -673,6 +944,8 @@ truncated(struct file *f)
 	}
 	f->off = 0;
 	f->emitted = 0;
+	if (msrc)
+		snap_drop(f);
 	n.truncations++;
 }
 
@@ -836,25 +1109,40 @@ pos_forget(void)
 }
 
 static void
-pos_entries(struct buf *b)
+pos_entry(struct buf *b, const struct file *f)
 {
 	char line[64];
+
+	if (strpbrk(f->path, "\t\n"))
+		return;
+	buf_puts(b, f->path);
+	snprintf(line, sizeof(line), "\t%016llx\t%016llx\n",
+	    (unsigned long long)(msrc ? f->acked : f->committed),
+	    (unsigned long long)f->ino);
+	buf_puts(b, line);
+}
+
+static void
+pos_entries(struct buf *b)
+{
 	struct file *f;
 	size_t i;
 	int pass;
 
-	/* rotated files first: Fluentd keeps the last entry of a path */
+	/*
+	 * Closed and rotated files first: Fluentd keeps the last entry of a
+	 * path.  With --end-to-end a closed file keeps its entry until its
+	 * lines are delivered.
+	 */
+	for (i = 0; i < nretired; i++)
+		pos_entry(b, retired[i]);
 	for (pass = 1; pass >= 0; pass--) {
 		for (i = 0; i < nf; i++) {
 			f = fv[i];
-			if (f->is_stdin || f->dead || f->rotated != pass ||
-			    strpbrk(f->path, "\t\n"))
+			if (f->is_stdin || (f->dead && !e2e_keep(f)) ||
+			    (f->rotated || f->dead) != pass)
 				continue;
-			buf_puts(b, f->path);
-			snprintf(line, sizeof(line), "\t%016llx\t%016llx\n",
-			    (unsigned long long)f->committed,
-			    (unsigned long long)f->ino);
-			buf_puts(b, line);
+			pos_entry(b, f);
 		}
 	}
 }
@@ -927,6 +1215,7 @@ static void
 pos_at_exit(void)
 {
 	if (!pos_final) {
+		e2e_recv();
 		pos_final = 1;
 		pos_save();
 	}
@@ -1086,7 +1375,7 @@ add_path(const char *path, int literal)
 	at = start_at(f, &st);
 	if (at && lseek(fd, at, SEEK_SET) < 0)
 		at = 0;
-	f->off = f->emitted = f->committed = at;
+	f->off = f->emitted = f->committed = f->acked = f->snapped = at;
 	pos_dirty = 1;
 	watch_file(f);
 	slash = strrchr(path, '/');
@@ -1229,7 +1518,7 @@ deadline_min(long long t, long long d)
 static long long
 next_timeout(long long now)
 {
-	long long t = -1;
+	long long t = -1, d;
 	size_t i;
 
 	if (!only_stdin)
@@ -1238,6 +1527,8 @@ next_timeout(long long now)
 		t = deadline_min(t, next_tick);
 	if (o.pos && pos_dirty)
 		t = deadline_min(t, pos_last + POS_MS);
+	if (msrc && (d = e2e_deadline(now)) >= 0)
+		t = deadline_min(t, d);
 	for (i = 0; (nml && o.ml_ms) || nrotated ? i < nf : 0; i++) {
 		if (fv[i]->ml_on && o.ml_ms)
 			t = deadline_min(t, fv[i]->ml_ms + o.ml_ms);
@@ -1249,22 +1540,29 @@ next_timeout(long long now)
 	return t > now ? t - now : 0;
 }
 
+/* Adds fd to the poll set; returns its index. */
+static int
+poll_add(struct pollfd *p, int *np, int fd)
+{
+	p[*np].fd = fd;
+	p[*np].events = POLLIN;
+	p[*np].revents = 0;
+	return (*np)++;
+}
+
 static void
 wait_events(long long timeout)
 {
-	struct pollfd p[3];
-	int np = 1, r;
+	struct pollfd p[4];
+	int np = 0, pi = -1, pm = -1, ps = -1, r;
 
-	p[0].fd = sig_fd();
-	p[0].events = POLLIN;
-	if (ifd >= 0) {
-		p[np].fd = ifd;
-		p[np++].events = POLLIN;
-	}
-	if (in_file && !in_file->ready) {
-		p[np].fd = 0;
-		p[np++].events = POLLIN;
-	}
+	poll_add(p, &np, sig_fd());
+	if (ifd >= 0)
+		pi = poll_add(p, &np, ifd);
+	if (msrc)
+		pm = poll_add(p, &np, mark_src_fd(msrc));
+	if (in_file && !in_file->ready)
+		ps = poll_add(p, &np, 0);
 	r = poll(p, np, timeout > 86400000 ? 86400000 : (int)timeout);
 	if (r < 0 && errno != EINTR)
 		die(EX_SYS, "poll:");
@@ -1274,9 +1572,11 @@ wait_events(long long timeout)
 		sig_drain();
 		sig_service();
 	}
-	if (ifd >= 0 && p[1].revents)
+	if (pi >= 0 && p[pi].revents)
 		read_inotify();
-	if (in_file && p[np - 1].fd == 0 && p[np - 1].revents)
+	if (pm >= 0 && p[pm].revents)
+		e2e_recv();
+	if (ps >= 0 && p[ps].revents)
 		in_file->ready = 1;
 }
 
@@ -1360,6 +1660,7 @@ follow(void)
 		chores(now);
 		if (!busy || (pos_dirty && o.pos && now - pos_last >= POS_MS))
 			flush_out();
+		e2e_warn(now);
 		if (pos_dirty && o.pos && now - pos_last >= POS_MS)
 			pos_save();
 		wait_events(busy || kick ? 0 : next_timeout(stream_ms()));
@@ -1367,6 +1668,22 @@ follow(void)
 	batch_time();
 	for (i = 0; i < nf; i++)
 		ml_flush(fv[i]);
+}
+
+/* --once --end-to-end: a mark now and then, positions as marks return. */
+static void
+once_tick(void)
+{
+	long long now;
+
+	if (!msrc)
+		return;
+	e2e_recv();
+	now = stream_ms();
+	if (now - mark_ms >= MARK_MS)
+		flush_out();
+	if (pos_dirty && now - pos_last >= POS_MS)
+		pos_save();
 }
 
 static void
@@ -1378,13 +1695,52 @@ once(void)
 	for (i = 0; i < nf && !sig_stop; i++) {
 		f = fv[i];
 		while (read_file(f, ROUND) && !sig_stop)
-			;
+			once_tick();
 		if (!sig_stop && !f->dead) {
 			batch_time();
 			finish(f);
 		}
+		once_tick();
 	}
 	sweep();
+}
+
+/*
+ * The end with --end-to-end: a last mark after every event, then a wait
+ * of up to --end-to-end-timeout for the marks outstanding, saving the
+ * positions as they come back.  0 if every mark came back.
+ */
+static int
+e2e_finish(void)
+{
+	long long end = stream_ms() + o.e2e_ms, now;
+	struct pollfd p;
+	char t[32];
+
+	for (;;) {
+		e2e_recv();
+		if (unmarked) {
+			mark_maybe(1);
+			if (out.b.len)
+				out_flush(&out);
+			commit_all();
+		}
+		if (pos_dirty)
+			pos_save();
+		if (!unmarked && mark_src_done(msrc) >= mark_src_last(msrc))
+			return 0;
+		now = stream_ms();
+		if (now >= end)
+			break;
+		p.fd = mark_src_fd(msrc);
+		p.events = POLLIN;
+		if (poll(&p, 1, end - now > 86400000 ? 86400000 :
+		    (int)(end - now)) < 0 && errno != EINTR)
+			die(EX_SYS, "poll:");
+	}
+	warn("the last mark did not come back within %s: " NOT_BACK,
+	    ms_str(o.e2e_ms, t, sizeof(t)));
+	return -1;
 }
 
 /* SIGHUP: look for new files now. */
@@ -1454,6 +1810,10 @@ options(int argc, char **argv)
 		case O_ML_FLUSH:
 			o.ml_ms = duration(arg, "multiline-flush-interval", 0);
 			break;
+		case O_E2E: o.e2e = 1; break;
+		case O_E2E_TIMEOUT:
+			o.e2e_ms = duration(arg, "end-to-end-timeout", 1);
+			break;
 		case O_STATS: o.stats = 1; break;
 		}
 	}
@@ -1484,6 +1844,8 @@ check_options(int argc, char **argv)
 		    o.key);
 	if (o.pos && !*o.pos)
 		die(EX_USAGE, "the position file name is empty");
+	if (o.e2e && !o.pos)
+		opt_fail(&prog, "--end-to-end needs --pos-file");
 	if (o.ml && !(mlrx = rx_new(o.ml, 0, err, sizeof(err))))
 		die(EX_USAGE, "bad --multiline-start regex '%s': %s", o.ml,
 		    err);
@@ -1511,6 +1873,7 @@ static void
 setup(int argc, char **argv)
 {
 	const char *star = strchr(o.tag, '*'), *s;
+	char err[256];
 	int i;
 
 	if (star) {
@@ -1540,6 +1903,12 @@ setup(int argc, char **argv)
 	batch_time();
 	if (o.pos)
 		pos_setup();
+	if (o.e2e) {
+		if (!(msrc = mark_src_new(MARK_OUT, err, sizeof(err))))
+			die(EX_SYS, "--end-to-end: %s", err);
+		atexit(e2e_free);
+		mark_ms = stream_ms() - MARK_MS;
+	}
 	if (!o.once && !only_stdin && !o.poll) {
 		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (ifd < 0)
@@ -1570,6 +1939,7 @@ cleanup(void)
 	buf_free(&posb);
 	buf_free(&posold);
 	rx_free(mlrx);
+	e2e_free();
 	out_free(&out);
 	if (ifd >= 0)
 		close(ifd);
@@ -1603,6 +1973,8 @@ main(int argc, char **argv)
 	else
 		follow();
 	flush_out();
+	if (msrc && e2e_finish() < 0 && o.once && !sig_stop)
+		status = EX_SYS;
 	pos_final = 1;
 	if (pos_save() < 0)
 		status = EX_SYS;

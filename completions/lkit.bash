@@ -68,7 +68,8 @@ _lkit_spec()
 		    -e= --exclude= -r --read-from-head --once -F --follow
 		    --refresh-interval= --rotate-wait= --poll --poll-interval=
 		    --max-line-size= --long-lines= -m= --multiline-start=
-		    --multiline-flush-interval= --stats -h --help -V --version'
+		    --multiline-flush-interval= --end-to-end
+		    --end-to-end-timeout= --stats -h --help -V --version'
 		values='-p|--pos-file:@file --long-lines:split,skip'
 		files='*'
 		;;

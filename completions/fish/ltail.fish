@@ -21,6 +21,8 @@ for spec in \
     '|--long-lines|split skip|cut longer lines into parts or skip them' \
     '-m|--multiline-start|-|a line matching REGEX starts a message' \
     '|--multiline-flush-interval|-|pass a message on after TIME without lines' \
+    '|--end-to-end||save positions of lines delivered end to end' \
+    '|--end-to-end-timeout|-|wait TIME for the last mark to come back (30s)' \
     '|--stats||print counters to stderr at exit' \
     '-h|--help||show help and exit' \
     '-V|--version||show the version and exit'
