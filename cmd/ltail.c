@@ -17,6 +17,7 @@
 #include "../common/mark.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
+#include "../common/parse_rx.h"
 #include "../common/rx.h"
 #include "../common/sig.h"
 #include "../common/stats.h"
@@ -1846,7 +1847,7 @@ check_options(int argc, char **argv)
 		die(EX_USAGE, "the position file name is empty");
 	if (o.e2e && !o.pos)
 		opt_fail(&prog, "--end-to-end needs --pos-file");
-	if (o.ml && !(mlrx = rx_new(o.ml, 0, err, sizeof(err))))
+	if (o.ml && !(mlrx = parse_rx(o.ml, PRX_NOLINE, err, sizeof(err))))
 		die(EX_USAGE, "bad --multiline-start regex '%s': %s", o.ml,
 		    err);
 }

@@ -3,7 +3,7 @@
 # by the next start line, by --multiline-flush-interval, at the end, on
 # SIGTERM; never cut by a restart from the position file.
 . "${0%/*}/lib.sh"
-plan 13
+plan 15
 
 cd "$T" || exit 1
 sv() { lout -f single_value <"$1" 2>/dev/null; }
@@ -34,6 +34,14 @@ check_out "a message growing past --max-line-size is passed on in parts" \
 {"message":"cccccccccc"}'
 check_err "a bad regex is a usage error naming it" 2 \
 	"ltail -m '(' x.log" "bad --multiline-start regex '('"
+check_out "Fluentd's /regexp/ form and Ruby's \\h, as lparse reads them" \
+	"printf 'ab12 x\\n  y\\nzz99 z\\ncd34 w\\n' | ltail -m '/^\\h{4} /' - | lout -f json" \
+	'{"message":"ab12 x\n  y\nzz99 z"}
+{"message":"cd34 w"}'
+check_out "/regexp/i ignores case" \
+	"printf 'AB12 x\\n  y\\nab34 w\\n' | ltail -m '/^ab\\d\\d /i' - | lout -f json" \
+	'{"message":"AB12 x\n  y"}
+{"message":"ab34 w"}'
 check_out "stdin: the pending message is passed on at EOF" \
 	"printf '2017-01-01 a\n b\n' | ltail -m '$START' - | lout -f json" \
 	'{"message":"2017-01-01 a\n b"}'
