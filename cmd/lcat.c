@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/input.h"
 #include "../common/json.h"
@@ -646,11 +647,11 @@ merge_wait(struct pollfd *pf, size_t n, struct waiter *wt)
 	for (;;) {
 		if (sig_stop && !wt->stopping) {
 			wt->stopping = 1;
-			wt->stop_ms = stream_ms();
+			wt->stop_ms = clock_ms();
 		}
 		timeout = -1;
 		if (wt->stopping) {
-			gone = stream_ms() - wt->stop_ms;
+			gone = clock_ms() - wt->stop_ms;
 			if (gone >= 5000)
 				return 0;
 			timeout = gone > 4500 ? (int)(5000 - gone) : 500;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/fwd.h"
 #include "../common/input.h"
@@ -632,7 +633,7 @@ on_mark(void *arg, const char *p, size_t len)
 {
 	struct pending *pm;
 	size_t s, held;
-	long long now = stream_ms();
+	long long now = clock_ms();
 	int wait = 0;
 
 	(void)arg;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/err.h"
 #include "../common/mark.h"
 #include "../common/mp.h"
@@ -189,7 +190,7 @@ static const char *pos_base;    /* the last component of o.pos */
 static struct stat pos_dir;     /* the directory of o.pos */
 static int pos_written, pos_failing, pos_final;
 static int pos_dirty;
-static long long pos_last, next_refresh, next_tick, now_ms;
+static long long pos_last, next_refresh, next_tick, tick_ms;
 static int ifd = -1;
 static unsigned gen;
 static int startup = 1, rescan_now, only_stdin, missing;
@@ -505,7 +506,7 @@ mark_maybe(int now_too)
 	if (!msrc || !unmarked || nsnaps == MARK_OUT ||
 	    !mark_src_can_put(msrc))
 		return;
-	now = stream_ms();
+	now = clock_ms();
 	if (!now_too && now - mark_ms < MARK_MS)
 		return;
 	s = &snaps[(snap_head + nsnaps++) % MARK_OUT];
@@ -697,7 +698,7 @@ batch_time(void)
 	event_now(&sec, &nsec);
 	tb.len = 0;
 	event_put_time(&tb, sec, nsec);
-	now_ms = stream_ms();
+	tick_ms = clock_ms();
 }
 
 static inline void
@@ -782,7 +783,7 @@ line(struct file *f, const char *p, size_t len, off_t end)
 		nml++;
 	}
 	f->ml_end = end;
-	f->ml_ms = now_ms;
+	f->ml_ms = tick_ms;
 }
 
 /* A line longer than --max-line-size begins at offset at. */
@@ -1190,7 +1191,7 @@ pos_save(void)
 	if (!o.pos)
 		return 0;
 	pos_dirty = 0;
-	pos_last = stream_ms();
+	pos_last = clock_ms();
 	posb.len = 0;
 	pos_entries(&posb);
 	if (pos_written && posb.len == posold.len && (!posb.len ||
@@ -1396,7 +1397,7 @@ check_name(struct file *f)
 	if (r == 0 && st.st_dev == f->dev && st.st_ino == f->ino)
 		return;
 	f->rotated = 1;
-	f->rotated_ms = stream_ms();
+	f->rotated_ms = clock_ms();
 	f->ready = kick = 1;
 	nrotated++;
 	n.rotations++;
@@ -1652,19 +1653,19 @@ follow(void)
 	size_t i;
 	int busy;
 
-	next_refresh = stream_ms() + o.refresh_ms;
+	next_refresh = clock_ms() + o.refresh_ms;
 	while (!sig_stop) {
 		busy = read_round();
 		if (only_stdin && !in_file)
 			break;
-		now = stream_ms();
+		now = clock_ms();
 		chores(now);
 		if (!busy || (pos_dirty && o.pos && now - pos_last >= POS_MS))
 			flush_out();
 		e2e_warn(now);
 		if (pos_dirty && o.pos && now - pos_last >= POS_MS)
 			pos_save();
-		wait_events(busy || kick ? 0 : next_timeout(stream_ms()));
+		wait_events(busy || kick ? 0 : next_timeout(clock_ms()));
 	}
 	batch_time();
 	for (i = 0; i < nf; i++)
@@ -1680,7 +1681,7 @@ once_tick(void)
 	if (!msrc)
 		return;
 	e2e_recv();
-	now = stream_ms();
+	now = clock_ms();
 	if (now - mark_ms >= MARK_MS)
 		flush_out();
 	if (pos_dirty && now - pos_last >= POS_MS)
@@ -1714,7 +1715,7 @@ once(void)
 static int
 e2e_finish(void)
 {
-	long long end = stream_ms() + o.e2e_ms, now;
+	long long end = clock_ms() + o.e2e_ms, now;
 	struct pollfd p;
 	char t[32];
 
@@ -1730,7 +1731,7 @@ e2e_finish(void)
 			pos_save();
 		if (!unmarked && mark_src_done(msrc) >= mark_src_last(msrc))
 			return 0;
-		now = stream_ms();
+		now = clock_ms();
 		if (now >= end)
 			break;
 		p.fd = mark_src_fd(msrc);
@@ -1908,7 +1909,7 @@ setup(int argc, char **argv)
 		if (!(msrc = mark_src_new(MARK_OUT, err, sizeof(err))))
 			die(EX_SYS, "--end-to-end: %s", err);
 		atexit(e2e_free);
-		mark_ms = stream_ms() - MARK_MS;
+		mark_ms = clock_ms() - MARK_MS;
 	}
 	if (!o.once && !only_stdin && !o.poll) {
 		ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "fwd.h"
 #include "mark.h"
@@ -274,7 +275,7 @@ uint64_t
 mark_src_put(struct mark_src *s, struct buf *b)
 {
 	s->last++;
-	s->made[s->last % s->max_out] = stream_ms();
+	s->made[s->last % s->max_out] = clock_ms();
 	mark_put(b, s->id, s->last, s->path);
 	return s->last;
 }
@@ -333,6 +334,6 @@ mark_src_waiting_ms(const struct mark_src *s)
 
 	if (s->done >= s->last)
 		return 0;
-	d = stream_ms() - s->made[(s->done + 1) % s->max_out];
+	d = clock_ms() - s->made[(s->done + 1) % s->max_out];
 	return d > 0 ? d : 0;
 }

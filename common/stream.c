@@ -17,6 +17,7 @@
 #include "mark.h"
 #include "mp.h"
 #include "sig.h"
+#include "clock.h"
 #include "stream.h"
 
 #define READ_MIN (16 * 1024)            /* a new reader's reads */
@@ -1075,15 +1076,6 @@ stream_tune_malloc(void)
 #endif
 }
 
-long long
-stream_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 int
 stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
 {
@@ -1093,11 +1085,11 @@ stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
 	for (;;) {
 		if (sig_stop && !wt->stopping) {
 			wt->stopping = 1;
-			wt->stop_ms = stream_ms();
+			wt->stop_ms = clock_ms();
 		}
 		timeout = -1;
 		if (wt->stopping) {
-			gone = stream_ms() - wt->stop_ms;
+			gone = clock_ms() - wt->stop_ms;
 			if (gone >= STOP_MAX_MS)
 				return 0;
 			timeout = STOP_MAX_MS - gone < STOP_IDLE_MS ?

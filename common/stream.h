@@ -170,9 +170,6 @@ int stream_wait(int fd, struct waiter *w, void (*idle)(void *), void *arg);
  */
 void stream_tune_malloc(void);
 
-/* Monotonic milliseconds. */
-long long stream_ms(void);
-
 /* Appends one event in Message mode: [tag, EventTime, record]. */
 void event_write(struct out *o, const char *tag, size_t tag_len,
     int64_t sec, uint32_t nsec, const char *rec, size_t rec_len);

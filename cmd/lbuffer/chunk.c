@@ -182,7 +182,7 @@ chunk_open(const char *key, size_t key_len)
 {
 	struct chunk *c = chunk_new(next_id(), key, key_len);
 
-	c->created_ms = now_ms();
+	c->created_ms = clock_ms();
 	c->created = wall();
 	olist_append(c);
 	lb.status.dirty = 1;

@@ -125,7 +125,7 @@ room(void)
 			lb_shutdown();
 			return 0;
 		}
-		now = now_ms();
+		now = clock_ms();
 		if (!full_warned || now - full_warned > 60000) {
 			warn("buffer full: %llu bytes held (--total-limit-size "
 			    "%lld); input held until chunks are flushed",
@@ -212,7 +212,7 @@ intake_read(void)
 			intake_end(EX_SYS);
 			return;
 		}
-		lb.in.last_read_ms = now_ms();
+		lb.in.last_read_ms = clock_ms();
 		intake_consume();
 	} while (n > 0 && intake_ok() && ++rounds < 16 &&
 	    lb.total_bytes - start < BLOCK_MAX && readable(0));

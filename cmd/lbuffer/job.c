@@ -461,7 +461,7 @@ job_dead_letter(struct chunk *c, const char *why)
 		    "it and retrying", chunk_idstr(c), why, lb.o.dead_dir,
 		    strerror(errno));
 		memset(&c->r, 0, sizeof(c->r));
-		retry_fail(&c->r, now_ms());
+		retry_fail(&c->r, clock_ms());
 		c->state = C_WAIT;
 		return;
 	}
@@ -524,7 +524,7 @@ give_up(struct chunk *c, const char *why)
 static void
 failed(struct chunk *c, int kind, int st)
 {
-	long long now = now_ms();
+	long long now = clock_ms();
 	char why[64];
 
 	job_describe(st, why, sizeof(why));

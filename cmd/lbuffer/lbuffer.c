@@ -121,7 +121,7 @@ lb_shutdown(void)
 	if (lb.stop.shutting)
 		return;
 	lb.stop.shutting = 1;
-	lb.stop.shutdown_at = now_ms() + lb.o.shutdown_ms;
+	lb.stop.shutdown_at = clock_ms() + lb.o.shutdown_ms;
 	chunk_close_all();
 	lb.disp.dirty = 1;
 }
@@ -250,7 +250,7 @@ loop(void)
 	int n, in_slot;
 
 	for (;;) {
-		now = now_ms();
+		now = clock_ms();
 		timers(now);
 		store_all();
 		job_dispatch(now);
@@ -258,7 +258,7 @@ loop(void)
 		if (finished())
 			break;
 		n = poll_set(pf, &in_slot);
-		if (poll(pf, n, wake_in(now_ms())) < 0 && errno != EINTR)
+		if (poll(pf, n, wake_in(clock_ms())) < 0 && errno != EINTR)
 			die(EX_SYS, "poll:");
 		if (pf[0].revents) {
 			sig_drain();
@@ -266,7 +266,7 @@ loop(void)
 		}
 		if (sig_stop && !lb.in.stopping) {
 			lb.in.stopping = 1;
-			lb.in.stop_ms = now_ms();
+			lb.in.stop_ms = clock_ms();
 			if (lb.in.done)
 				lb_shutdown();
 		}
@@ -337,8 +337,8 @@ setup(void)
 			    (unsigned long long)lb.cnt.recovered, lb.o.dir);
 	}
 	lb.in.rd = input_reader(0, "stdin", NULL, NULL);
-	lb.in.last_read_ms = now_ms();
-	next_fsync = now_ms() + lb.o.fsync_ms;
+	lb.in.last_read_ms = clock_ms();
+	next_fsync = clock_ms() + lb.o.fsync_ms;
 }
 
 /* What is left at the end: kept on disk, saved as dead letters, or lost. */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "stream.h"
 
 /*
@@ -141,12 +142,6 @@ struct lb {
 extern struct lb lb;
 
 /* small helpers */
-static inline long long
-now_ms(void)
-{
-	return stream_ms();
-}
-
 static inline double
 wall(void)
 {

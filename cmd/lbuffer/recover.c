@@ -35,7 +35,7 @@ recovered(uint64_t id, int queued, const struct scan *s, double mtime)
 	c->bytes = s->bytes;
 	c->size = s->good_end;
 	c->created = created;
-	c->created_ms = now_ms();
+	c->created_ms = clock_ms();
 	lb.total_bytes += c->bytes;
 	return c;
 }

@@ -67,7 +67,7 @@ static void
 status_text(struct buf *b, int run, long pid)
 {
 	double now = wall(), next;
-	long long ms = now_ms();
+	long long ms = clock_ms();
 	struct totals t;
 	struct chunk *c;
 	char why[64], when[16];
@@ -143,7 +143,7 @@ static void
 status_json(struct buf *b, int run, long pid)
 {
 	double now = wall();
-	long long ms = now_ms();
+	long long ms = clock_ms();
 	struct totals t;
 	struct chunk *c;
 
@@ -193,7 +193,7 @@ status_files(void)
 	struct buf b = { 0 };
 
 	lb.status.dirty = 0;
-	lb.status.at = now_ms() + 1000;
+	lb.status.at = clock_ms() + 1000;
 	if (!lb.o.dir)
 		return;
 	status_text(&b, 1, (long)getpid());

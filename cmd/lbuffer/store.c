@@ -379,7 +379,7 @@ seal(struct chunk *c)
 static void
 hold_begin(struct chunk *c, int e)
 {
-	long long now = now_ms();
+	long long now = clock_ms();
 	char p[PBUF];
 
 	if (!lb.hold.warned) {
@@ -427,7 +427,7 @@ store_all(void)
 	}
 	if (lb.hold.warned && !lb.hold.err) {
 		warn("events are stored again, after %.1fs; input resumed",
-		    (now_ms() - lb.hold.since) / 1000.0);
+		    (clock_ms() - lb.hold.since) / 1000.0);
 		lb.hold.warned = 0;
 	}
 }

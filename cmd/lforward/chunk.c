@@ -73,7 +73,7 @@ chunk_new(const char *tag, size_t tag_len, int node, uint32_t hash)
 	c->n = 0;
 	c->fails = c->on_secondary = 0;
 	c->first_fail = c->retry_at = 0;
-	c->opened = now_ms();
+	c->opened = clock_ms();
 	c->req.len = 0;
 	fwd_packed_head(&c->req, tag, tag_len, 0);
 	c->head = c->req.len;
@@ -150,7 +150,7 @@ void
 chunk_seal_all(int older_only)
 {
 	struct chunk **pp, *c;
-	long long now = now_ms();
+	long long now = clock_ms();
 	int i;
 
 	for (i = 0; i < NSLOTS; i++) {
@@ -320,7 +320,7 @@ static int
 count_fail(struct chunk *c, int idle)
 {
 	const char *why = "retries exhausted";
-	long long now = now_ms();
+	long long now = clock_ms();
 
 	c->fails++;
 	cnt.retried++;
@@ -381,7 +381,7 @@ void
 chunk_expire(void)
 {
 	struct chunk *c, *keep = NULL, **tail = &keep;
-	long long now = now_ms();
+	long long now = clock_ms();
 	int late;
 
 	while ((c = chunk_pop(&rq.pending))) {

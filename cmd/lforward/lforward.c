@@ -178,7 +178,7 @@ loop_once(void)
 	struct node *list[MAX_NODES + 1], *who[2 * MAX_NODES + 4];
 	int kind[2 * MAX_NODES + 4];
 	int i, k, np = 0, nn, in_slot = -1, r, timeout = 100;
-	long long now = now_ms();
+	long long now = clock_ms();
 
 	pf[np].fd = sig_fd();
 	pf[np++].events = POLLIN;
@@ -226,7 +226,7 @@ loop_once(void)
 		else if (kind[k] == 1 && who[k]->hb_fd == pf[k].fd)
 			node_hb_io(who[k], pf[k].revents);
 	}
-	now = now_ms();
+	now = clock_ms();
 	for (i = 0; i < nn; i++)
 		node_watch(list[i], now);
 	chunk_expire();
@@ -242,9 +242,9 @@ run(void)
 		if (sig_stop && !stopping) {
 			stopping = 1;
 			intake_end(0);
-			stop_deadline = now_ms() + o.shutdown_ms;
+			stop_deadline = clock_ms() + o.shutdown_ms;
 		}
-		if (stopping && now_ms() >= stop_deadline)
+		if (stopping && clock_ms() >= stop_deadline)
 			break;
 		loop_once();
 	}

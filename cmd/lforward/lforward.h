@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "fwd.h"
 #include "stream.h"
 
@@ -125,16 +126,10 @@ struct counts {
 };
 extern struct counts cnt;
 
-static inline long long
-now_ms(void)
-{
-	return stream_ms();
-}
-
 static inline double
 now_s(void)
 {
-	return stream_ms() / 1000.0;
+	return clock_ms() / 1000.0;
 }
 
 static inline uint32_t

@@ -29,7 +29,7 @@ node_usable(const struct node *n)
 {
 	if (!n->available)
 		return 0;
-	return o.hb != HB_NONE && !n->secondary ? 1 : now_ms() >= n->retry_at;
+	return o.hb != HB_NONE && !n->secondary ? 1 : clock_ms() >= n->retry_at;
 }
 
 /* --- the failure detector (Fluentd's phi accrual) ---------------------- */
@@ -154,7 +154,7 @@ node_linger(struct node *n)
 		SSL_shutdown(n->ssl);
 	shutdown(n->fd, SHUT_WR);
 	n->state = N_CLOSING;
-	n->deadline = now_ms() + 2000;
+	n->deadline = clock_ms() + 2000;
 }
 
 static void
@@ -183,7 +183,7 @@ node_fail(struct node *n, const char *fmt, ...)
 	warn("%s: %s", n->name, msg);
 	node_close(n);
 	n->fails++;
-	n->retry_at = now_ms() + backoff(n->fails);
+	n->retry_at = clock_ms() + backoff(n->fails);
 	if (o.hb != HB_NONE && !n->secondary)
 		detach(n, "request failed");
 	if (!n->nflight && n->q.head)   /* the request it was about to send */
@@ -228,7 +228,7 @@ node_connect(struct node *n)
 		node_fail(n, "unable to connect: %s", err);
 		return;
 	}
-	n->deadline = now_ms() + o.connect_ms;
+	n->deadline = clock_ms() + o.connect_ms;
 	n->state = N_CONNECTING;
 	n->rb.len = 0;
 }
@@ -244,7 +244,7 @@ connected(struct node *n)
 	}
 	n->fails = 0;
 	n->state = o.shared_key ? N_HELO : N_READY;
-	n->deadline = now_ms() + o.connect_ms;
+	n->deadline = clock_ms() + o.connect_ms;
 }
 
 /* send/recv through TLS or not: bytes, 0 would block, -1 error. */
@@ -458,7 +458,7 @@ got_acks(struct node *n)
 		    (n->nflight - i - 1) * sizeof(n->flight[0]));
 		n->nflight--;
 		consume(n, used);
-		n->deadline = now_ms() + o.ack_ms;
+		n->deadline = clock_ms() + o.ack_ms;
 	}
 }
 
@@ -500,7 +500,7 @@ node_write(struct node *n)
 		if (r == 0)
 			return;
 		n->woff += r;
-		n->deadline = now_ms() + o.send_ms;
+		n->deadline = clock_ms() + o.send_ms;
 	}
 	n->writing = 0;
 	n->woff = 0;
@@ -508,7 +508,7 @@ node_write(struct node *n)
 		n->nflight--;
 		chunk_delivered(n, c);
 	} else {
-		n->deadline = now_ms() + o.ack_ms;
+		n->deadline = clock_ms() + o.ack_ms;
 	}
 }
 
@@ -523,7 +523,7 @@ node_next(struct node *n)
 	n->flight[n->nflight++] = chunk_pop(&n->q);
 	n->writing = 1;
 	n->woff = 0;
-	n->deadline = now_ms() + o.send_ms;
+	n->deadline = clock_ms() + o.send_ms;
 	node_write(n);
 }
 
@@ -589,7 +589,7 @@ node_io(struct node *n, short rev)
 void
 node_timers(struct node *n)
 {
-	long long now = now_ms();
+	long long now = clock_ms();
 
 	if (n->fd < 0) {
 		if (n->q.head && node_usable(n))
@@ -637,7 +637,7 @@ hb_send(struct node *n)
 	if (n->hb_fd < 0)
 		return;
 	n->hb_pending = pend;
-	n->hb_sent = now_ms();
+	n->hb_sent = clock_ms();
 	if (o.hb == HB_UDP) {
 		if (send(n->hb_fd, "", 1, 0) < 0) {
 			close(n->hb_fd);

@@ -43,7 +43,7 @@ static void
 report(const struct event *ev, const char *why, const char *text,
     size_t len)
 {
-	long long now = stream_ms();
+	long long now = clock_ms();
 	char more[64] = "";
 
 	if (run.failures > 1 && now - er.last_warn < 1000) {

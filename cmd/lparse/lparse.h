@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "mp.h"
 #include "parse_syslog.h"
 #include "parse_text.h"

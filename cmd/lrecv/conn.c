@@ -174,7 +174,7 @@ conn_closing(struct conn *c)
 	if (c->state == S_CLOSING)
 		return;
 	c->state = S_CLOSING;
-	c->last = stream_ms();
+	c->last = clock_ms();
 	todo_add(c);
 }
 
@@ -217,7 +217,7 @@ conn_write(struct conn *c)
 			return -1;
 		}
 		c->woff += n;
-		c->last = stream_ms();
+		c->last = clock_ms();
 	}
 	if (c->woff == c->wb.len)
 		c->woff = c->wb.len = 0;
@@ -456,7 +456,7 @@ req_clock(struct conn *c)
 	}
 	if (c->req_start && off == c->req_off)
 		return;
-	c->req_start = stream_ms();
+	c->req_start = clock_ms();
 	c->req_stall = loop.stalled_ms;
 	c->req_off = off;
 }
@@ -467,9 +467,9 @@ reclaim(void)
 {
 	struct conn *c;
 
-	if (stream_ms() - last_reclaim < RECLAIM_MS)
+	if (clock_ms() - last_reclaim < RECLAIM_MS)
 		return;
-	last_reclaim = stream_ms();
+	last_reclaim = clock_ms();
 	for (c = conns.all; c; c = c->next) {
 		conn_trim(c);
 		mem_update(c);
@@ -536,7 +536,7 @@ conn_new(int fd, const struct sockaddr_storage *sa, int kind)
 		snprintf(port, sizeof(port), ":%d",
 		    ntohs(((const struct sockaddr_in6 *)sa)->sin6_port));
 	snprintf(c->name, sizeof(c->name), "client %s%s", c->addr, port);
-	c->last = c->born = stream_ms();
+	c->last = c->born = clock_ms();
 	c->born_stall = loop.stalled_ms;
 	c->state = S_DATA;
 	c->next = conns.all;
@@ -563,7 +563,7 @@ conn_new(int fd, const struct sockaddr_storage *sa, int kind)
 static long long
 since(long long t, long long stall)
 {
-	return stream_ms() - t - (loop.stalled_ms - stall);
+	return clock_ms() - t - (loop.stalled_ms - stall);
 }
 
 /* The request in progress took too long: dropped, unacked. */

@@ -429,7 +429,7 @@ ping_read(struct conn *c)
 		return -1;
 	}
 	c->tin.len += n;
-	c->last = stream_ms();
+	c->last = clock_ms();
 	if (*c->tin.p == '{' || *c->tin.p == '[') {
 		counts.bad++;
 		warn("%s: JSON requests cannot do the --shared-key handshake "
@@ -489,7 +489,7 @@ data_read(struct conn *c)
 		conn_drop(c);
 		return -1;
 	}
-	c->last = stream_ms();
+	c->last = clock_ms();
 	c->got_data |= n > 0;
 	if (c->mode == M_JSON) {
 		c->jin.len += n;

@@ -645,7 +645,7 @@ http_in_read(struct conn *c)
 	}
 	c->hin.len += n;
 	c->got_data = 1;
-	c->last = stream_ms();
+	c->last = clock_ms();
 	stats.bytes_in += n;
 	if (!http_worth(c, old))
 		return;

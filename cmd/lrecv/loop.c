@@ -87,7 +87,7 @@ reap(void)
 static int
 ratelog_due(struct ratelog *rl, unsigned long long *times)
 {
-	long long now = stream_ms();
+	long long now = clock_ms();
 
 	rl->n++;
 	if (rl->at && now - rl->at < LOG_EVERY_MS)
@@ -129,7 +129,7 @@ accept_failed(int e)
 		    "last such message): not accepting for up to %d ms",
 		    strerror(e), n, n == 1 ? "" : "s", ACCEPT_PAUSE_MS);
 	listeners_arm(0);
-	loop.accept_resume = stream_ms() + ACCEPT_PAUSE_MS;
+	loop.accept_resume = clock_ms() + ACCEPT_PAUSE_MS;
 }
 
 /*
@@ -287,7 +287,7 @@ flush_out(void)
 {
 	struct epoll_event e;
 
-	loop.last_flush = stream_ms();
+	loop.last_flush = clock_ms();
 	loop_out_write();
 	release_acks();
 	if (loop.out_nb && !!out.b.len != loop.out_waiting) {
@@ -306,7 +306,7 @@ static int
 flush_due(void)
 {
 	return (out.b.len || conns.ackq) && !loop.out_waiting &&
-	    stream_ms() - loop.last_flush >= FLUSH_MS;
+	    clock_ms() - loop.last_flush >= FLUSH_MS;
 }
 
 /* Scratch buffers hold nothing between events: big ones go back. */
@@ -326,7 +326,7 @@ static void
 sweep(void)
 {
 	struct conn *c;
-	long long now = stream_ms();
+	long long now = clock_ms();
 
 	for (c = conns.all; c; c = c->next)
 		if (!c->dead)
@@ -380,7 +380,7 @@ static void
 wait_stdout(void)
 {
 	struct pollfd p[2];
-	long long t = stream_ms();
+	long long t = clock_ms();
 
 	p[0].fd = sig_fd();
 	p[0].events = POLLIN;
@@ -390,7 +390,7 @@ wait_stdout(void)
 		sig_drain();
 		sig_service();
 	}
-	loop.stalled_ms += stream_ms() - t;     /* no client's fault */
+	loop.stalled_ms += clock_ms() - t;     /* no client's fault */
 	flush_out();
 }
 
@@ -416,7 +416,7 @@ wait_ms(void)
 		return 0;
 	if (!loop.accept_paused)
 		return 1000;
-	t = loop.accept_resume - stream_ms();
+	t = loop.accept_resume - clock_ms();
 	return t < 0 ? 0 : t > 1000 ? 1000 : (int)t;
 }
 
@@ -425,12 +425,12 @@ void
 loop_run(void)
 {
 	struct epoll_event evs[256];
-	long long last_sweep = stream_ms();
+	long long last_sweep = clock_ms();
 	int n, i;
 
 	while (!sig_stop) {
 		reap();
-		if (loop.accept_paused && stream_ms() >= loop.accept_resume)
+		if (loop.accept_paused && clock_ms() >= loop.accept_resume)
 			listeners_arm(1);
 		if (out.b.len >= OUT_BLOCK)
 			flush_out();
@@ -452,9 +452,9 @@ loop_run(void)
 			if (flush_due())
 				flush_out();
 		}
-		if (stream_ms() - last_sweep >= 1000) {
+		if (clock_ms() - last_sweep >= 1000) {
 			sweep();
-			last_sweep = stream_ms();
+			last_sweep = clock_ms();
 		}
 	}
 	reap();

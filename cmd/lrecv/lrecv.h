@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "fwd.h"
 #include "http.h"
 #include "net.h"
