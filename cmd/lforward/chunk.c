@@ -142,6 +142,7 @@ chunk_seal(struct chunk *c)
 	fwd_packed_option(&c->req, c->n, o.gzip, o.ack ? c->id : NULL,
 	    FWD_CHUNK_LEN);
 	rq.held += c->req.len - before;
+	c->seq = ++rq.sealed;
 	chunk_push(&rq.pending, c);
 }
 
@@ -297,6 +298,7 @@ chunk_delivered(struct node *n, struct chunk *c)
 	n->sent_events += c->n;
 	n->requests++;
 	cnt.requests++;
+	intake_delivered(c->seq);
 	chunk_free(c);
 }
 
@@ -307,6 +309,7 @@ chunk_lost(struct chunk *c, const char *why)
 	warn("giving up a request of %llu events for %s: %s",
 	    (unsigned long long)c->n, c->tag, why);
 	cnt.lost += c->n;
+	intake_lost(c->seq);
 	chunk_free(c);
 }
 

@@ -5,12 +5,159 @@
 
 #include "err.h"
 #include "fwd.h"
+#include "input.h"
+#include "mark.h"
 #include "mp.h"
 #include "stream.h"
 
 #include "lforward.h"
 
 struct intake intake;
+
+/*
+ * End-to-end marks (lkit(7)): a mark seals every open request, so the
+ * events before it are in requests sealed up to its barrier, and goes back
+ * once every one of them is delivered.  The requests sealed after the
+ * previous mark's barrier and up to a mark's own are its segment; left
+ * counts those of them not yet delivered.  Marks come a few a second: the
+ * queue is bounded, its oldest dropped when full (a later one covers it).
+ */
+#define MARK_QUEUE 256
+
+struct qmark {
+	uint64_t barrier;       /* the last request sealed before it */
+	uint64_t left;          /* requests of its segment not delivered */
+	size_t len;
+	char b[MARK_MAX];
+};
+
+static struct {
+	struct qmark q[MARK_QUEUE];     /* a ring, oldest first */
+	unsigned first, n;
+	uint64_t barrier;       /* the newest mark's barrier */
+	uint64_t tail_done;     /* requests past it delivered */
+	int off;                /* a request was given up: no more returns */
+	struct qmark ready;     /* the newest mark ready, not yet returned */
+} mk;
+
+static struct qmark *
+mark_at(unsigned k)
+{
+	return &mk.q[(mk.first + k) % MARK_QUEUE];
+}
+
+/* Whether two marks come from one producer (a merged stream has more). */
+static int
+same_producer(const struct qmark *a, const struct qmark *b)
+{
+	struct mark x, y;
+
+	if (mark_parse(a->b, a->len, &x) != 1 ||
+	    mark_parse(b->b, b->len, &y) != 1)
+		return 0;
+	return memcmp(x.id, y.id, MARK_ID_LEN) == 0 &&
+	    x.path_len == y.path_len && memcmp(x.path, y.path, x.path_len) == 0;
+}
+
+/*
+ * Takes the marks at the front whose requests are all delivered.  Of a
+ * producer's marks ready one after the other only the newest goes back
+ * (it says the same as the others, and more): the one held is returned
+ * when a mark of another producer follows it, or by intake_marks_return,
+ * once a loop.
+ */
+static void
+marks_ready(void)
+{
+	struct qmark *m;
+
+	while (mk.n && (m = mark_at(0))->left == 0) {
+		if (mk.ready.len && !same_producer(&mk.ready, m))
+			mark_return(mk.ready.b, mk.ready.len);
+		mk.ready = *m;
+		mk.first = (mk.first + 1) % MARK_QUEUE;
+		mk.n--;
+	}
+}
+
+/* Returns the newest mark ready, if any. */
+void
+intake_marks_return(void)
+{
+	if (!mk.ready.len)
+		return;
+	mark_return(mk.ready.b, mk.ready.len);
+	mk.ready.len = 0;
+}
+
+/* The queued mark whose segment holds request seq, or -1. */
+static int
+mark_of(uint64_t seq)
+{
+	unsigned k;
+
+	for (k = 0; k < mk.n; k++)
+		if (mark_at(k)->barrier >= seq)
+			return (int)k;
+	return -1;
+}
+
+/* A request is delivered (chunk_delivered). */
+void
+intake_delivered(uint64_t seq)
+{
+	int k;
+
+	if (seq > mk.barrier) {
+		mk.tail_done++;
+		return;
+	}
+	if ((k = mark_of(seq)) < 0)
+		return;
+	mark_at(k)->left--;
+	marks_ready();
+}
+
+/*
+ * A request is given up: the marks after it never go back (their
+ * producer keeps its older position); those before it still may.
+ */
+void
+intake_lost(uint64_t seq)
+{
+	int k;
+
+	mk.off = 1;
+	if (seq && seq <= mk.barrier && (k = mark_of(seq)) >= 0)
+		mk.n = (unsigned)k;
+}
+
+/* The reader met a mark: seal what is open, queue the mark behind it. */
+static void
+on_mark(void *arg, const char *p, size_t len)
+{
+	struct qmark *m;
+	uint64_t seg;
+
+	(void)arg;
+	if (mk.off || len > MARK_MAX)
+		return;
+	chunk_seal_all(0);
+	seg = rq.sealed - mk.barrier - mk.tail_done;
+	mk.barrier = rq.sealed;
+	mk.tail_done = 0;
+	if (mk.n == MARK_QUEUE) {       /* the next one takes its segment */
+		mark_at(1)->left += mark_at(0)->left;
+		mk.first = (mk.first + 1) % MARK_QUEUE;
+		mk.n--;
+	}
+	m = mark_at(mk.n++);
+	m->barrier = mk.barrier;
+	m->left = seg;
+	memcpy(m->b, p, len);
+	m->len = len;
+	marks_ready();
+}
 
 /* The open requests' slot of a tag (and server, with --balance). */
 static unsigned
@@ -77,6 +224,14 @@ add_event(struct event *ev)
 	    o.time_int);
 	rq.held += c->req.len - before;
 	c->n++;
+}
+
+/* Standard input, its marks handled here. */
+void
+intake_init(void)
+{
+	intake.rd = input_reader(0, "stdin", NULL, NULL);
+	reader_set_mark(intake.rd, on_mark, NULL);
 }
 
 /*

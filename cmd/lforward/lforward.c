@@ -10,6 +10,7 @@
 #include "err.h"
 #include "fwd.h"
 #include "input.h"
+#include "mark.h"
 #include "net.h"
 #include "opt.h"
 #include "sig.h"
@@ -233,6 +234,7 @@ loop_once(void)
 	chunk_assign();
 	for (i = 0; i < nn; i++)
 		node_timers(list[i]);
+	intake_marks_return();
 }
 
 static void
@@ -461,10 +463,19 @@ options(int argc, char **argv)
 static void
 extra_stats(char *b, size_t cap)
 {
-	snprintf(b, cap, ", delivered %llu, undelivered %llu, requests %llu, "
-	    "retried %llu, held %zu bytes", (unsigned long long)cnt.done,
+	uint64_t sent, unsent;
+	int n;
+
+	n = snprintf(b, cap, ", delivered %llu, undelivered %llu, requests "
+	    "%llu, retried %llu, held %zu bytes", (unsigned long long)cnt.done,
 	    (unsigned long long)cnt.lost, (unsigned long long)cnt.requests,
 	    (unsigned long long)cnt.retried, rq.held);
+	if (n < 0 || (size_t)n >= cap || !reader_stats(intake.rd)->marks)
+		return;
+	mark_return_counts(&sent, &unsent);
+	snprintf(b + n, cap - n, ", marks in %llu, returned %llu, not sent "
+	    "%llu", (unsigned long long)reader_stats(intake.rd)->marks,
+	    (unsigned long long)sent, (unsigned long long)unsent);
 }
 
 static void
@@ -503,9 +514,10 @@ main(int argc, char **argv)
 	node_init();
 	if (o.hash_key)
 		chunk_ring_build();
-	intake.rd = input_reader(0, "stdin", NULL, NULL);
+	intake_init();
 	run();
 	count_undelivered();
+	intake_marks_return();
 	status = report();
 	reader_free(intake.rd);
 	chunk_free_all();

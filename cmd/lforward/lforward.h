@@ -43,6 +43,7 @@ struct chunk {
 	char *tag;
 	size_t tag_len, head;   /* head: bytes before the entries */
 	uint64_t n;             /* events */
+	uint64_t seq;           /* order of sealing, from 1 (for marks) */
 	char id[FWD_CHUNK_LEN];
 	int node;               /* hash balancing: the server it belongs to */
 	uint32_t hash;
@@ -108,6 +109,7 @@ struct requests {
 	struct buf gzb;         /* gzip output */
 	struct buf spare;       /* a gzipped request's first buffer */
 	size_t held;            /* bytes in requests, open or sealed */
+	uint64_t sealed;        /* requests sealed: the last one's seq */
 };
 extern struct requests rq;
 
@@ -182,8 +184,12 @@ void node_close(struct node *);
 void node_watch(struct node *, long long);
 void node_hb_io(struct node *, short);
 
-/* intake.c: standard input into open requests */
+/* intake.c: standard input into open requests; marks returned */
+void intake_init(void);
 void intake_read(void);
 void intake_end(int);
+void intake_delivered(uint64_t);
+void intake_lost(uint64_t);
+void intake_marks_return(void);
 
 #endif
