@@ -180,3 +180,33 @@ opt_uint(const char *s)
 		return -1;
 	return v;
 }
+
+long long
+opt_size_arg(const char *arg, const char *name)
+{
+	long long v = opt_size(arg);
+
+	if (v <= 0)
+		die(EX_USAGE, "bad size '%s' for --%s", arg, name);
+	return v;
+}
+
+long long
+opt_uint_arg(const char *arg, const char *name)
+{
+	long long v = opt_uint(arg);
+
+	if (v < 0)
+		die(EX_USAGE, "bad number '%s' for --%s", arg, name);
+	return v;
+}
+
+long long
+opt_duration_arg(const char *arg, const char *name)
+{
+	long long v = opt_duration_ms(arg);
+
+	if (v < 0)
+		die(EX_USAGE, "bad duration '%s' for --%s", arg, name);
+	return v;
+}

@@ -60,4 +60,13 @@ long long opt_duration_ms(const char *s);
 /* Parses a non-negative integer that fits a long long, or -1. */
 long long opt_uint(const char *s);
 
+/*
+ * The same for the value arg of option --name, exiting with EX_USAGE and
+ * "bad size 'ARG' for --NAME" (number, duration) when it does not parse;
+ * a size must be above 0.
+ */
+long long opt_size_arg(const char *arg, const char *name);
+long long opt_uint_arg(const char *arg, const char *name);
+long long opt_duration_arg(const char *arg, const char *name);
+
 #endif

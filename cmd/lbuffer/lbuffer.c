@@ -414,36 +414,6 @@ finish(void)
 
 /* --- options ---------------------------------------------------------- */
 
-static long long
-dur(const char *arg, const char *name)
-{
-	long long v = opt_duration_ms(arg);
-
-	if (v < 0)
-		die(EX_USAGE, "bad duration '%s' for --%s", arg, name);
-	return v;
-}
-
-static long long
-size(const char *arg, const char *name)
-{
-	long long v = opt_size(arg);
-
-	if (v <= 0)
-		die(EX_USAGE, "bad size '%s' for --%s", arg, name);
-	return v;
-}
-
-static long long
-num(const char *arg, const char *name)
-{
-	long long v = opt_uint(arg);
-
-	if (v < 0)
-		die(EX_USAGE, "bad number '%s' for --%s", arg, name);
-	return v;
-}
-
 static int
 choose(const char *arg, const char *name, const char *const *names)
 {
@@ -494,24 +464,24 @@ option(int c, const char *arg)
 	switch (c) {
 	case 'd': lb.o.dir = arg; break;
 	case O_CHUNK_SIZE:
-		lb.o.chunk_size = size(arg, "chunk-limit-size");
+		lb.o.chunk_size = opt_size_arg(arg, "chunk-limit-size");
 		break;
 	case O_CHUNK_RECORDS:
-		lb.o.chunk_records = num(arg, "chunk-limit-records");
+		lb.o.chunk_records = opt_uint_arg(arg, "chunk-limit-records");
 		break;
 	case O_FLUSH_INTERVAL:
-		lb.o.flush_ms = dur(arg, "flush-interval");
+		lb.o.flush_ms = opt_duration_arg(arg, "flush-interval");
 		break;
 	case O_CHUNK_KEYS: lb.o.keys = chunk_keys(arg); break;
 	case O_TOTAL_LIMIT:
-		lb.o.total = size(arg, "total-limit-size");
+		lb.o.total = opt_size_arg(arg, "total-limit-size");
 		lb.o.total_set = 1;
 		break;
 	case O_OVERFLOW:
 		lb.o.overflow = choose(arg, "overflow-action", ov);
 		break;
-	case O_THREADS: lb.o.threads = num(arg, "flush-thread-count"); break;
-	case O_RETRY_WAIT: lb.o.retry_ms = dur(arg, "retry-wait"); break;
+	case O_THREADS: lb.o.threads = opt_uint_arg(arg, "flush-thread-count"); break;
+	case O_RETRY_WAIT: lb.o.retry_ms = opt_duration_arg(arg, "retry-wait"); break;
 	case O_RETRY_BASE:
 		lb.o.base = strtod(arg, &end);
 		if (*end || end == arg || !(lb.o.base > 0) ||
@@ -520,26 +490,26 @@ option(int c, const char *arg)
 			    "--retry-exponential-backoff-base", arg);
 		break;
 	case O_RETRY_MAX_INT:
-		lb.o.retry_max_ms = dur(arg, "retry-max-interval");
+		lb.o.retry_max_ms = opt_duration_arg(arg, "retry-max-interval");
 		break;
 	case O_RETRY_RANDOMIZE:
 		lb.o.randomize = choose(arg, "retry-randomize", bools) % 2;
 		break;
 	case O_RETRY_TIMEOUT:
-		lb.o.retry_timeout_ms = dur(arg, "retry-timeout");
+		lb.o.retry_timeout_ms = opt_duration_arg(arg, "retry-timeout");
 		break;
 	case O_RETRY_TIMES:
-		lb.o.retry_times = num(arg, "retry-max-times");
+		lb.o.retry_times = opt_uint_arg(arg, "retry-max-times");
 		break;
 	case O_RETRY_FOREVER: lb.o.forever = 1; break;
 	case O_SECONDARY: lb.o.secondary = arg; break;
 	case O_DEAD_DIR: lb.o.dead = arg; break;
 	case O_FSYNC_POLICY: lb.o.fsync = choose(arg, "fsync", fs); break;
 	case O_FSYNC_INTERVAL:
-		lb.o.fsync_ms = dur(arg, "fsync-interval");
+		lb.o.fsync_ms = opt_duration_arg(arg, "fsync-interval");
 		break;
 	case O_SHUTDOWN_TIMEOUT:
-		lb.o.shutdown_ms = dur(arg, "shutdown-timeout");
+		lb.o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout");
 		break;
 	case O_STATUS: lb.o.status = 1; break;
 	case O_JSON: lb.o.json = 1; break;

@@ -329,26 +329,6 @@ parse_node(struct node *n, const char *arg, int secondary)
 	free(s);
 }
 
-static long long
-dur(const char *arg, const char *name)
-{
-	long long v = opt_duration_ms(arg);
-
-	if (v < 0)
-		die(EX_USAGE, "bad duration '%s' for --%s", arg, name);
-	return v;
-}
-
-static long long
-num(const char *arg, const char *name)
-{
-	long long v = opt_uint(arg);
-
-	if (v < 0)
-		die(EX_USAGE, "bad number '%s' for --%s", arg, name);
-	return v;
-}
-
 static void
 option(int c, const char *arg)
 {
@@ -356,7 +336,7 @@ option(int c, const char *arg)
 
 	switch (c) {
 	case O_ACK: o.ack = 1; break;
-	case O_ACK_TIMEOUT: o.ack_ms = dur(arg, "ack-timeout"); break;
+	case O_ACK_TIMEOUT: o.ack_ms = opt_duration_arg(arg, "ack-timeout"); break;
 	case O_COMPRESS:
 		if (strcmp(arg, "gzip") != 0 && strcmp(arg, "text") != 0)
 			die(EX_USAGE, "--compress takes gzip or text");
@@ -371,13 +351,13 @@ option(int c, const char *arg)
 			    "(1 to 1G)", arg);
 		break;
 	case O_CHUNK_RECORDS:
-		o.chunk_records = num(arg, "chunk-limit-records");
+		o.chunk_records = opt_uint_arg(arg, "chunk-limit-records");
 		break;
 	case O_BUFFER:
 		if ((long long)(o.buffer_limit = opt_size(arg)) <= 0)
 			die(EX_USAGE, "bad size '%s' for --buffer-limit", arg);
 		break;
-	case O_FLUSH: o.flush_ms = dur(arg, "flush-interval"); break;
+	case O_FLUSH: o.flush_ms = opt_duration_arg(arg, "flush-interval"); break;
 	case O_HB:
 		if (strcmp(arg, "transport") == 0 || strcmp(arg, "tcp") == 0)
 			o.hb = HB_TRANSPORT;
@@ -388,25 +368,25 @@ option(int c, const char *arg)
 		else
 			die(EX_USAGE, "--heartbeat takes transport, udp or none");
 		break;
-	case O_HB_INTERVAL: o.hb_ms = dur(arg, "heartbeat-interval"); break;
+	case O_HB_INTERVAL: o.hb_ms = opt_duration_arg(arg, "heartbeat-interval"); break;
 	case O_PHI:
 		o.phi = strtod(arg, &end);
 		if (*end || end == arg || o.phi <= 0)
 			die(EX_USAGE, "bad number '%s' for --phi-threshold", arg);
 		break;
-	case O_HARD: o.hard_ms = dur(arg, "hard-timeout"); break;
-	case O_RECOVER: o.recover_ms = dur(arg, "recover-wait"); break;
+	case O_HARD: o.hard_ms = opt_duration_arg(arg, "hard-timeout"); break;
+	case O_RECOVER: o.recover_ms = opt_duration_arg(arg, "recover-wait"); break;
 	case O_SECONDARY: o.secondary = arg; break;
-	case O_RETRY_WAIT: o.retry_ms = dur(arg, "retry-wait"); break;
+	case O_RETRY_WAIT: o.retry_ms = opt_duration_arg(arg, "retry-wait"); break;
 	case O_RETRY_MAX_INT:
-		o.retry_max_ms = dur(arg, "retry-max-interval");
+		o.retry_max_ms = opt_duration_arg(arg, "retry-max-interval");
 		break;
-	case O_RETRY_TIMEOUT: o.retry_timeout_ms = dur(arg, "retry-timeout"); break;
-	case O_RETRY_TIMES: o.retry_times = num(arg, "retry-max-times"); break;
+	case O_RETRY_TIMEOUT: o.retry_timeout_ms = opt_duration_arg(arg, "retry-timeout"); break;
+	case O_RETRY_TIMES: o.retry_times = opt_uint_arg(arg, "retry-max-times"); break;
 	case O_RETRY_FOREVER: o.retry_forever = 1; break;
 	case O_KEEPALIVE: o.keepalive = 1; break;
-	case O_CONNECT_TIMEOUT: o.connect_ms = dur(arg, "connect-timeout"); break;
-	case O_SEND_TIMEOUT: o.send_ms = dur(arg, "send-timeout"); break;
+	case O_CONNECT_TIMEOUT: o.connect_ms = opt_duration_arg(arg, "connect-timeout"); break;
+	case O_SEND_TIMEOUT: o.send_ms = opt_duration_arg(arg, "send-timeout"); break;
 	case O_BALANCE:
 		if (strncmp(arg, "hash:", 5) != 0 || !arg[5])
 			die(EX_USAGE, "--balance takes hash:KEY");
@@ -422,7 +402,7 @@ option(int c, const char *arg)
 	case O_KEY: o.key = arg; break;
 	case O_TLS_HOST: o.tls_host = arg; break;
 	case O_INSECURE: o.insecure = 1; break;
-	case O_SHUTDOWN: o.shutdown_ms = dur(arg, "shutdown-timeout"); break;
+	case O_SHUTDOWN: o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout"); break;
 	default: input_opt(c, arg); break;
 	}
 }

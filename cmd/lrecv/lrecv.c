@@ -135,28 +135,6 @@ add_user(const char *arg)
 	o.nusers++;
 }
 
-/* A size option's value, or exit 2. */
-static long long
-size_arg(const char *arg, const char *name)
-{
-	long long v = opt_size(arg);
-
-	if (v <= 0)
-		die(EX_USAGE, "bad size '%s' for --%s", arg, name);
-	return v;
-}
-
-/* A duration option's value in ms, or exit 2. */
-static long long
-duration_arg(const char *arg, const char *name)
-{
-	long long v = opt_duration_ms(arg);
-
-	if (v < 0)
-		die(EX_USAGE, "bad duration '%s' for --%s", arg, name);
-	return v;
-}
-
 /* Splits and resolves addr as --opt would listen on it, or exits 2. */
 static void
 check_address(const char *addr, const char *defport, const char *opt)
@@ -222,26 +200,26 @@ options(int argc, char **argv)
 		case O_DENY_KEEPALIVE: o.deny_keepalive = 1; break;
 		case O_ALLOW: add_allow(arg); break;
 		case O_CHUNK_LIMIT:
-			o.chunk_limit = size_arg(arg, "chunk-size-limit");
+			o.chunk_limit = opt_size_arg(arg, "chunk-size-limit");
 			break;
 		case O_CHUNK_WARN:
-			o.chunk_warn = size_arg(arg, "chunk-size-warn");
+			o.chunk_warn = opt_size_arg(arg, "chunk-size-warn");
 			break;
 		case O_SKIP_INVALID: o.skip_invalid = 1; break;
 		case O_SRC_HOST_KEY: o.src_host_key = arg; break;
 		case O_SRC_ADDR_KEY: o.src_addr_key = arg; break;
 		case O_TAG_PREFIX: o.tag_prefix = arg; break;
 		case O_IDLE:
-			o.idle_ms = duration_arg(arg, "idle-timeout");
+			o.idle_ms = opt_duration_arg(arg, "idle-timeout");
 			break;
 		case O_HANDSHAKE_TIMEOUT:
-			o.handshake_ms = duration_arg(arg, "handshake-timeout");
+			o.handshake_ms = opt_duration_arg(arg, "handshake-timeout");
 			break;
 		case O_REQUEST_TIMEOUT:
-			o.request_ms = duration_arg(arg, "request-timeout");
+			o.request_ms = opt_duration_arg(arg, "request-timeout");
 			break;
 		case O_MEM_LIMIT:
-			o.mem_limit = size_arg(arg, "memory-limit");
+			o.mem_limit = opt_size_arg(arg, "memory-limit");
 			break;
 		case O_MAX_CONN:
 			if ((v = opt_uint(arg)) <= 0 || v > 1000000)
@@ -252,7 +230,7 @@ options(int argc, char **argv)
 		case O_HTTP: o.http = arg; break;
 		case O_METRICS: o.metrics = arg; break;
 		case O_BODY_LIMIT:
-			o.body_limit = size_arg(arg, "body-size-limit");
+			o.body_limit = opt_size_arg(arg, "body-size-limit");
 			break;
 		case O_CORS: o.cors = arg; break;
 		case O_ADD_HEADERS: o.add_headers = 1; break;
