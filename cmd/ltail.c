@@ -37,7 +37,8 @@
 #define KEEP (64 * 1024)        /* line buffers larger than this are freed */
 #define WARN_MAX 10             /* long lines reported one by one */
 #define WATCH_MASK (IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF)
-#define DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
+#define DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | \
+    IN_ONLYDIR)
 #define UNWATCHED 0xffffffffffffffffULL
 #define MARK_MS 200             /* least time between two marks */
 #define MARK_OUT 64             /* marks outstanding at most */
@@ -1340,8 +1341,8 @@ add_path(const char *path, int literal)
 	off_t at;
 	int fd;
 
-	if (stat(path, &st) < 0)
-		return;
+	if (stat(path, &st) < 0 || st.st_nlink == 0)
+		return;         /* gone, or going (see check_name) */
 	if (!S_ISREG(st.st_mode)) {
 		if (literal && startup) {
 			warn("%s: not a regular file%s", path,
@@ -1393,8 +1394,14 @@ check_name(struct file *f)
 
 	if (f->is_stdin || f->rotated || f->dead)
 		return;
+	/*
+	 * IN_ATTRIB of an unlink comes before the name is gone from the
+	 * dentry cache, so stat() may still find the file by its name then:
+	 * a link count of 0 says it was deleted all the same.
+	 */
 	r = stat(f->path, &st);
-	if (r == 0 && st.st_dev == f->dev && st.st_ino == f->ino)
+	if (r == 0 && st.st_dev == f->dev && st.st_ino == f->ino &&
+	    st.st_nlink > 0)
 		return;
 	f->rotated = 1;
 	f->rotated_ms = clock_ms();
