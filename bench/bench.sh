@@ -255,6 +255,26 @@ stage "td-agent: ltail|lparse|lreform|lout" "ltail lparse lreform lout" "$LOG" 0
 	'ltail --once --read-from-head "$LOG" |
 	 lparse --regex "$RX" --time-format "$TF" |
 	 lreform hostname=bench phase=alpha | lout --format msgpack >/dev/null'
+# the same with --end-to-end marks (a position file, removed before each
+# run so that every run reads the whole log), into lout and through
+# lforward --ack to lrecv, beside the run without marks
+stage "td-agent --end-to-end (marks)" "ltail lparse lreform lout" "$LOG" 0 \
+	'rm -f "$FWDTMP/e2e.pos"
+	 ltail --once --read-from-head --end-to-end --pos-file "$FWDTMP/e2e.pos" "$LOG" |
+	 lparse --regex "$RX" --time-format "$TF" |
+	 lreform hostname=bench phase=alpha | lout --format msgpack >/dev/null'
+TDFWD='lrecv --listen 127.0.0.1:0 --port-file "$FWDTMP/port" >/dev/null & p=$!
+	i=0; while [ ! -s "$FWDTMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+	rm -f "$FWDTMP/e2e.pos"
+	ltail --once --read-from-head $E2E --pos-file "$FWDTMP/e2e.pos" "$LOG" |
+	lparse --regex "$RX" --time-format "$TF" |
+	lreform hostname=bench phase=alpha |
+	lforward --heartbeat none --ack 127.0.0.1:$(cat "$FWDTMP/port")
+	r=$?; kill $p; wait $p; rm -f "$FWDTMP/port"; exit $r'
+stage "td-agent | lforward --ack -> lrecv" "ltail lparse lreform lforward lrecv" \
+	"$LOG" 0 "E2E= ; $TDFWD"
+stage "the same with --end-to-end" "ltail lparse lreform lforward lrecv" \
+	"$LOG" 0 "E2E=--end-to-end ; $TDFWD"
 
 [ -n "$skipped" ] && echo "not built, skipped:$skipped"
 [ $failed = 0 ] || echo "bench: some stages FAILED" >&2
