@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jscan.h"
 #include "json.h"
 #include "mp.h"
 
@@ -124,13 +125,10 @@ double_roundtrip(const char *s)
 }
 
 /*
- * lcat's checker of JSON that arrives in pieces (the program is compiled
- * in, its main renamed) never holds back a value json_parse would take or
- * reject: while the checker says the value goes on, so does the parser.
+ * The checker of JSON that arrives in pieces (common/jscan, lcat's)
+ * never holds back a value json_parse would take or reject: while the
+ * checker says the value goes on, so does the parser.
  */
-#define main lcat_main
-#include "../cmd/lcat.c"
-#undef main
 
 static void
 pieces(const char *s, size_t n)
