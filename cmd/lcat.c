@@ -20,6 +20,7 @@
 #include "../common/stats.h"
 #include "../common/stream.h"
 #include "../common/timefmt.h"
+#include "../common/wait.h"
 
 #define USAGE "[options] TAG  |  lcat -m FILE..."
 #define ABOUT "Read JSON values (one per line, back to back, or arrays of " \

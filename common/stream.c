@@ -1,89 +1,18 @@
 /* stream - read every Forward shape as events; write Message mode */
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "err.h"
 #include "mark.h"
 #include "mp.h"
-#include "sig.h"
-#include "clock.h"
 #include "stream.h"
-
-#define READ_MIN (16 * 1024)            /* a new reader's reads */
-#define READ_SIZE (128 * 1024)          /* the most it asks for at once */
-#define TRIM_AT (4 * READ_SIZE)         /* reader_trim frees larger buffers */
-#define ZWIN (64 * 1024)                /* window of inflated entries */
-#define ZSTATE (40 * 1024)              /* zlib's inflate state and window */
-#define STOP_IDLE_MS 500
-#define STOP_MAX_MS 5000
-
-struct reader {
-	int fd;
-	char *name;
-	char *buf;
-	size_t cap;
-	size_t start;           /* first byte not consumed */
-	size_t end;             /* end of the bytes read */
-	uint64_t base;          /* stream offset of buf[0] */
-	size_t max;
-	size_t rsize;           /* the next read: doubles while reads fill it */
-	int eof;
-	int skip;
-	int toobig;             /* the last error was the size limit */
-	int frame_marks;        /* READ_FRAME for frames with no event */
-	void (*idle)(void *);
-	void *idle_arg;
-	void (*mark)(void *, const char *, size_t);
-	void *mark_arg;
-	char err[512];
-	size_t errwhat;         /* where the text after the position starts */
-	struct reader_stats st;
-	/* the frame being expanded (Forward, PackedForward) */
-	int in_frame;
-	int frame_done;
-	size_t frame_start;     /* in buf */
-	size_t frame_end;
-	const char *tag;
-	size_t tag_len;
-	const char *ent;        /* next entry (in buf, or in z) */
-	const char *ent_end;
-	uint32_t ent_left;      /* Forward: entries left */
-	int packed;
-	uint32_t ent_index;
-	const char *opt;
-	size_t opt_len;
-	/* a compressed frame: inflated a window at a time as entries go */
-	int gz;                 /* the entries are in z, from zs */
-	int zinit;              /* zs holds zlib's state */
-	int zend;               /* the last member ended with the input */
-	int zerr;               /* ZE_*: met before the bytes in z ran out */
-	int zheld;              /* zbyte was inflated ahead, not yet in z */
-	char zbyte;
-	const char *zmsg;       /* zlib's words for ZE_BAD */
-	size_t zout;            /* bytes inflated from this frame */
-	z_stream zs;
-	struct buf z;           /* the window: inflated entries */
-	/* a top-level value seen incomplete: its scan, resumed as bytes come */
-	uint64_t scan_at;       /* its stream offset, or UINT64_MAX */
-	struct mp_scan scan;
-	/* skipping */
-	int resyncing;
-	uint64_t resync_from;
-	struct waiter wait;
-};
-
-enum { ZE_BAD = 1, ZE_TRUNC, ZE_BIG };
+#include "stream_int.h"
 
 static const char *const type_names[] = {
 	"nil", "a boolean", "an integer", "an integer", "a float", "a string",
@@ -204,8 +133,8 @@ reader_frame_done(const struct reader *r)
 	return r->frame_done;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-fail(struct reader *r, const char *at, const char *fmt, ...)
+int
+reader_fail(struct reader *r, const char *at, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -234,6 +163,14 @@ skip_count(struct reader *r, const char **p, const char *end,
 	if (bad)
 		*bad = at;
 	return ret;
+}
+
+/* skip_count, for stream_gz.c. */
+int
+reader_skip_count(struct reader *r, const char **p, const char *end,
+    const char **bad)
+{
+	return skip_count(r, p, end, bad);
 }
 
 /* mp_scan, likewise. */
@@ -321,188 +258,6 @@ decode_time(const struct mp_obj *o, int64_t *sec, uint32_t *nsec)
 	}
 }
 
-/* Finds "compressed" in an option map; returns 1 for "gzip", -1 unknown. */
-static int
-option_gzip(const char *p, const char *end)
-{
-	struct mp_obj m, k, v;
-	uint32_t i;
-
-	if (!p || mp_head(&p, end, &m) != MP_OK || m.type != MP_MAP)
-		return 0;
-	for (i = 0; i < m.v.n; i++) {
-		if (mp_head(&p, end, &k) != MP_OK)
-			return 0;
-		if (k.type == MP_STR && k.len == 10 &&
-		    memcmp(k.data, "compressed", 10) == 0) {
-			if (mp_head(&p, end, &v) != MP_OK)
-				return 0;
-			if (v.type != MP_STR)
-				return -1;
-			if (v.len == 4 && memcmp(v.data, "gzip", 4) == 0)
-				return 1;
-			if (v.len == 4 && memcmp(v.data, "text", 4) == 0)
-				return 0;
-			return -1;
-		}
-		if ((k.type == MP_ARRAY || k.type == MP_MAP) && k.v.n) {
-			return 0;
-		}
-		if (mp_skip(&p, end, NULL) != MP_OK)
-			return 0;
-	}
-	return 0;
-}
-
-/* Starts inflating the gzip members of src[0..len); 0, or READ_ERR. */
-static int
-zstart(struct reader *r, const char *src, size_t len, const char *at)
-{
-	if (r->zinit) {
-		inflateReset(&r->zs);
-	} else {
-		memset(&r->zs, 0, sizeof(r->zs));
-		if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
-			return fail(r, at, "unable to start gzip "
-			    "decompression");
-		r->zinit = 1;
-	}
-	r->zs.next_in = (unsigned char *)src;
-	r->zs.avail_in = len;           /* a bin's length fits 32 bits */
-	r->gz = 1;
-	r->zend = r->zerr = r->zheld = 0;
-	r->zout = 0;
-	if (r->z.cap < ZWIN) {
-		r->z.p = xrealloc(r->z.p, ZWIN);
-		r->z.cap = ZWIN;
-	}
-	r->z.len = 0;
-	r->ent = r->ent_end = r->z.p;
-	return 0;
-}
-
-/*
- * Inflates up to room bytes to `to`, member after member; returns how many.
- * Sets zend at the end of the last member, or zerr: bad data, data that
- * ends inside a member, or a frame inflating to more than r->max bytes.
- */
-static size_t
-zrun(struct reader *r, char *to, size_t room)
-{
-	z_stream *zs = &r->zs;
-	size_t got = 0, n, k;
-	char probe;
-	int ret;
-
-	while (got < room && !r->zend && !r->zerr) {
-		n = room - got;
-		if (n > r->max - r->zout)
-			n = r->max - r->zout;
-		if (n > 1u << 30)
-			n = 1u << 30;
-		/* at the limit, one byte more says the frame is too big */
-		zs->next_out = (unsigned char *)(n ? to + got : &probe);
-		zs->avail_out = n ? n : 1;
-		ret = inflate(zs, Z_NO_FLUSH);
-		k = (n ? n : 1) - zs->avail_out;
-		if (!n && k) {
-			r->zerr = ZE_BIG;
-			break;
-		}
-		got += k;
-		r->zout += k;
-		if (ret == Z_STREAM_END) {
-			if (zs->avail_in == 0)
-				r->zend = 1;
-			else
-				inflateReset(zs);       /* another member */
-		} else if (ret == Z_BUF_ERROR) {
-			r->zerr = ZE_TRUNC;     /* no input left to go on */
-		} else if (ret != Z_OK) {
-			r->zerr = ZE_BAD;
-			r->zmsg = zs->msg ? zs->msg : "error";
-		}
-	}
-	return got;
-}
-
-/*
- * Moves the unread bytes to the front of the window and inflates after
- * them, doubling the window (up to the limit) when they fill half of it,
- * so an entry is scanned a bounded number of times.  Returns 1 if bytes
- * were added.
- */
-static int
-zfill(struct reader *r)
-{
-	size_t keep = r->ent_end - r->ent, cap, top;
-
-	if (!r->zheld && (r->zend || r->zerr))
-		return 0;
-	if (keep && r->ent != r->z.p)
-		memmove(r->z.p, r->ent, keep);
-	r->z.len = keep;
-	top = r->max < SIZE_MAX - 1 ? r->max + 1 : SIZE_MAX;
-	if (r->z.cap - keep < r->z.cap / 2 && r->z.cap < top) {
-		cap = r->z.cap <= top / 2 ? r->z.cap * 2 : top;
-		r->z.p = xrealloc(r->z.p, cap);
-		r->z.cap = cap;
-	}
-	if (r->zheld) {
-		r->z.p[r->z.len++] = r->zbyte;
-		r->zheld = 0;
-	}
-	r->z.len += zrun(r, r->z.p + r->z.len, r->z.cap - r->z.len);
-	r->ent = r->z.p;
-	r->ent_end = r->z.p + r->z.len;
-	return r->z.len > keep;
-}
-
-/*
- * With the window drained, inflates one byte ahead (kept aside, so the
- * event just returned stays where it is): is there another entry?
- */
-static void
-zpeek(struct reader *r)
-{
-	if (r->ent == r->ent_end && !r->zheld)
-		r->zheld = zrun(r, &r->zbyte, 1) == 1;
-}
-
-static int
-zfail(struct reader *r)
-{
-	const char *fs = r->buf + r->frame_start;
-
-	if (r->zerr == ZE_BIG) {
-		fail(r, fs, "gzip entries inflate to more than %zu bytes "
-		    "(--max-event-size)", r->max);
-		r->toobig = 1;
-		return READ_ERR;
-	}
-	if (r->zerr == ZE_TRUNC)
-		return fail(r, fs, "truncated gzip data in compressed entries");
-	return fail(r, fs, "bad gzip data in compressed entries: %s", r->zmsg);
-}
-
-/*
- * Inflates until the window holds the whole entry at r->ent, or the
- * inflated data ends inside it (next_entry says how).  READ_ERR for gzip
- * trouble before the entry's end, else 0.
- */
-static int
-zentry(struct reader *r)
-{
-	const char *q;
-
-	do {
-		q = r->ent;
-		if (skip_count(r, &q, r->ent_end, NULL) != MP_SHORT)
-			return 0;
-	} while (zfill(r));
-	return r->zerr ? zfail(r) : 0;
-}
-
 /*
  * Decodes one entry [time, record] (or Fluent Bit's [[time, meta],
  * record]) at r->ent.  Returns READ_EVENT, READ_ERR, or READ_AGAIN when the
@@ -522,36 +277,36 @@ next_entry(struct reader *r, struct event *ev)
 	p = r->ent;
 	end = r->ent_end;
 	if (mp_head(&p, end, &a) != MP_OK || a.type != MP_ARRAY || a.v.n < 2)
-		return fail(r, where, "entry %u of the frame is not an array "
+		return reader_fail(r, where, "entry %u of the frame is not an array "
 		    "[time, record]", r->ent_index);
 	if (mp_head(&p, end, &t) != MP_OK)
-		return fail(r, where, "entry %u: truncated", r->ent_index);
+		return reader_fail(r, where, "entry %u: truncated", r->ent_index);
 	if (t.type == MP_ARRAY) {
 		/* Fluent Bit: [[time, metadata], record] */
 		if (t.v.n != 2 || mp_head(&p, end, &h) != MP_OK ||
 		    mp_skip(&p, end, NULL) != MP_OK)
-			return fail(r, where, "entry %u: bad [time, metadata] "
+			return reader_fail(r, where, "entry %u: bad [time, metadata] "
 			    "header", r->ent_index);
 		t = h;
 	}
 	if (decode_time(&t, &ev->sec, &ev->nsec) < 0)
-		return fail(r, where, "entry %u: time is %s, not a time",
+		return reader_fail(r, where, "entry %u: time is %s, not a time",
 		    r->ent_index, type_names[t.type]);
 	at = p;
 	if (mp_head(&p, end, &rec) != MP_OK)
-		return fail(r, where, "entry %u: truncated record", r->ent_index);
+		return reader_fail(r, where, "entry %u: truncated record", r->ent_index);
 	if (rec.type != MP_MAP && rec.type != MP_NIL)
-		return fail(r, where, "entry %u: record is %s, not a map",
+		return reader_fail(r, where, "entry %u: record is %s, not a map",
 		    r->ent_index, type_names[rec.type]);
 	p = at;
 	if (mp_skip(&p, end, NULL) != MP_OK)
-		return fail(r, where, "entry %u: invalid msgpack in record",
+		return reader_fail(r, where, "entry %u: invalid msgpack in record",
 		    r->ent_index);
 	ev->rec = at;
 	ev->rec_len = p - at;
 	for (i = 2; i < a.v.n; i++)
 		if (mp_skip(&p, end, NULL) != MP_OK)
-			return fail(r, where, "entry %u: invalid msgpack",
+			return reader_fail(r, where, "entry %u: invalid msgpack",
 			    r->ent_index);
 	r->ent = p;
 	ev->tag = r->tag;
@@ -629,10 +384,10 @@ frame_begin(struct reader *r, const char *p, const char *end, uint32_t n)
 	r->opt_len = n == 3 ? (size_t)(r->buf + r->frame_end - p) : 0;
 	gz = option_gzip(r->opt, r->opt ? r->opt + r->opt_len : NULL);
 	if (gz < 0)
-		return fail(r, fs, "unsupported \"compressed\" option");
+		return reader_fail(r, fs, "unsupported \"compressed\" option");
 	if (gz == 1) {
 		if (!r->packed)
-			return fail(r, fs, "\"compressed\" option on a Forward "
+			return reader_fail(r, fs, "\"compressed\" option on a Forward "
 			    "frame: gzip needs packed entries");
 		if (zstart(r, r->ent, r->ent_end - r->ent, fs) < 0)
 			return READ_ERR;
@@ -649,15 +404,15 @@ short_or_bad(struct reader *r, int ret, const char *at)
 	if (ret == MP_SHORT)
 		return NEED_MORE;
 	if ((unsigned char)*at == 0xc1)
-		return fail(r, at, "invalid msgpack byte 0xc1");
-	return fail(r, at, "msgpack nested deeper than %d levels",
+		return reader_fail(r, at, "invalid msgpack byte 0xc1");
+	return reader_fail(r, at, "msgpack nested deeper than %d levels",
 	    MP_MAX_DEPTH);
 }
 
 static int
 too_big(struct reader *r, const char *at)
 {
-	fail(r, at, "event larger than %zu bytes (see --max-event-size)",
+	reader_fail(r, at, "event larger than %zu bytes (see --max-event-size)",
 	    r->max);
 	r->toobig = 1;
 	return READ_ERR;
@@ -697,7 +452,7 @@ parse_frame(struct reader *r, const char *entries, uint32_t n,
 	int ret;
 
 	if (n > 3)
-		return fail(r, s, "forward frame has %u elements, expected "
+		return reader_fail(r, s, "forward frame has %u elements, expected "
 		    "[tag, entries, option]", n);
 	if (top_short(r))
 		return NEED_MORE;
@@ -723,7 +478,7 @@ top_mark(struct reader *r, const char *s, size_t len)
 	struct mark m;
 
 	if (mark_parse(s, len, &m) != 1)
-		return fail(r, s, "malformed mark: an extension of type %d "
+		return reader_fail(r, s, "malformed mark: an extension of type %d "
 		    "that is not a valid version %d mark", MARK_EXT,
 		    MARK_VERSION);
 	r->start += len;
@@ -755,16 +510,16 @@ parse_top(struct reader *r, struct event *ev)
 	if (a.type == MP_EXT && a.ext_type == MARK_EXT)
 		return top_mark(r, s, p - s);
 	if (a.type != MP_ARRAY)
-		return fail(r, s, "expected an event [tag, time, record], "
+		return reader_fail(r, s, "expected an event [tag, time, record], "
 		    "found %s", type_names[a.type]);
 	if (a.v.n < 2 || a.v.n > 4)
-		return fail(r, s, "expected an event [tag, time, record], "
+		return reader_fail(r, s, "expected an event [tag, time, record], "
 		    "found an array of %u", a.v.n);
 	at = p;
 	if ((ret = mp_head(&p, end, &tag)) != MP_OK)
 		return short_or_bad(r, ret, at);
 	if (tag.type != MP_STR && tag.type != MP_BIN)
-		return fail(r, s, "event tag is %s, not a string",
+		return reader_fail(r, s, "event tag is %s, not a string",
 		    type_names[tag.type]);
 	at = p;
 	if ((ret = mp_head(&p, end, &t)) != MP_OK)
@@ -772,17 +527,17 @@ parse_top(struct reader *r, struct event *ev)
 	if (t.type == MP_ARRAY || t.type == MP_STR || t.type == MP_BIN)
 		return parse_frame(r, at, a.v.n, &tag);
 	if (a.v.n < 3)
-		return fail(r, s, "event has no record: found an array of 2 "
+		return reader_fail(r, s, "event has no record: found an array of 2 "
 		    "whose second element is %s", type_names[t.type]);
 	if (decode_time(&t, &ev->sec, &ev->nsec) < 0)
-		return fail(r, s, "event time is %s, not a time",
+		return reader_fail(r, s, "event time is %s, not a time",
 		    t.type == MP_EXT ? "an extension of another type or size" :
 		    type_names[t.type]);
 	at = p;
 	if ((ret = mp_head(&p, end, &rec)) != MP_OK)
 		return short_or_bad(r, ret, at);
 	if (rec.type != MP_MAP && rec.type != MP_NIL)
-		return fail(r, s, "event record is %s, not a map",
+		return reader_fail(r, s, "event record is %s, not a map",
 		    type_names[rec.type]);
 	if (top_short(r))
 		return NEED_MORE;
@@ -878,7 +633,7 @@ need_more(struct reader *r)
 	if (r->end - r->start > r->max)
 		return too_big(r, s);
 	if (r->eof)
-		return fail(r, s, "truncated event: the input ends %zu bytes "
+		return reader_fail(r, s, "truncated event: the input ends %zu bytes "
 		    "into it", r->end - r->start);
 	return READ_AGAIN;
 }
@@ -1061,56 +816,6 @@ reader_fill(struct reader *r)
 	return n;
 }
 
-void
-stream_tune_malloc(void)
-{
-#ifdef M_MMAP_THRESHOLD
-	/*
-	 * Fixed thresholds.  glibc's moving one rises to the size of the last
-	 * big block freed, after which growing a big buffer in the heap copies
-	 * it and holds both; a fixed one alone would give memory back at each
-	 * free and fault it in again for the next request.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-#endif
-}
-
-int
-stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
-{
-	int timeout, w;
-	long long gone;
-
-	for (;;) {
-		if (sig_stop && !wt->stopping) {
-			wt->stopping = 1;
-			wt->stop_ms = clock_ms();
-		}
-		timeout = -1;
-		if (wt->stopping) {
-			gone = clock_ms() - wt->stop_ms;
-			if (gone >= STOP_MAX_MS)
-				return 0;
-			timeout = STOP_MAX_MS - gone < STOP_IDLE_MS ?
-			    (int)(STOP_MAX_MS - gone) : STOP_IDLE_MS;
-		}
-		if (idle) {
-			w = sig_wait(fd, POLLIN, 0);
-			if (w == 1)
-				return 1;
-			if (w == 0)
-				idle(arg);
-		}
-		w = sig_wait(fd, POLLIN, timeout);
-		if (w == 1)
-			return 1;
-		if (w == 0)
-			return 0;
-		sig_service();
-	}
-}
-
 /* Reads once more; READ_AGAIN to go on, or READ_EOF / READ_SYSERR. */
 static int
 read_more(struct reader *r)
@@ -1218,50 +923,4 @@ reader_next_value(struct reader *r, const char **p, size_t *len)
 		if ((ret = read_more(r)) != READ_AGAIN)
 			return ret;
 	}
-}
-
-void
-event_put_time(struct buf *b, int64_t sec, uint32_t nsec)
-{
-	unsigned char *q;
-	uint64_t v = (uint64_t)sec;
-	int i;
-
-	if (sec >= 0 && sec <= 0xffffffffLL) {
-		mp_put_eventtime(b, (uint32_t)sec, nsec);
-		return;
-	}
-	buf_reserve(b, 9);
-	q = (unsigned char *)b->p + b->len;
-	q[0] = 0xd3;
-	for (i = 0; i < 8; i++)
-		q[1 + i] = v >> (56 - 8 * i);
-	b->len += 9;
-}
-
-void
-event_write(struct out *o, const char *tag, size_t tag_len, int64_t sec,
-    uint32_t nsec, const char *rec, size_t rec_len)
-{
-	struct buf *b = &o->b;
-
-	buf_reserve(b, 1 + 5 + tag_len + 10 + rec_len);
-	b->p[b->len++] = (char)0x93;
-	mp_put_strhdr(b, tag_len);
-	memcpy(b->p + b->len, tag, tag_len);
-	b->len += tag_len;
-	event_put_time(b, sec, nsec);
-	memcpy(b->p + b->len, rec, rec_len);
-	b->len += rec_len;
-	out_check(o);
-}
-
-void
-event_now(int64_t *sec, uint32_t *nsec)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	*sec = ts.tv_sec;
-	*nsec = (uint32_t)ts.tv_nsec;
 }

@@ -16,6 +16,7 @@
 #include "sig.h"
 #include "stats.h"
 #include "stream.h"
+#include "wait.h"
 
 #include "lforward.h"
 

@@ -11,6 +11,7 @@
 #include "sig.h"
 #include "stats.h"
 #include "stream.h"
+#include "wait.h"
 
 #include "lrecv.h"
 

@@ -1,0 +1,62 @@
+/* wait - waiting for input under the stop signal's grace period */
+#include <poll.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "clock.h"
+#include "sig.h"
+#include "wait.h"
+
+#define STOP_IDLE_MS 500
+#define STOP_MAX_MS 5000
+
+void
+stream_tune_malloc(void)
+{
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Fixed thresholds.  glibc's moving one rises to the size of the last
+	 * big block freed, after which growing a big buffer in the heap copies
+	 * it and holds both; a fixed one alone would give memory back at each
+	 * free and fault it in again for the next request.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+#endif
+}
+
+int
+stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
+{
+	int timeout, w;
+	long long gone;
+
+	for (;;) {
+		if (sig_stop && !wt->stopping) {
+			wt->stopping = 1;
+			wt->stop_ms = clock_ms();
+		}
+		timeout = -1;
+		if (wt->stopping) {
+			gone = clock_ms() - wt->stop_ms;
+			if (gone >= STOP_MAX_MS)
+				return 0;
+			timeout = STOP_MAX_MS - gone < STOP_IDLE_MS ?
+			    (int)(STOP_MAX_MS - gone) : STOP_IDLE_MS;
+		}
+		if (idle) {
+			w = sig_wait(fd, POLLIN, 0);
+			if (w == 1)
+				return 1;
+			if (w == 0)
+				idle(arg);
+		}
+		w = sig_wait(fd, POLLIN, timeout);
+		if (w == 1)
+			return 1;
+		if (w == 0)
+			return 0;
+		sig_service();
+	}
+}

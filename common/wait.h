@@ -1,0 +1,27 @@
+/* wait - waiting for input under the stop signal's grace period */
+#ifndef LKIT_WAIT_H
+#define LKIT_WAIT_H
+
+/* State of a wait that honours the stop signal's grace period. */
+struct waiter {
+	int stopping;
+	long long stop_ms;      /* monotonic time the stop was seen */
+};
+
+/*
+ * Waits until fd is readable, calling idle(arg) first if it would block
+ * and servicing SIGUSR1/SIGHUP.  Returns 1 to read, or 0 once a stop
+ * signal was seen and the input has been idle for half a second or five
+ * seconds have passed since.
+ */
+int stream_wait(int fd, struct waiter *w, void (*idle)(void *), void *arg);
+
+/*
+ * For programs with big buffers that come and go (one per connection, per
+ * request): blocks of 4 MB and more get mappings of their own, so they grow
+ * without copying and go back to the system when freed, and smaller ones
+ * reuse the heap's pages.  glibc only; elsewhere it does nothing.
+ */
+void stream_tune_malloc(void);
+
+#endif
