@@ -1,4 +1,4 @@
-/* t_timefmt - unit tests of common/timefmt.c */
+/* t_timefmt - unit tests of common/timefmt*.c */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
