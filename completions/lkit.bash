@@ -45,22 +45,24 @@ _lkit_spec()
 		    --stats -h --help -V --version'
 		;;
 	lparse)
-		opts='-k= --key= -e= --regex= -f= --format= --keys= --delimiter=
-		    --delimiter-pattern= --label-delimiter= --message-key=
-		    --message-format= --with-priority --rfc5424-time-format=
-		    --parser-engine= --no-colonless-ident --time-key=
-		    --time-format= --time-type= --keep-time-key --utc --timezone=
+		opts='-k= --key= -e= --regex= -f= --format= --try= --keys=
+		    --delimiter= --delimiter-pattern= --label-delimiter=
+		    --message-key= --message-format= --with-priority
+		    --rfc5424-time-format= --parser-engine= --no-colonless-ident
+		    --time-key= --time-format= --time-format-fallback=
+		    --time-type= --keep-time-key --utc --timezone=
 		    --estimate-current-event --reserve-time --types=
 		    --null-value-pattern= --null-empty-string --reserve-data
 		    --remove-key-name-field --inject-key-prefix=
 		    --hash-value-field= --on-error= --types-label-delimiter=
 		    --replace-invalid-sequence --skip-invalid
 		    --max-event-size= --stats -h --help -V --version'
-		values='-f|--format:regexp,json,ltsv,csv,tsv,logfmt,apache2,apache,apache_error,nginx,syslog,none
+		values='-f|--format:regexp,json,ltsv,csv,tsv,logfmt,apache2,apache,apache_error,nginx,syslog,none,cri,docker,msgpack,multi
+		    --try:regexp:,json,ltsv,csv,tsv,logfmt,apache2,apache,apache_error,nginx,syslog,none,cri,docker,msgpack
 		    --message-format:rfc3164,rfc5424,auto
 		    --parser-engine:regexp,string
-		    --time-format:iso8601,unixtime,float
-		    --time-type:string,unixtime,float --timezone:UTC
+		    --time-format|--time-format-fallback:iso8601,unixtime,float
+		    --time-type:string,unixtime,float,mixed --timezone:UTC
 		    --on-error:keep,drop,tag:'
 		;;
 	ltail)

@@ -1,11 +1,10 @@
-/* format - lparse's formats beyond plain text: apache2, syslog, json; setup */
+/* format - lparse's formats beyond plain text: apache2, syslog, cri; setup */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
-#include "json.h"
 #include "mp.h"
 #include "parse_rx.h"
 #include "parse_syslog.h"
@@ -18,11 +17,10 @@
 
 struct formats fm;
 
-static struct buf jsonbuf;      /* a JSON line as msgpack */
-
 const char *const format_names[] = {
-	"regexp", "json", "ltsv", "csv", "tsv", "logfmt", "apache2", "apache",
-	"apache_error", "nginx", "syslog", "none", NULL
+	"regexp", "ltsv", "csv", "tsv", "logfmt", "apache2", "apache",
+	"apache_error", "nginx", "syslog", "none", "cri", "json", "docker",
+	"msgpack", "multi", NULL
 };
 
 /* Fluentd's built-in expressions. */
@@ -133,7 +131,7 @@ ap_int(struct rx *rx, const char *s, size_t i, const char *k, int zero_nil)
 }
 
 /* Fluentd's apache2 parser: its own record, "-" as null, code and size. */
-int
+static int
 format_apache2(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
     const char **why)
 {
@@ -244,7 +242,7 @@ looks_5424(const char *s, size_t n)
 	    s[i + 1] <= '9';
 }
 
-int
+static int
 format_syslog(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
     const char **why)
 {
@@ -278,6 +276,80 @@ format_syslog(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
 	return 0;
 }
 
+/*
+ * CRI: a container log line of containerd and CRI-O.
+ */
+
+static const char *
+word_end(const char *p, const char *e)
+{
+	while (p < e && *p != ' ')
+		p++;
+	return p;
+}
+
+static int
+is_stream(const char *p, size_t n)
+{
+	return n == 6 && (memcmp(p, "stdout", 6) == 0 ||
+	    memcmp(p, "stderr", 6) == 0);
+}
+
+/*
+ * "TIME STREAM TAG MESSAGE" as Fluent Bit's cri parser reads it: the
+ * fields stream, logtag and message (--message-key), the time the event
+ * time; a line that ends after the tag has an empty message.
+ */
+static int
+format_cri(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
+    const char **why)
+{
+	const char *e = s + n, *te = word_end(s, e), *st, *se, *tag, *ge;
+
+	if (te == s || te == e) {
+		*why = n == 0 ? "not a CRI line: empty" : te == s ? "not a CRI "
+		    "line: it starts with a space, not a time" : "not a CRI "
+		    "line: one word, no stream after it";
+		return -1;
+	}
+	st = te + 1;
+	se = word_end(st, e);
+	if (!is_stream(st, se - st)) {
+		*why = "not a CRI line: the stream (second word) is not "
+		    "stdout or stderr";
+		return -1;
+	}
+	tag = se < e ? se + 1 : e;
+	if ((ge = word_end(tag, e)) == tag) {
+		*why = "not a CRI line: no tag (F or P) after the stream";
+		return -1;
+	}
+	if (record_time_text(&run.tp_time, s, te - s, sec, nsec) < 0 &&
+	    !o.reserve_time) {
+		*why = "time does not match the time format";
+		return -1;
+	}
+	if (o.keep_time)
+		pfields_str(&run.pf, "time", 4, s, te - s);
+	pfields_str(&run.pf, "stream", 6, st, 6);
+	pfields_str(&run.pf, "logtag", 6, tag, ge - tag);
+	s = ge < e ? ge + 1 : e;
+	pfields_str(&run.pf, o.message_key, strlen(o.message_key), s, e - s);
+	return 0;
+}
+
+/* The formats that read the time themselves: apache2, syslog, cri. */
+int
+format_timed(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
+    const char **why)
+{
+	if (o.format == F_APACHE2)
+		return format_apache2(s, n, sec, nsec, why);
+	if (o.format == F_SYSLOG)
+		return format_syslog(s, n, sec, nsec, why);
+	return format_cri(s, n, sec, nsec, why);
+}
+
 /* --delimiter-pattern: Ruby's split on a regular expression. */
 void
 format_ltsv_pattern(const char *s, size_t n)
@@ -294,106 +366,6 @@ format_ltsv_pattern(const char *s, size_t n)
 	}
 	if (p < e)
 		parse_ltsv_item(&run.pf, p, e - p, o.label_delim, llen);
-}
-
-/*
- * JSON.
- */
-
-/* The pairs of a msgpack map as fields. */
-static void
-map_fields(const char *p, const char *end)
-{
-	struct mp_obj m, k;
-	const char *v;
-	struct pfield *f;
-	uint32_t i;
-
-	pfields_reset(&run.pf, 0);
-	mp_head(&p, end, &m);
-	for (i = 0; i < m.v.n; i++) {
-		mp_head(&p, end, &k);   /* JSON keys are strings */
-		v = p;
-		mp_skip(&p, end, NULL);
-		f = pfields_add(&run.pf, k.data, k.len);
-		f->kind = PK_RAW;
-		f->v = v;
-		f->vlen = p - v;
-	}
-}
-
-/*
- * As Fluentd: an event for each object of the array at p, a failure for
- * each other element; but --on-error takes the event once, so that a
- * line of many such elements is not multiplied.
- */
-static void
-json_array(const struct event *ev, const char *p, const char *end,
-    uint32_t count, const char *s, size_t n)
-{
-	const char *e, *v;
-	struct mp_obj x;
-	char why[120];
-	unsigned long bad = 0, first = 0;
-	uint32_t i;
-
-	for (i = 0; i < count; i++) {
-		e = v = p;
-		mp_skip(&p, end, NULL);
-		if (mp_head(&v, end, &x) == MP_OK && x.type == MP_MAP) {
-			map_fields(e, p);
-			record_emit(ev, 0, 0, 0, s, n);
-		} else if (!bad++) {
-			first = i + 1;
-		}
-	}
-	if (!bad)
-		return;
-	if (bad == 1)
-		snprintf(why, sizeof(why), "element %lu of the JSON array is "
-		    "not an object", first);
-	else
-		snprintf(why, sizeof(why), "%lu elements of the JSON array are "
-		    "not objects (the first is element %lu)", bad, first);
-	run.failures += bad - 1;
-	errors_fail(ev, why, s, n);
-}
-
-/* Fluentd's json parser: an object, or an array of objects. */
-void
-format_json(const struct event *ev, const char *s, size_t n)
-{
-	const char *p, *end;
-	struct json_err err;
-	struct mp_obj h;
-	size_t used, i;
-	int r;
-
-	jsonbuf.len = 0;
-	if ((r = json_parse(s, n, 1, &used, &jsonbuf, &err)) != JSON_OK) {
-		errors_fail(ev, r == JSON_BAD ? err.msg : "no JSON value", s,
-		    n);
-		return;
-	}
-	for (i = used; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
-		    s[i] != '\r') {
-			errors_fail(ev, "text after the JSON value", s, n);
-			return;
-		}
-	p = jsonbuf.p;
-	end = p + jsonbuf.len;
-	mp_head(&p, end, &h);
-	if (h.type == MP_MAP) {
-		map_fields(jsonbuf.p, end);
-		record_emit(ev, 0, 0, 0, s, n);
-	} else if (h.type != MP_ARRAY) {
-		errors_fail(ev, "JSON is not an object or an array", s, n);
-	} else if (h.v.n == 0) {
-		errors_fail(ev, "an empty JSON array", s, n);
-	} else {
-		json_array(ev, p, end, h.v.n, s, n);
-	}
 }
 
 /*
@@ -449,6 +421,7 @@ format_setup_syslog(void)
 	fm.tf_3164 = time_compile(f3164, o.tz, "time format");
 	fm.tf_5424 = time_compile(f5424, o.tz, "time format");
 	fm.tf_5424_nosub = time_compile(TF_5424_NOSUB, o.tz, "time format");
+	fm.syslog_ready = 1;
 	if (!o.string_engine) {
 		format_rx_pair(&fm.s3164, "expression", RX_3164);
 		format_rx_pair(&fm.s5424, "expression", RX_5424);
@@ -488,42 +461,39 @@ setup_rx(void)
 		[F_APACHE_ERROR] = RX_APACHE_ERROR, [F_NGINX] = RX_NGINX
 	};
 	struct prx_types groups = { o.types_label, types_group, NULL };
+	const char *what = o.ntries ? "--try regexp" : "--regex";
 	size_t i;
 
 	if (o.regex) {
-		rx_pair_typed(&fm.main, "--regex", o.regex, o.typed_groups ?
+		rx_pair_typed(&fm.main, what, o.regex, o.typed_groups ?
 		    &groups : NULL);
 		if (!rx_names(fm.main.nl))
-			die(EX_USAGE, "bad --regex '%s': no named group "
-			    "(?<name>...)", o.regex);
+			die(EX_USAGE, "bad %s '%s': no named group "
+			    "(?<name>...)", what, o.regex);
 		check_dups(group_name, rx_names(fm.main.nl));
 	} else if (o.format < sizeof(builtin) / sizeof(*builtin) &&
 	    builtin[o.format]) {
 		format_rx_pair(&fm.main, "expression", builtin[o.format]);
 	}
 	if (fm.main.nl) {
-		fm.name_len = xcalloc(rx_names(fm.main.nl) + 1,
-		    sizeof(*fm.name_len));
+		fm.groups = xcalloc(rx_names(fm.main.nl) + 1,
+		    sizeof(*fm.groups));
 		for (i = 0; i < rx_names(fm.main.nl); i++)
-			fm.name_len[i] = strlen(rx_name(fm.main.nl, i));
+			fm.groups[i].len = strlen(fm.groups[i].name =
+			    rx_name(fm.main.nl, i));
 	}
 }
 
+/* What o.format reads that is its own: expression, delimiter, keys. */
 void
-format_setup(void)
+format_setup_one(void)
 {
-	if (o.regex && o.format_set && o.format != F_REGEXP)
-		die(EX_USAGE, "--regex and --format %s exclude each other",
-		    format_names[o.format]);
-	if (!o.regex && o.format == F_REGEXP)
-		die(EX_USAGE, o.format_set ? "--format regexp needs --regex" :
-		    "give --regex REGEX or --format FORMAT");
 	setup_rx();
 	if (o.format == F_CSV || o.format == F_TSV) {
 		if (!o.keys)
 			die(EX_USAGE, "--format %s needs --keys",
 			    format_names[o.format]);
-		if (pkeys_split(&fm.keys, o.keys) < 0)
+		if (!fm.keys.n && pkeys_split(&fm.keys, o.keys) < 0)
 			die(EX_USAGE, "bad --keys '%s': an empty name", o.keys);
 		check_dups(key_name, fm.keys.n);
 	}
@@ -532,14 +502,32 @@ format_setup(void)
 	set_delim(o.delim ? o.delim : o.format == F_CSV ? "," : "\t");
 	if (o.format == F_CSV && !fm.delim_len)
 		die(EX_USAGE, "--delimiter: empty for --format csv");
+}
+
+void
+format_setup(void)
+{
+	if (o.regex && o.format_set && o.format != F_REGEXP)
+		die(EX_USAGE, "--regex and --format %s exclude each other%s",
+		    format_names[o.format], o.format == F_MULTI ? " (give "
+		    "--try 'regexp:REGEX')" : "");
+	if (!o.regex && o.format == F_REGEXP)
+		die(EX_USAGE, o.format_set ? "--format regexp needs --regex" :
+		    "give --regex REGEX or --format FORMAT");
+	if (o.format != F_MULTI)
+		format_setup_one();
 	if (o.delim_pattern)
 		fm.delim_rx = format_rx("--delimiter-pattern", o.delim_pattern,
 		    PRX_WRAP);
 }
 
-/* Options that only a few formats read: refused elsewhere. */
+/*
+ * Options that only a few formats read: refused unless one of the formats
+ * (a bit set: o.format's, or those of --format multi's alternatives)
+ * takes them.
+ */
 void
-format_check(unsigned given)
+format_check(unsigned given, unsigned formats)
 {
 	static const struct {
 		unsigned bit;
@@ -550,7 +538,7 @@ format_check(unsigned given)
 		{ 2, "--delimiter", 1u << F_CSV | 1u << F_TSV | 1u << F_LTSV },
 		{ 4, "--delimiter-pattern", 1u << F_LTSV },
 		{ 8, "--label-delimiter", 1u << F_LTSV },
-		{ 16, "--message-key", 1u << F_NONE },
+		{ 16, "--message-key", 1u << F_NONE | 1u << F_CRI },
 		{ 32, "--message-format, --with-priority, "
 		    "--rfc5424-time-format, --parser-engine and "
 		    "--no-colonless-ident", 1u << F_SYSLOG }
@@ -558,16 +546,17 @@ format_check(unsigned given)
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(*t); i++)
-		if ((given & t[i].bit) && !(t[i].formats & 1u << o.format))
-			die(EX_USAGE, "%s: not for --format %s", t[i].name,
-			    format_names[o.format]);
+		if ((given & t[i].bit) && !(t[i].formats & formats))
+			die(EX_USAGE, "%s: not for --format %s%s", t[i].name,
+			    format_names[o.format], o.format == F_MULTI ?
+			    " with these --try alternatives" : "");
 }
 
 void
 format_free(void)
 {
 	format_rx_pair_free(&fm.main);
-	free(fm.name_len);
+	free(fm.groups);
 	format_rx_pair_free(&fm.s3164);
 	format_rx_pair_free(&fm.s5424);
 	rx_free(fm.delim_rx);
@@ -577,5 +566,4 @@ format_free(void)
 	timefmt_free(fm.tf_5424_nosub);
 	pkeys_free(&fm.keys);
 	free(fm.delim);
-	buf_free(&jsonbuf);
 }

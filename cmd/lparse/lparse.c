@@ -1,5 +1,6 @@
 /* lparse - Fluentd's parser plugins as a filter: a text field into fields */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,15 +28,17 @@ enum {
 	O_NO_COLONLESS, O_TIME_KEY, O_TIME_FORMAT, O_TIME_TYPE, O_KEEP_TIME_KEY,
 	O_UTC, O_TIMEZONE, O_ESTIMATE, O_RESERVE_TIME, O_TYPES, O_NULL_PATTERN,
 	O_NULL_EMPTY, O_RESERVE_DATA, O_REMOVE_KEY, O_PREFIX, O_HASH_FIELD,
-	O_ON_ERROR, O_TYPES_LABEL, O_REPLACE_INVALID
+	O_ON_ERROR, O_TYPES_LABEL, O_REPLACE_INVALID, O_TRY, O_FALLBACK
 };
 
 static const struct opt opts[] = {
 	{ 'k', "key", "KEY", "the field to parse (default message)" },
 	{ 'e', "regex", "REGEX", "PCRE2 regex with named groups (?<name>...), "
 	    "or /REGEX/im" },
-	{ 'f', "format", "FORMAT", "json, ltsv, csv, tsv, logfmt, syslog, "
-	    "none, nginx, apache2, ..." },
+	{ 'f', "format", "FORMAT", "json, ltsv, csv, syslog, cri, docker, "
+	    "msgpack, multi, ..." },
+	{ O_TRY, "try", "FORMAT", "multi: a format or regexp:REGEX, tried in "
+	    "turn" },
 	{ O_KEYS, "keys", "K1,K2,...", "field names of csv and tsv columns" },
 	{ O_DELIM, "delimiter", "STR", "csv ',', tsv and ltsv tab; \\t is a "
 	    "tab" },
@@ -43,8 +46,8 @@ static const struct opt opts[] = {
 	    "items where REGEX matches" },
 	{ O_LABEL_DELIM, "label-delimiter", "STR", "ltsv: between label and "
 	    "value (default ':')" },
-	{ O_MESSAGE_KEY, "message-key", "KEY", "none: the field for the line "
-	    "(default message)" },
+	{ O_MESSAGE_KEY, "message-key", "KEY", "none: the line's field, cri: "
+	    "the message's (default message)" },
 	{ O_MESSAGE_FORMAT, "message-format", "FMT", "syslog: rfc3164 "
 	    "(default), rfc5424 or auto" },
 	{ O_WITH_PRI, "with-priority", NULL, "syslog: lines start with "
@@ -59,8 +62,10 @@ static const struct opt opts[] = {
 	    "time; '' for none)" },
 	{ O_TIME_FORMAT, "time-format", "FMT", "strftime format with %L, %N; "
 	    "iso8601; unixtime" },
+	{ O_FALLBACK, "time-format-fallback", "FMT", "a time format tried when "
+	    "the ones before fail" },
 	{ O_TIME_TYPE, "time-type", "TYPE", "string (default; json: float), "
-	    "unixtime or float" },
+	    "unixtime, float or mixed" },
 	{ O_KEEP_TIME_KEY, "keep-time-key", NULL, "keep the time field in the "
 	    "record" },
 	{ O_UTC, "utc", NULL, "times without a zone are UTC" },
@@ -123,6 +128,14 @@ lookup(const char *const *names, const char *s, const char *what)
 	die(EX_USAGE, "unknown %s '%s'", what, s);
 }
 
+/* Appends arg to the list of a repeatable option. */
+static void
+add(const char ***list, size_t *n, const char *arg)
+{
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = arg;
+}
+
 /* Returns a bit set of the format-specific options given. */
 static unsigned
 options(int argc, char **argv)
@@ -131,7 +144,7 @@ options(int argc, char **argv)
 		NULL };
 	static const char *const engines[] = { "regexp", "string", NULL };
 	static const char *const ttypes[] = { "string", "unixtime", "float",
-		NULL };
+		"mixed", NULL };
 	const char *arg;
 	unsigned given = 0;
 	int c;
@@ -183,9 +196,18 @@ options(int argc, char **argv)
 			o.typed_groups = 1;
 			break;
 		case O_REPLACE_INVALID: o.replace_invalid = 1; break;
+		case O_TRY: add(&o.tries, &o.ntries, arg); break;
+		case O_FALLBACK: add(&o.fallbacks, &o.nfallbacks, arg); break;
 		default: input_opt(c, arg); break;
 		}
 	}
+	if (o.ntries && !o.format_set)
+		o.format = F_MULTI;
+	if (o.ntries && o.format != F_MULTI)
+		opt_fail(&prog, "--try is for --format multi");
+	if (o.ntries && o.regex)
+		opt_fail(&prog, "--regex and --try exclude each other (give "
+		    "--try 'regexp:REGEX')");
 	if (optind < argc)
 		opt_fail(&prog, "unexpected operand '%s': lparse reads "
 		    "standard input only", argv[optind]);
@@ -205,8 +227,12 @@ setup(unsigned given)
 	if (!*o.types_label)
 		die(EX_USAGE, "--types-label-delimiter: empty");
 	format_setup();
-	format_check(given);
-	time_setup();
+	if (o.format == F_MULTI) {
+		multi_setup(given);
+	} else {
+		format_check(given, 1u << o.format);
+		time_setup(0);
+	}
 	types_setup();
 	if (!o.prefix)
 		o.prefix = "";
@@ -245,12 +271,16 @@ extra_stats(char *b, size_t cap)
 static void
 cleanup(void)
 {
+	multi_free();
+	maps_free();
 	types_free();
 	time_free();
 	format_free();
 	errors_free();
 	record_free();
 	recpath_free(&o.keypath);
+	free(o.tries);
+	free(o.fallbacks);
 	reader_free(run.rd);
 	out_free(&run.out);
 }

@@ -24,15 +24,37 @@ struct run run;
 
 static struct buf stripped;     /* the record without --key (merge) */
 static struct buf scrubbed;     /* --replace-invalid-sequence's text */
+static struct {                 /* and the text before, which msgpack reads */
+	const char *p;
+	size_t n;
+} unscrubbed;
 static char why_nokey[300], why_notext[300];
 
 /*
  * Times.
  */
 
-/* A number as a time: unixtime drops the fraction, as Ruby's to_i. */
+/* An EventTime (ext 0 of 8 bytes): seconds and nanoseconds, big-endian. */
 static int
-number_time(const struct tparser *tp, const struct pfield *f, int64_t *sec,
+ext_time(enum time_type type, const char *p, int64_t *sec, uint32_t *nsec)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	uint32_t s = (uint32_t)u[0] << 24 | u[1] << 16 | u[2] << 8 | u[3];
+	uint32_t ns = (uint32_t)u[4] << 24 | u[5] << 16 | u[6] << 8 | u[7];
+
+	if (ns > 999999999)
+		return -1;
+	*sec = s;
+	*nsec = type == TT_UNIXTIME ? 0 : ns;
+	return 0;
+}
+
+/*
+ * A number as a time: unixtime drops the fraction, as Ruby's to_i; an
+ * EventTime (a msgpack record's) is taken as it is.
+ */
+static int
+number_time(enum time_type type, const struct pfield *f, int64_t *sec,
     uint32_t *nsec)
 {
 	const char *q = f->v;
@@ -54,11 +76,47 @@ number_time(const struct tparser *tp, const struct pfield *f, int64_t *sec,
 		return *sec = h.v.i, 0;
 	else if (h.type == MP_FLOAT)
 		d = h.v.f;
+	else if (h.type == MP_EXT && h.ext_type == 0 && h.len == 8)
+		return ext_time(type, h.data, sec, nsec);
 	else
 		return -1;
-	if (tp->type == TT_UNIXTIME)
+	if (type == TT_UNIXTIME)
 		d = trunc(d);
 	return event_time_from_double(d, sec, nsec);
+}
+
+/* A time field that is not text: a number, if the time type takes one. */
+static int
+number_field(const struct tparser *tp, const struct pfield *f, int64_t *sec,
+    uint32_t *nsec, const char **why)
+{
+	enum time_type t = tp->type != TT_STRING ? tp->type : tp->num;
+
+	if (t != TT_STRING && number_time(t, f, sec, nsec) == 0)
+		return 0;
+	*why = "time is not a string";
+	return -1;
+}
+
+/* A time as text: the format or the guess, then the fallbacks. */
+static inline int
+time_text(const struct tparser *tp, const char *s, size_t n, int64_t *sec,
+    uint32_t *nsec)
+{
+	if ((tp->tf ? timefmt_parse(tp->tf, s, n, sec, nsec) :
+	    time_guess(s, n, sec, nsec)) == 0) {
+		if (tp->type == TT_UNIXTIME)
+			*nsec = 0;
+		return 0;
+	}
+	return tp->nfb ? time_fallback(tp, s, n, sec, nsec) : -1;
+}
+
+int
+record_time_text(const struct tparser *tp, const char *s, size_t n,
+    int64_t *sec, uint32_t *nsec)
+{
+	return time_text(tp, s, n, sec, nsec);
 }
 
 /* Reads a time field; 0, or -1 with *why set. */
@@ -68,24 +126,14 @@ record_parse_time(const struct tparser *tp, const struct pfield *f,
 {
 	const char *s;
 	size_t n;
-	int r;
 
-	if (!field_text(f, &s, &n)) {
-		if (tp->type != TT_STRING && number_time(tp, f, sec, nsec) == 0)
-			return 0;
-		*why = "time is not a string";
-		return -1;
-	}
-	r = tp->tf ? timefmt_parse(tp->tf, s, n, sec, nsec) :
-	    time_guess(s, n, sec, nsec);
-	if (r < 0) {
-		*why = tp->tf ? "time does not match the time format" :
-		    "time in no known format (see --time-format)";
-		return -1;
-	}
-	if (tp->type == TT_UNIXTIME)
-		*nsec = 0;
-	return 0;
+	if (!field_text(f, &s, &n))
+		return number_field(tp, f, sec, nsec, why);
+	if (time_text(tp, s, n, sec, nsec) == 0)
+		return 0;
+	*why = tp->tf ? "time does not match the time format" :
+	    "time in no known format (see --time-format)";
+	return -1;
 }
 
 /*
@@ -305,18 +353,19 @@ take_time(int64_t *sec, uint32_t *nsec, int *have, const char **why)
 	return 0;
 }
 
-/* Writes the parsed fields as an event (text is the parsed text). */
-void
+/*
+ * Writes the parsed fields as an event into the output buffer, without
+ * flushing it: 0, or -1 with *why when the time field does not read
+ * (nothing written).
+ */
+int
 record_emit(const struct event *ev, int have, int64_t sec, uint32_t nsec,
-    const char *text, size_t len)
+    const char **why)
 {
 	struct buf *b;
-	const char *why;
 
-	if (o.time_key && take_time(&sec, &nsec, &have, &why) < 0) {
-		errors_fail(ev, why, text, len);
-		return;
-	}
+	if (o.time_key && take_time(&sec, &nsec, &have, why) < 0)
+		return -1;
 	if (o.reserve_time || (!have && !o.estimate)) {
 		sec = ev->sec;
 		nsec = ev->nsec;
@@ -326,8 +375,8 @@ record_emit(const struct event *ev, int have, int64_t sec, uint32_t nsec,
 	b = &run.out.b;
 	record_head(b, ev->tag, ev->tag_len, sec, nsec);
 	record_build(b, ev, 1);
-	out_check(&run.out);
 	stats.out++;
+	return 0;
 }
 
 /*
@@ -347,9 +396,12 @@ record_match(struct rx *rx, const char *s, size_t n, const char **why)
 	return -1;
 }
 
-/* The named groups that took part, in order (lens: their lengths). */
+/*
+ * The named groups that took part, in order (g: their names, made once,
+ * or NULL to ask rx).
+ */
 int
-record_regex(struct rx *rx, const size_t *lens, const char *s, size_t n,
+record_regex(struct rx *rx, const struct gname *g, const char *s, size_t n,
     const char **why)
 {
 	size_t i, names = rx_names(rx), len;
@@ -357,12 +409,16 @@ record_regex(struct rx *rx, const size_t *lens, const char *s, size_t n,
 
 	if (record_match(rx, s, n, why) < 0)
 		return -1;
-	for (i = 0; i < names; i++)
-		if (rx_group(rx, i, s, &p, &len) == 0) {
+	for (i = 0; i < names; i++) {
+		if (rx_group(rx, i, s, &p, &len) < 0)
+			continue;
+		if (g) {
+			pfields_str(&run.pf, g[i].name, g[i].len, p, len);
+		} else {
 			name = rx_name(rx, i);
-			pfields_str(&run.pf, name, lens ? lens[i] :
-			    strlen(name), p, len);
+			pfields_str(&run.pf, name, strlen(name), p, len);
 		}
+	}
 	return 0;
 }
 
@@ -372,14 +428,11 @@ parse_line(const char *s, size_t n, int *have, int64_t *sec, uint32_t *nsec,
 {
 	switch (o.format) {
 	case F_REGEXP: case F_APACHE: case F_APACHE_ERROR: case F_NGINX:
-		return record_regex(pick(&fm.main, s, n), fm.name_len, s, n,
+		return record_regex(pick(&fm.main, s, n), fm.groups, s, n,
 		    why);
-	case F_APACHE2:
+	case F_APACHE2: case F_SYSLOG: case F_CRI:
 		*have = 1;
-		return format_apache2(s, n, sec, nsec, why);
-	case F_SYSLOG:
-		*have = 1;
-		return format_syslog(s, n, sec, nsec, why);
+		return format_timed(s, n, sec, nsec, why);
 	case F_LTSV:
 		if (fm.delim_rx)
 			format_ltsv_pattern(s, n);
@@ -400,17 +453,35 @@ parse_line(const char *s, size_t n, int *have, int64_t *sec, uint32_t *nsec,
 		pfields_str(&run.pf, o.message_key, strlen(o.message_key), s,
 		    n);
 		return 0;
-	case F_JSON:
+	default:        /* the formats of maps.c and multi.c */
 		break;
 	}
 	return 0;
 }
 
-/* The text of --key in the record: 0, -1 if absent, -2 if not text. */
+/* Parses s[0..n) and writes the event: 0, or -1 with *why (none). */
+static inline int
+text_event(const struct event *ev, const char *s, size_t n, const char **why)
+{
+	int64_t sec = 0;
+	uint32_t nsec = 0;
+	int have = 0;
+
+	pfields_reset(&run.pf, n);
+	if (parse_line(s, n, &have, &sec, &nsec, why) < 0)
+		return -1;
+	return record_emit(ev, have, sec, nsec, why);
+}
+
+/*
+ * The text of --key in the record: 0, -1 if absent, -2 if not text (then
+ * *s is where its value starts, *n the bytes from there to the record's
+ * end).
+ */
 static int
 key_text(const struct event *ev, const char **s, size_t *n)
 {
-	const char *p = ev->rec, *end = p + ev->rec_len, *k;
+	const char *p = ev->rec, *end = p + ev->rec_len, *k, *v;
 	struct mp_obj m, h;
 	size_t vlen;
 	uint32_t i;
@@ -418,9 +489,13 @@ key_text(const struct event *ev, const char **s, size_t *n)
 	if (o.use_path) {
 		if (!recpath_get(&o.keypath, p, end, &k, &vlen))
 			return -1;
+		v = k;
 		if (mp_head(&k, k + vlen, &h) != MP_OK || (h.type != MP_STR &&
-		    h.type != MP_BIN))
+		    h.type != MP_BIN)) {
+			*s = v;
+			*n = vlen;
 			return -2;
+		}
 		*s = h.data;
 		*n = h.len;
 		return 0;
@@ -432,9 +507,13 @@ key_text(const struct event *ev, const char **s, size_t *n)
 		if ((h.type == MP_STR || h.type == MP_BIN) &&
 		    h.len == o.key_len &&
 		    memcmp(h.data, o.key, o.key_len) == 0) {
+			v = p;
 			if (mp_head(&p, end, &h) != MP_OK ||
-			    (h.type != MP_STR && h.type != MP_BIN))
+			    (h.type != MP_STR && h.type != MP_BIN)) {
+				*s = v;
+				*n = end - v;
 				return -2;
+			}
 			*s = h.data;
 			*n = h.len;
 			return 0;
@@ -448,33 +527,68 @@ key_text(const struct event *ev, const char **s, size_t *n)
 	return -1;
 }
 
+/* A field that is not text: --format msgpack takes a map as it is. */
+static void
+not_text(const struct event *ev, const char *s, size_t n)
+{
+	if (o.format == F_MSGPACK && !o.multi)
+		maps_raw(ev, s, n);
+	else
+		errors_fail(ev, why_notext, NULL, 0);
+}
+
+/*
+ * Parses the text in the format in use and writes its events: 0, or -1
+ * with *why.  msgpack reads the bytes as they are, before
+ * --replace-invalid-sequence.
+ */
+static inline int
+parse_event(const struct event *ev, const char *s, size_t n,
+    const char **why)
+{
+	if (!OWN_PATH(o.format))
+		return text_event(ev, s, n, why);
+	if (o.format == F_MSGPACK && s == scrubbed.p)
+		return maps_parse(ev, unscrubbed.p, unscrubbed.n, o.multi,
+		    why);
+	return maps_parse(ev, s, n, o.multi, why);
+}
+
+/*
+ * One event.  With --format multi each alternative in turn parses the
+ * text until one does (multi.c); the one place parse_event is called
+ * from keeps the path of one format as short as it was.
+ */
 static void
 handle(const struct event *ev)
 {
 	const char *s, *why = "";
-	int64_t sec = 0;
-	uint32_t nsec = 0;
 	size_t n;
-	int have = 0, r;
+	int r;
 
 	run.nevents++;
 	if ((r = key_text(ev, &s, &n)) < 0) {
-		errors_fail(ev, r == -1 ? why_nokey : why_notext, NULL, 0);
+		if (r == -2)
+			not_text(ev, s, n);
+		else
+			errors_fail(ev, why_nokey, NULL, 0);
+		out_check(&run.out);
 		return;
 	}
 	if (o.replace_invalid && parse_scrub(&scrubbed, s, n)) {
+		unscrubbed.p = s;
+		unscrubbed.n = n;
 		s = scrubbed.p;
 		n = scrubbed.len;
 	}
-	if (o.format == F_JSON) {
-		format_json(ev, s, n);
-		return;
-	}
-	pfields_reset(&run.pf, n);
-	if (parse_line(s, n, &have, &sec, &nsec, &why) < 0)
+	if (o.multi)
+		multi_first();
+	while ((r = parse_event(ev, s, n, &why)) < 0 && o.multi &&
+	    multi_next(&why))
+		continue;
+	if (r < 0)
 		errors_fail(ev, why, s, n);
-	else
-		record_emit(ev, have, sec, nsec, s, n);
+	out_check(&run.out);
 }
 
 /* Reads standard input to its end: the last reader_next status. */

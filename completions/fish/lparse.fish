@@ -7,12 +7,13 @@ complete -c $prog -f
 for spec in \
     '-k|--key|-|the field to parse (default message)' \
     '-e|--regex|-|PCRE2 regex with named groups (?<name>...), or /REGEX/im' \
-    '-f|--format|regexp json ltsv csv tsv logfmt apache2 apache apache_error nginx syslog none|the parser format' \
+    '-f|--format|regexp json ltsv csv tsv logfmt apache2 apache apache_error nginx syslog none cri docker msgpack multi|the parser format' \
+    '|--try|json ltsv csv tsv logfmt apache2 apache apache_error nginx syslog none cri docker msgpack regexp:|multi: an alternative, tried in turn' \
     '|--keys|-|field names of csv and tsv columns' \
     '|--delimiter|-|csv, tsv and ltsv delimiter' \
     '|--delimiter-pattern|-|ltsv: split items where REGEX matches' \
     '|--label-delimiter|-|ltsv: between label and value' \
-    '|--message-key|-|none: the field for the line' \
+    '|--message-key|-|none: the field for the line; cri: of the message' \
     '|--message-format|rfc3164 rfc5424 auto|syslog message format' \
     '|--with-priority||syslog: lines start with <PRI>' \
     '|--rfc5424-time-format|-|syslog: time format of RFC 5424 lines' \
@@ -20,7 +21,8 @@ for spec in \
     '|--no-colonless-ident||syslog string engine: no ident without a colon' \
     '|--time-key|-|field with the event time' \
     '|--time-format|iso8601 unixtime float|format of the time field' \
-    '|--time-type|string unixtime float|how the time field is read' \
+    '|--time-format-fallback|iso8601 unixtime float|a time format tried when the ones before fail' \
+    '|--time-type|string unixtime float mixed|how the time field is read' \
     '|--keep-time-key||keep the time field in the record' \
     '|--utc||times without a zone are UTC' \
     '|--timezone|UTC|zone of times without one' \
