@@ -84,7 +84,8 @@ _lkit_spec()
 		    --request-timeout= --max-connections= --memory-limit= --cert=
 		    --key= --ca-file= --http= --body-size-limit=
 		    --cors-allow-origins= --add-http-headers --add-remote-addr
-		    --metrics= --stats -h --help -V --version'
+		    --metrics= --end-to-end --end-to-end-timeout= --stats -h
+		    --help -V --version'
 		values='--unix|--port-file|--cert|--key|--ca-file:@file'
 		;;
 	lforward)

@@ -56,6 +56,15 @@ conn_ackq_remove(struct conn *c)
 	if (c->anext)
 		c->anext->aprev = c->aprev;
 	c->in_ackq = 0;
+	c->want = 0;
+}
+
+/* Forgets the replies c has waiting (their time is up). */
+void
+conn_acks_clear(struct conn *c)
+{
+	c->aoff = c->acks.len = 0;
+	conn_ackq_remove(c);
 }
 
 /* Bytes c holds, as --memory-limit counts them. */
@@ -298,19 +307,23 @@ conn_emit(struct conn *c, struct event *ev)
 /*
  * Queues a reply to send once everything written so far is flushed: an
  * ack for the chunk p[0..n), or with R_RAW the bytes as they are (an HTTP
- * response).
+ * response).  With R_E2E it waits until that is delivered at the end of
+ * the pipeline (--end-to-end), or --end-to-end-timeout passes.
  */
 void
 conn_reply_after_flush(struct conn *c, const char *p, size_t n,
     uint32_t flags)
 {
-	uint64_t pos = out.bytes + out.b.len;
-	uint32_t len = (uint32_t)n;
+	struct ackhead h;
 
-	buf_put(&c->acks, &pos, sizeof(pos));
-	buf_put(&c->acks, &len, sizeof(len));
-	buf_put(&c->acks, &flags, sizeof(flags));
+	h.pos = out.bytes + out.b.len;
+	h.due = flags & R_E2E ? clock_ms() + o.e2e_ms : 0;
+	h.len = (uint32_t)n;
+	h.flags = flags;
+	buf_put(&c->acks, &h, sizeof(h));
 	buf_put(&c->acks, p, n);
+	if (flags & R_E2E)
+		c->want = h.pos;
 	if (!c->in_ackq) {
 		c->aprev = NULL;
 		c->anext = conns.ackq;
@@ -614,8 +627,9 @@ conn_timers(struct conn *c, long long now)
 	    since(c->req_start, c->req_stall) > o.request_ms) {
 		request_late(c);
 		conn_settle(c);
-	} else if (o.idle_ms && idle > o.idle_ms) {
-		idle_close(c, idle);
+	} else if (o.idle_ms && idle > o.idle_ms &&
+	    (!o.e2e || c->aoff == c->acks.len)) {
+		idle_close(c, idle);    /* not while it waits for its mark */
 	} else if (idle > TRIM_MS) {
 		conn_trim(c);
 		mem_update(c);

@@ -200,7 +200,8 @@ fwd_in_source_keys(struct conn *c, const char **rec, size_t *len)
 
 /*
  * Queues the ack of the frame just finished, if it asked for one: a chunk
- * that is not nil or false, as in_forward tests it.
+ * that is not nil or false, as in_forward tests it.  With --end-to-end it
+ * waits for a mark after the events to come back.
  */
 static void
 frame_end(struct conn *c)
@@ -217,7 +218,7 @@ frame_end(struct conn *c)
 	if (!opt || !fwd_option_chunk(opt, olen, &chunk) ||
 	    *chunk.p == (char)0xc0 || *chunk.p == (char)0xc2)
 		return;
-	conn_reply_after_flush(c, chunk.p, chunk.len, 0);
+	conn_reply_after_flush(c, chunk.p, chunk.len, o.e2e ? R_E2E : 0);
 }
 
 /* The reader found bad data, or a request over the limit: closing. */

@@ -37,10 +37,13 @@ cors_ok(const char *origin, size_t n)
 	return 0;
 }
 
-/* Queues a response; code 200 has an empty body, others say why. */
-void
-http_in_reply(struct conn *c, int code, const char *why, int keep,
-    const char *origin, size_t olen)
+/*
+ * Queues a response; code 200 has an empty body, others say why.  flags
+ * R_E2E: it waits for the events to be delivered (--end-to-end).
+ */
+static void
+reply(struct conn *c, int code, const char *why, int keep,
+    const char *origin, size_t olen, uint32_t flags)
 {
 	struct buf *b = &scratch.tmp;
 	char body[600], extra[600] = "";
@@ -57,9 +60,16 @@ http_in_reply(struct conn *c, int code, const char *why, int keep,
 	buf_put(b, body, n);
 	if (code != 200)
 		counts.http_errors++;
-	conn_reply_after_flush(c, b->p, b->len, R_RAW);
+	conn_reply_after_flush(c, b->p, b->len, R_RAW | flags);
 	if (!keep)
 		conn_closing(c);
+}
+
+void
+http_in_reply(struct conn *c, int code, const char *why, int keep,
+    const char *origin, size_t olen)
+{
+	reply(c, code, why, keep, origin, olen, 0);
 }
 
 /*
@@ -434,7 +444,8 @@ http_events(struct conn *c, const struct http_req *rq,
 	}
 	http_walk(c, rq, 1, h->has_time ? &h->qs : NULL, h->qn, &why);
 	counts.http_requests++;
-	http_in_reply(c, 200, NULL, rq->keepalive, h->origin, h->olen);
+	reply(c, 200, NULL, rq->keepalive, h->origin, h->olen,
+	    o.e2e ? R_E2E : 0);
 }
 
 /* CORS preflight: allowed origins get the methods and headers. */

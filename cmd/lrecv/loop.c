@@ -20,6 +20,7 @@
 #define FLUSH_MS 5                      /* busy: stdout flushed this often */
 #define ACCEPT_PAUSE_MS 1000            /* out of descriptors: stop accepting */
 #define LOG_EVERY_MS 10000              /* repeated troubles: one line per */
+#define E2E_TICK_MS 50                  /* --end-to-end: timers checked */
 
 /* Every scratch buffer, for the sweep and the end. */
 #define SCRATCH_BUFS &scratch.tag, &scratch.rec, &scratch.tmp, \
@@ -42,6 +43,7 @@ static struct {
 	int n;
 } listeners;
 static struct item stdout_item = { T_STDOUT, 1 }, sig_item = { T_SIG, -1 };
+static struct item mark_item = { T_MARK, -1 };
 static struct ratelog rl_accept, rl_full;
 
 /* Watches it for ev. */
@@ -249,29 +251,37 @@ loop_out_write(void)
 	}
 }
 
+/* May the reply h go: are its events written (or delivered, R_E2E)? */
+static int
+ack_ready(const struct ackhead *h)
+{
+	if (h->flags & R_E2E)
+		return e2e_ready(h);
+	return h->pos <= out.bytes;
+}
+
 /* Sends the acks whose events are now written. */
 static void
 release_acks(void)
 {
 	struct conn *c, *next;
-	uint64_t pos;
-	uint32_t n, fl;
+	struct ackhead h;
+	const char *p;
 
 	for (c = conns.ackq; c; c = next) {
 		next = c->anext;
 		while (c->aoff < c->acks.len) {
-			memcpy(&pos, c->acks.p + c->aoff, sizeof(pos));
-			if (pos > out.bytes)
+			memcpy(&h, c->acks.p + c->aoff, sizeof(h));
+			if (!ack_ready(&h))
 				break;
-			memcpy(&n, c->acks.p + c->aoff + 8, sizeof(n));
-			memcpy(&fl, c->acks.p + c->aoff + 12, sizeof(fl));
-			if (fl & R_RAW) {
-				buf_put(&c->wb, c->acks.p + c->aoff + 16, n);
+			p = c->acks.p + c->aoff + sizeof(h);
+			if (h.flags & R_RAW) {
+				buf_put(&c->wb, p, h.len);
 			} else {
-				fwd_in_ack(c, c->acks.p + c->aoff + 16, n);
+				fwd_in_ack(c, p, h.len);
 				counts.acks++;
 			}
-			c->aoff += 16 + n;
+			c->aoff += sizeof(h) + h.len;
 		}
 		if (c->aoff == c->acks.len) {
 			c->aoff = c->acks.len = 0;
@@ -288,6 +298,7 @@ flush_out(void)
 	struct epoll_event e;
 
 	loop.last_flush = clock_ms();
+	e2e_mark();
 	loop_out_write();
 	release_acks();
 	if (loop.out_nb && !!out.b.len != loop.out_waiting) {
@@ -355,6 +366,13 @@ dispatch(struct item *it, uint32_t ev)
 		sig_service();
 		break;
 	case T_STDOUT:
+		/* the reader went away: as EPIPE does, but without a write */
+		if ((ev & (EPOLLERR | EPOLLHUP)) && !out.b.len)
+			exit(128 + 13);
+		flush_out();
+		break;
+	case T_MARK:
+		e2e_recv();
 		flush_out();
 		break;
 	case T_CONN:
@@ -394,6 +412,37 @@ wait_stdout(void)
 	flush_out();
 }
 
+/*
+ * --end-to-end, replies wait for a mark that cannot be made (as many are
+ * out as may be): wait for marks to come back (and signals, stdout), and
+ * read nothing from clients meanwhile.
+ */
+static void
+wait_marks(void)
+{
+	struct pollfd p[3];
+	long long t = clock_ms();
+	int np = 2;
+
+	p[0].fd = sig_fd();
+	p[1].fd = e2e_fd();
+	p[2].fd = 1;
+	p[0].events = p[1].events = POLLIN;
+	p[2].events = POLLOUT;
+	p[0].revents = p[1].revents = p[2].revents = 0;
+	if (loop.out_nb && out.b.len)
+		np = 3;
+	if (poll(p, np, E2E_TICK_MS) > 0 && p[0].revents) {
+		sig_drain();
+		sig_service();
+	}
+	if (p[1].revents)
+		e2e_recv();
+	loop.stalled_ms += clock_ms() - t;     /* no client's fault */
+	e2e_tick();
+	flush_out();
+}
+
 /* Reads again from TLS connections that stopped with bytes in hand. */
 static void
 tls_resume(void)
@@ -406,18 +455,23 @@ tls_resume(void)
 			conn_read(c);
 }
 
-/* How long epoll may sleep. */
+/*
+ * How long epoll may sleep.  Replies held for marks (--end-to-end) do not
+ * wake it: the marks' socket does, when they come back.
+ */
 static int
 wait_ms(void)
 {
 	long long t;
+	int most = e2e_busy() ? E2E_TICK_MS : 1000;
 
-	if (((out.b.len || conns.ackq) && !loop.out_waiting) || loop.tls_more)
+	if (((out.b.len || (conns.ackq && !o.e2e)) && !loop.out_waiting) ||
+	    loop.tls_more)
 		return 0;
 	if (!loop.accept_paused)
-		return 1000;
+		return most;
 	t = loop.accept_resume - clock_ms();
-	return t < 0 ? 0 : t > 1000 ? 1000 : (int)t;
+	return t < 0 ? 0 : t > most ? most : (int)t;
 }
 
 /* The loop: events until a signal stops it. */
@@ -440,6 +494,10 @@ loop_run(void)
 			wait_stdout();
 			continue;
 		}
+		if (e2e_blocked()) {
+			wait_marks();
+			continue;
+		}
 		if (loop.tls_more)
 			tls_resume();
 		n = epoll_wait(loop.ep, evs, 256, wait_ms());
@@ -456,6 +514,8 @@ loop_run(void)
 			sweep();
 			last_sweep = clock_ms();
 		}
+		if (e2e_tick())
+			flush_out();
 	}
 	reap();
 }
@@ -564,6 +624,37 @@ loop_stdout(void)
 		die(EX_SYS, "epoll_ctl stdout:");
 }
 
+/*
+ * Stopped with --end-to-end: the replies held wait for their marks to
+ * come back, or their --end-to-end-timeout (a second signal kills).
+ * stdout blocks by now.
+ */
+static void
+e2e_drain(void)
+{
+	struct pollfd p[2];
+
+	for (;;) {
+		e2e_mark();
+		if (out.b.len)
+			out_flush(&out);
+		release_acks();
+		if (!e2e_holding())
+			break;
+		p[0].fd = sig_fd();
+		p[1].fd = e2e_fd();
+		p[0].events = p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, 2, E2E_TICK_MS) > 0 && p[0].revents) {
+			sig_drain();
+			sig_service();
+		}
+		if (p[1].revents)
+			e2e_recv();
+		e2e_tick();
+	}
+}
+
 /* Stopped: stdout written out, the last acks sent, every connection closed. */
 void
 loop_end(void)
@@ -574,10 +665,12 @@ loop_end(void)
 	for (i = 0; i < listeners.n; i++)
 		close(listeners.it[i].fd);
 	out_flush_try(&out);
-	if (loop.out_nb && out.b.len) {
+	if (loop.out_nb && (out.b.len || o.e2e)) {
 		fcntl(1, F_SETFL, loop.out_flags);
 		out_flush(&out);
 	}
+	if (o.e2e)
+		e2e_drain();
 	release_acks();
 	reap();
 	for (c = conns.all; c; c = c->next)
@@ -600,6 +693,8 @@ loop_init(void)
 		die(EX_SYS, "epoll_create1:");
 	sig_item.fd = sig_fd();
 	ep_add(&sig_item, EPOLLIN);
+	if ((mark_item.fd = e2e_fd()) >= 0)
+		ep_add(&mark_item, EPOLLIN);
 }
 
 /* At the very end: what the loop kept. */

@@ -18,7 +18,8 @@
 #define USAGE "[options]"
 #define ABOUT "Accept events over the Forward protocol (Fluentd in_forward) " \
 	"and HTTP (in_http)\nand write them to stdout.  Acks and HTTP " \
-	"responses are sent once the events\nare written."
+	"responses are sent once the events\nare written (with --end-to-end: " \
+	"delivered by the last stage)."
 
 enum {
 	O_LISTEN = OPT_LONG, O_UNIX, O_PORT_FILE, O_NO_UDP, O_SHARED_KEY,
@@ -26,7 +27,8 @@ enum {
 	O_SKIP_INVALID, O_SRC_HOST_KEY, O_SRC_ADDR_KEY, O_TAG_PREFIX,
 	O_IDLE, O_MAX_CONN, O_DENY_KEEPALIVE, O_CERT, O_KEY, O_CA, O_HTTP,
 	O_BODY_LIMIT, O_CORS, O_ADD_HEADERS, O_ADD_REMOTE, O_METRICS, O_STATS,
-	O_MEM_LIMIT, O_HANDSHAKE_TIMEOUT, O_REQUEST_TIMEOUT
+	O_MEM_LIMIT, O_HANDSHAKE_TIMEOUT, O_REQUEST_TIMEOUT, O_E2E,
+	O_E2E_TIMEOUT
 };
 
 static const struct opt opts[] = {
@@ -86,6 +88,10 @@ static const struct opt opts[] = {
 	    "records as REMOTE_ADDR" },
 	{ O_METRICS, "metrics", "[ADDR]:PORT", "serve /metrics (Prometheus) "
 	    "and /api/plugins.json here" },
+	{ O_E2E, "end-to-end", NULL, "ack and answer only once the last lkit "
+	    "stage delivered the events" },
+	{ O_E2E_TIMEOUT, "end-to-end-timeout", "DURATION", "give up a reply "
+	    "not confirmed by then: no ack, or 503 (default 30s)" },
 	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
 	OPT_STD,
 	OPT_END
@@ -103,7 +109,7 @@ static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
 
 struct options o = { .chunk_limit = 64u << 20, .idle_ms = 300000,
 	.max_conn = 1024, .body_limit = 32u << 20, .mem_limit = 1u << 30,
-	.handshake_ms = 10000, .request_ms = 60000 };
+	.handshake_ms = 10000, .request_ms = 60000, .e2e_ms = 30000 };
 
 /* --allow: a list of address ranges. */
 static void
@@ -183,7 +189,7 @@ options(int argc, char **argv)
 {
 	const char *arg;
 	long long v;
-	int c;
+	int c, e2e_timeout_set = 0;
 
 	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
@@ -239,6 +245,15 @@ options(int argc, char **argv)
 		case O_CERT: o.cert = arg; break;
 		case O_KEY: o.key = arg; break;
 		case O_CA: o.ca = arg; break;
+		case O_E2E: o.e2e = 1; break;
+		case O_E2E_TIMEOUT:
+			e2e_timeout_set = 1;
+			o.e2e_ms = opt_duration_arg(arg, "end-to-end-timeout");
+			if (o.e2e_ms == 0)
+				die(EX_USAGE, "bad duration '%s' for "
+				    "--end-to-end-timeout: it must be above 0",
+				    arg);
+			break;
 		case O_STATS: o.stats = 1; break;
 		}
 	}
@@ -253,6 +268,8 @@ options(int argc, char **argv)
 		die(EX_USAGE, "--user needs --shared-key (the handshake)");
 	if (o.self_host && !o.shared_key)
 		warn("--self-hostname is used only with --shared-key");
+	if (e2e_timeout_set && !o.e2e)
+		warn("--end-to-end-timeout is used only with --end-to-end");
 	check_addresses();
 }
 
@@ -266,6 +283,7 @@ main(int argc, char **argv)
 	stream_tune_malloc();
 	sig_init();
 	metrics_init();
+	e2e_init();
 	loop_init();
 	conn_tls_init();
 	loop_stdout();
@@ -278,6 +296,7 @@ main(int argc, char **argv)
 		warn("skipped invalid data in %llu places (--skip-invalid-event)",
 		    (unsigned long long)counts.skipped);
 	loop_free();
+	e2e_free();
 	for (i = 0; i < o.nusers; i++) {
 		free(o.users[i].name);
 		free(o.users[i].pass);

@@ -24,11 +24,27 @@
  * Every descriptor epoll watches: a listener of each kind, a connection,
  * standard output, the signal pipe.
  */
-enum { T_LISTEN, T_UNIX, T_UDP, T_HTTP, T_METRICS, T_CONN, T_STDOUT, T_SIG };
+enum { T_LISTEN, T_UNIX, T_UDP, T_HTTP, T_METRICS, T_CONN, T_STDOUT, T_SIG,
+	T_MARK };
 enum { K_FWD, K_HTTP, K_METRICS };      /* what a connection speaks */
 enum { S_TLS, S_PING, S_DATA, S_CLOSING };
 enum { M_UNKNOWN, M_MSGPACK, M_JSON };  /* what the first byte said */
-enum { R_RAW = 1 };     /* a reply queued as it is, not a Forward ack */
+enum {
+	R_RAW = 1,      /* a reply queued as it is, not a Forward ack */
+	R_E2E = 2       /* --end-to-end: it waits for a mark after its events */
+};
+
+/*
+ * A reply waiting in conn.acks, before its bytes: it goes once the output
+ * reaches pos (written to stdout, or with R_E2E delivered at the end of
+ * the pipeline); an R_E2E one is given up at due.
+ */
+struct ackhead {
+	uint64_t pos;
+	long long due;
+	uint32_t len;
+	uint32_t flags;
+};
 
 /* Where a JSON value ends, in text that arrives piecewise. */
 struct jscan {
@@ -74,8 +90,9 @@ struct conn {
 	uint64_t jval;          /* stream offset of the value being read */
 	struct buf wb;          /* replies to send */
 	size_t woff;
-	struct buf acks;        /* pending: u64 out position, u32 len, chunk */
+	struct buf acks;        /* pending: struct ackhead, then the bytes */
 	size_t aoff;
+	uint64_t want;          /* pos of the last R_E2E reply pending, or 0 */
 	int in_ackq;
 	int in_frame;
 	uint64_t frame_off;
@@ -113,8 +130,8 @@ struct options {
 	struct net_cidr allow[MAX_ALLOW];
 	int nallow;
 	size_t chunk_limit, chunk_warn, mem_limit;
-	int skip_invalid, stats, no_udp, deny_keepalive, max_conn;
-	long long idle_ms, handshake_ms, request_ms;
+	int skip_invalid, stats, no_udp, deny_keepalive, max_conn, e2e;
+	long long idle_ms, handshake_ms, request_ms, e2e_ms;
 };
 extern struct options o;
 
@@ -122,6 +139,7 @@ extern struct options o;
 struct counts {
 	uint64_t accepted, refused, acks, chunks_dropped, bad;
 	uint64_t heartbeats, skipped, http_requests, http_errors;
+	uint64_t e2e_expired;   /* replies given up: no mark came back */
 };
 extern struct counts counts;
 
@@ -181,6 +199,7 @@ void conn_settle(struct conn *);
 void conn_emit(struct conn *, struct event *);
 void conn_reply_after_flush(struct conn *, const char *, size_t, uint32_t);
 void conn_ackq_remove(struct conn *);
+void conn_acks_clear(struct conn *);
 void conn_closing(struct conn *);
 void conn_drop(struct conn *);
 void conn_release(struct conn *);
@@ -197,6 +216,19 @@ void fwd_in_ack(struct conn *, const char *, size_t);
 void http_in_read(struct conn *);
 void http_in_reply(struct conn *, int, const char *, int, const char *,
     size_t);
+
+/* e2e.c: --end-to-end, marks after the events, replies held for them */
+void e2e_init(void);
+void e2e_free(void);
+int e2e_fd(void);
+void e2e_recv(void);
+void e2e_mark(void);
+int e2e_tick(void);
+int e2e_busy(void);
+int e2e_blocked(void);
+int e2e_holding(void);
+int e2e_ready(const struct ackhead *);
+void e2e_stats(char *, size_t);
 
 /* metrics.c: the metrics endpoint and the counters */
 void metrics_init(void);

@@ -108,13 +108,17 @@ sync_stats(void)
 static void
 extra_stats(char *b, size_t cap)
 {
-	snprintf(b, cap, ", connections %llu (open %d, refused %llu), acks %llu, "
-	    "bad requests %llu, chunks dropped %llu, heartbeats %llu",
+	int n;
+
+	n = snprintf(b, cap, ", connections %llu (open %d, refused %llu), acks "
+	    "%llu, bad requests %llu, chunks dropped %llu, heartbeats %llu",
 	    (unsigned long long)counts.accepted, conns.n,
 	    (unsigned long long)counts.refused, (unsigned long long)counts.acks,
 	    (unsigned long long)counts.bad,
 	    (unsigned long long)counts.chunks_dropped,
 	    (unsigned long long)counts.heartbeats);
+	if (n >= 0 && (size_t)n < cap)
+		e2e_stats(b + n, cap - n);      /* with --end-to-end */
 }
 
 /* Registers the counters with --stats and SIGUSR1. */

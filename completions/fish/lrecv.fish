@@ -34,6 +34,8 @@ for spec in \
     '|--add-http-headers||add the request headers to records as HTTP_NAME' \
     '|--add-remote-addr||add the client address to records as REMOTE_ADDR' \
     '|--metrics|-|serve /metrics and /api/plugins.json here ([ADDR]:PORT)' \
+    '|--end-to-end||ack and answer once the last lkit stage delivered the events' \
+    '|--end-to-end-timeout|-|give up a reply not confirmed by then (default 30s)' \
     '|--stats||print counters to stderr at exit' \
     '-h|--help||show help and exit' \
     '-V|--version||show the version and exit'
