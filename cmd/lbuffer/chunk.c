@@ -143,6 +143,7 @@ chunk_drop(struct chunk *c, int remove)
 {
 	char p[PBUF];
 
+	intake_marks_gone(c);
 	detach(c);
 	chunk_olist_remove(c);
 	if (c->fd >= 0)

@@ -345,8 +345,6 @@ job_load(struct job *j)
 	return r;
 }
 
-static void stdout_failed(int e);
-
 /* Writes what the output takes now. */
 static void
 job_pump(struct job *j)
@@ -375,7 +373,7 @@ job_pump(struct job *j)
 		if (n < 0) {
 			/* EPIPE: the command stopped reading; its status decides */
 			if (j->kind == J_STDOUT)
-				stdout_failed(errno);
+				job_stdout_failed(errno);
 			job_stop_sending(j);
 			break;
 		}
@@ -435,6 +433,7 @@ commit(struct chunk *c, int kind)
 		warn("chunk %s: delivered%s after %d failure%s", chunk_idstr(c),
 		    kind == J_SECONDARY ? " by the secondary" : "",
 		    c->failures, c->failures == 1 ? "" : "s");
+	c->delivered = 1;
 	lb.cnt.delivered += c->records;
 	if (kind == J_SECONDARY)
 		lb.cnt.secondary += c->records;
@@ -579,8 +578,9 @@ job_done(struct job *j)
 	}
 }
 
-static void
-stdout_failed(int e)
+/* Standard output (no COMMAND) failed with e: nothing more goes there. */
+void
+job_stdout_failed(int e)
 {
 	if (e != EPIPE)
 		warn("unable to write stdout: %s", strerror(e));
@@ -671,6 +671,9 @@ job_dispatch(long long now)
 	int kind;
 
 	if (lb.stop.deadline_passed || lb.disp.out_broken)
+		return;
+	/* marks passed on go out between chunks, after theirs */
+	if (!lb.o.cmd && intake_marks_waiting())
 		return;
 	if (!lb.disp.dirty && (lb.disp.next_retry < 0 ||
 	    now < lb.disp.next_retry))

@@ -140,6 +140,7 @@ timers(long long now)
 	if (lb.o.dir && lb.o.fsync == FS_INTERVAL && now >= next_fsync) {
 		for (c = lb.ohead; c; c = c->onext)
 			store_sync(c);
+		intake_marks_synced(1);
 		next_fsync = now + lb.o.fsync_ms;
 	}
 	if (lb.hold.err && now >= lb.hold.next)
@@ -177,7 +178,8 @@ wake_in(long long now)
 	long long t = -1;
 	struct chunk *c;
 
-	if (lb.disp.dirty && !lb.stop.deadline_passed && !lb.disp.out_broken)
+	if (lb.disp.dirty && !lb.stop.deadline_passed && !lb.disp.out_broken &&
+	    !intake_marks_waiting())
 		return 0;
 	for (c = lb.ohead; c && c->state != C_OPEN; c = c->onext)
 		;
@@ -209,6 +211,8 @@ finished(void)
 
 	if (lb.disp.out_broken)
 		return 1;
+	if (intake_marks_waiting() && !lb.stop.deadline_passed)
+		return 0;
 	if (job_running())
 		return 0;
 	if (lb.stop.shutting)
@@ -223,7 +227,10 @@ finished(void)
 	return 1;
 }
 
-/* Builds the poll set: signals, children, stdin, outputs waiting to write. */
+/*
+ * Builds the poll set: signals, children, stdin, stdout with marks to
+ * pass on, outputs waiting to write.
+ */
 static int
 poll_set(struct pollfd *pf, int *in_slot)
 {
@@ -239,13 +246,17 @@ poll_set(struct pollfd *pf, int *in_slot)
 		pf[n].fd = 0;
 		pf[n++].events = POLLIN;
 	}
+	if (intake_marks_waiting()) {
+		pf[n].fd = 1;
+		pf[n++].events = POLLOUT;
+	}
 	return job_poll(pf, n);
 }
 
 static void
 loop(void)
 {
-	struct pollfd *pf = xcalloc(job_slots() + 3, sizeof(*pf));
+	struct pollfd *pf = xcalloc(job_slots() + 4, sizeof(*pf));
 	long long now;
 	int n, in_slot;
 
@@ -253,8 +264,10 @@ loop(void)
 		now = clock_ms();
 		timers(now);
 		store_all();
+		intake_marks_settle();
 		job_dispatch(now);
 		job_check_all();
+		intake_marks_settle();
 		if (finished())
 			break;
 		n = poll_set(pf, &in_slot);
@@ -275,6 +288,7 @@ loop(void)
 		job_reap();
 		job_pump_all();
 		job_check_all();
+		intake_marks_settle();
 		if (in_slot >= 0 && pf[in_slot].revents)
 			intake_read();
 		else if (intake_ok())
@@ -297,12 +311,17 @@ sync_stats(void)
 static void
 extra_stats(char *b, size_t cap)
 {
-	snprintf(b, cap, ", stored %llu, failures %llu, by secondary %llu, "
-	    "dead-lettered %llu, held %llu", (unsigned long long)lb.cnt.stored,
+	int n;
+
+	n = snprintf(b, cap, ", stored %llu, failures %llu, by secondary "
+	    "%llu, dead-lettered %llu, held %llu",
+	    (unsigned long long)lb.cnt.stored,
 	    (unsigned long long)lb.cnt.failures,
 	    (unsigned long long)lb.cnt.secondary,
 	    (unsigned long long)lb.cnt.dead,
 	    (unsigned long long)(lb.total_bytes));
+	if (n >= 0 && (size_t)n < cap)
+		intake_marks_stats(b + n, cap - n);
 }
 
 static void
@@ -337,6 +356,7 @@ setup(void)
 			    (unsigned long long)lb.cnt.recovered, lb.o.dir);
 	}
 	lb.in.rd = input_reader(0, "stdin", NULL, NULL);
+	intake_marks_init();
 	lb.in.last_read_ms = clock_ms();
 	next_fsync = clock_ms() + lb.o.fsync_ms;
 }
@@ -406,6 +426,7 @@ finish(void)
 	while (lb.head)
 		chunk_drop(lb.head, 0);
 	reader_free(lb.in.rd);
+	intake_marks_free();
 	job_free_all();
 	if (lb.disp.out_broken == EPIPE && code == 0)
 		code = 141;

@@ -70,6 +70,7 @@ struct chunk {
 	int fd;                 /* --dir, open chunk: the data file */
 	int final_tried;        /* shutting down: its last attempt was made */
 	int corrupt;            /* kept only because it could not be moved */
+	int delivered;          /* committed: its output took it */
 	char *key;              /* --chunk-keys tag: the tag, else NULL */
 	size_t key_len;
 	uint64_t h;             /* hash of key */
@@ -194,11 +195,20 @@ int store_block_read(int fd, uint64_t *off, struct buf *b);
 int store_scan(int fd, uint64_t size, int verify, struct scan *s);
 uint64_t store_save_to(struct chunk *c, const char *dir, const char *why);
 
-/* intake.c: stdin into chunks */
+/* intake.c: stdin into chunks; the marks between the events */
 int intake_ok(void);
 void intake_end(int code);
 void intake_consume(void);
 void intake_read(void);
+void intake_marks_init(void);
+void intake_marks_written(void);
+void intake_marks_synced(int ok);
+void intake_marks_gone(const struct chunk *c);
+void intake_marks_settle(void);
+int intake_marks_waiting(void);
+void intake_marks_write(void);
+void intake_marks_stats(char *b, size_t cap);
+void intake_marks_free(void);
 
 /* job.c: the outputs */
 void job_init(int n);
@@ -208,6 +218,7 @@ void job_describe(int st, char *s, size_t n);
 void job_dead_letter(struct chunk *c, const char *why);
 void job_quarantine(struct chunk *c, const char *why);
 void job_dispatch(long long now);
+void job_stdout_failed(int e);
 int job_chld_fd(void);
 void job_drain_chld(void);
 int job_poll(struct pollfd *pf, int n);

@@ -1,6 +1,7 @@
 /* status - what lbuffer holds: --status, DIR/status, SIGUSR1; the lock */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "stats.h"
 
 #include "lbuffer.h"
+
+#define LOCK_WAIT_MS 2000
 
 static int lockfd = -1;         /* DIR/lock, held while running */
 
@@ -219,6 +222,26 @@ status_usr1(void)
 
 /* --- the lock and --status -------------------------------------------- */
 
+/*
+ * Takes the lock, waiting up to LOCK_WAIT_MS: an lbuffer killed a moment
+ * ago may have left a child between fork and exec, which holds the lock
+ * until its exec closes it.  -1 with errno if it cannot be had.
+ */
+static int
+lock_wait(int fd)
+{
+	long long until = clock_ms() + LOCK_WAIT_MS;
+
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || clock_ms() >= until)
+			return -1;
+		poll(NULL, 0, 20);
+	}
+	return 0;
+}
+
 /* Locks DIR for this process, or exits naming the one that has it. */
 void
 status_lock(void)
@@ -229,7 +252,7 @@ status_lock(void)
 	snprintf(p, sizeof(p), "%s/lock", lb.o.dir);
 	if ((lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		die(EX_SYS, "unable to open %s:", p);
-	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+	if (lock_wait(lockfd) < 0) {
 		if (errno != EWOULDBLOCK)
 			die(EX_SYS, "unable to lock %s:", p);
 		n = pread(lockfd, pid, sizeof(pid) - 1, 0);

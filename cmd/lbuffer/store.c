@@ -343,8 +343,10 @@ store_sync(struct chunk *c)
 {
 	if (c->fd < 0 || !c->unsynced)
 		return;
-	if (fdatasync(c->fd) < 0)
+	if (fdatasync(c->fd) < 0) {
 		warn("unable to fsync chunk %s:", chunk_idstr(c));
+		intake_marks_synced(0);
+	}
 	count_stored(c, c->unsynced);
 	c->unsynced = 0;
 }
@@ -425,6 +427,7 @@ store_all(void)
 		if (c->state == C_CLOSING)
 			seal(c);
 	}
+	intake_marks_written();
 	if (lb.hold.warned && !lb.hold.err) {
 		warn("events are stored again, after %.1fs; input resumed",
 		    (clock_ms() - lb.hold.since) / 1000.0);

@@ -306,8 +306,12 @@ chunk_delivered(struct node *n, struct chunk *c)
 void
 chunk_lost(struct chunk *c, const char *why)
 {
-	warn("giving up a request of %llu events for %s: %s",
-	    (unsigned long long)c->n, c->tag, why);
+	if (o.lbuffer_chunk)
+		warn("leaving a request of %llu events for %s to lbuffer: %s",
+		    (unsigned long long)c->n, c->tag, why);
+	else
+		warn("giving up a request of %llu events for %s: %s",
+		    (unsigned long long)c->n, c->tag, why);
 	cnt.lost += c->n;
 	intake_lost(c->seq);
 	chunk_free(c);

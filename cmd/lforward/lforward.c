@@ -121,6 +121,8 @@ struct options o = {
 struct counts cnt;
 static int stopping;            /* a stop signal: delivering what is held */
 static long long stop_deadline;
+static long long ended_at;      /* when the input ended, or 0 */
+static int wait_said;           /* the wait at the end was said */
 
 /* --- the loop ---------------------------------------------------------- */
 
@@ -171,6 +173,192 @@ backlogged(void)
 		up += node_usable(&srv.nodes[i]);
 	}
 	return up > 0 && waiting >= (size_t)up;
+}
+
+/* --- the wait at the end ------------------------------------------------ */
+
+#define WAIT_SAY_MS 500         /* a wait at the end this long is said */
+
+/* A duration for messages: 250ms, 9.5s, 4m20s, 72h0m. */
+static const char *
+dur_str(long long ms, char *b, size_t cap)
+{
+	if (ms < 1000)
+		snprintf(b, cap, "%lldms", ms);
+	else if (ms < 60000)
+		snprintf(b, cap, "%.1fs", ms / 1000.0);
+	else if (ms < 2 * 3600000LL)
+		snprintf(b, cap, "%lldm%llds", ms / 60000, ms / 1000 % 60);
+	else
+		snprintf(b, cap, "%lldh%lldm", ms / 3600000, ms / 60000 % 60);
+	return b;
+}
+
+#define TRIES_COUNTED 10000      /* past them, --retry-timeout bounds */
+
+/*
+ * The most tries from fails failures on can take, at most --retry-timeout
+ * past the first failure (in double: the options go up to 9.2e18 ms).
+ */
+static double
+tries_ms(int fails, long long first_fail, long long now)
+{
+	double one = (double)o.connect_ms + o.send_ms + (o.ack ? o.ack_ms : 0);
+	double by_time, by_count = 0;
+	long long f;
+
+	by_time = first_fail ? (double)first_fail + o.retry_timeout_ms - now :
+	    one + o.retry_timeout_ms;
+	by_time = (by_time > 0 ? by_time : 0) + o.retry_max_ms + one;
+	if (o.retry_times < 0 || o.retry_times - fails >= TRIES_COUNTED)
+		return by_time;
+	for (f = fails; f <= o.retry_times; f++)
+		by_count += one + (f && o.retry_ms > 0 ? backoff((int)f) : 0);
+	return by_count < by_time ? by_count : by_time;
+}
+
+/*
+ * The longest c may still take to be delivered or given up, or -1 for
+ * no limit: its tries end after --retry-max-times failures, or at the
+ * first failure past --retry-timeout; then the secondary's tries follow.
+ */
+static long long
+give_up_in(const struct chunk *c, long long now)
+{
+	double left;
+
+	if (o.retry_forever)
+		return -1;
+	left = tries_ms(c->fails, c->first_fail, now);
+	if (srv.sec && !c->on_secondary)
+		left += tries_ms(0, 0, now);
+	return left < 1e15 ? (long long)left : (long long)1e15;
+}
+
+/* What is outstanding at the end, and the longest it may take. */
+struct waiting {
+	uint64_t req, ev;       /* requests waiting to be sent, all events */
+	uint64_t flight;        /* requests sent, not yet acked or written */
+	long long most;         /* -1: no limit */
+};
+
+static void
+wait_add(struct waiting *w, const struct chunk *c, long long now)
+{
+	long long t = give_up_in(c, now);
+
+	w->ev += c->n;
+	if (w->most >= 0 && (t < 0 || t > w->most))
+		w->most = t;
+}
+
+static void
+wait_tally(struct waiting *w, long long now)
+{
+	struct node *list[MAX_NODES + 1];
+	const struct chunk *c;
+	int i, k, nn = all_nodes(list);
+
+	for (c = rq.pending.head; c; c = c->next, w->req++)
+		wait_add(w, c, now);
+	for (i = 0; i < nn; i++) {
+		for (c = list[i]->q.head; c; c = c->next, w->req++)
+			wait_add(w, c, now);
+		for (k = 0; k < list[i]->nflight; k++, w->flight++)
+			wait_add(w, list[i]->flight[k], now);
+	}
+}
+
+/*
+ * Appends to b the names of up to two servers (then how many more):
+ * with flight, those with requests in flight (the secondary too); else
+ * the regular ones not connected.
+ */
+static void
+names(char *b, size_t cap, int flight)
+{
+	struct node *list[MAX_NODES + 1];
+	size_t len;
+	int i, k = 0, nn = flight ? all_nodes(list) : srv.n;
+
+	for (i = 0; i < nn; i++) {
+		if (!flight)
+			list[i] = &srv.nodes[i];
+		if (flight ? !list[i]->nflight : list[i]->state == N_READY)
+			continue;
+		len = strlen(b);
+		if (k++ < 2)
+			snprintf(b + len, cap - len, "%s%s", k > 1 ? ", " : "",
+			    list[i]->name);
+	}
+	len = strlen(b);
+	if (k > 2)
+		snprintf(b + len, cap - len, " and %d more", k - 2);
+}
+
+/* What the requests outstanding wait for, in b. */
+static void
+wait_what(const struct waiting *w, char *b, size_t cap)
+{
+	char down[600] = "";
+	size_t len;
+
+	b[0] = '\0';
+	if (w->flight) {
+		snprintf(b, cap, "%s", o.ack ? "acks from " : "the writes to ");
+		names(b, cap, 1);
+	}
+	if (!w->req)
+		return;
+	names(down, sizeof(down), 0);
+	/* every server connected: the requests queue behind those in flight */
+	if (!down[0] && w->flight)
+		return;
+	len = strlen(b);
+	snprintf(b + len, cap - len, "%s%s%s", w->flight ? " and " : "",
+	    down[0] ? "a connection to " : "a server to send to", down);
+}
+
+/*
+ * Says once, when the end of the input (or a stop signal) is a while
+ * past and requests are still outstanding, what lforward waits for and
+ * for how long at most.
+ */
+static void
+say_waiting(void)
+{
+	struct waiting w = { 0 };
+	long long now = clock_ms(), grace = WAIT_SAY_MS;
+	char what[800], t[32], lim[64];
+
+	if (wait_said || !intake.eof)
+		return;
+	if (!ended_at)
+		ended_at = now;
+	if (stopping && o.shutdown_ms / 2 < grace)
+		grace = o.shutdown_ms / 2;
+	if (now - ended_at < grace)
+		return;
+	wait_said = 1;
+	wait_tally(&w, now);
+	if (!w.req && !w.flight)
+		return;
+	wait_what(&w, what, sizeof(what));
+	if (stopping)
+		snprintf(lim, sizeof(lim), "at most %s (--shutdown-timeout)",
+		    dur_str(stop_deadline > now ? stop_deadline - now : 0, t,
+		    sizeof(t)));
+	else if (w.most < 0)
+		snprintf(lim, sizeof(lim), "with no time limit "
+		    "(--retry-forever)");
+	else
+		snprintf(lim, sizeof(lim), "at most %s (%s)", dur_str(w.most, t,
+		    sizeof(t)), o.retry_times >= 0 ? "--retry-max-times and "
+		    "the timeouts" : "--retry-timeout");
+	warn("%s: waiting for %s: %llu requests (%llu events) outstanding, "
+	    "%s", stopping ? "stopping" : "end of input", what,
+	    (unsigned long long)(w.req + w.flight), (unsigned long long)w.ev,
+	    lim);
 }
 
 static void
@@ -250,6 +438,7 @@ run(void)
 		if (stopping && clock_ms() >= stop_deadline)
 			break;
 		loop_once();
+		say_waiting();
 	}
 }
 
@@ -474,12 +663,35 @@ report(void)
 {
 	input_report(intake.rd, "stdin");
 	input_stats();
-	if (cnt.lost || cnt.done != cnt.in) {
+	if (!cnt.lost && cnt.done == cnt.in)
+		return intake.code;
+	if (!o.lbuffer_chunk)
 		warn("%llu of %llu events not delivered", (unsigned long long)
 		    (cnt.in - cnt.done), (unsigned long long)cnt.in);
-		return EX_SYS;
-	}
-	return intake.code;
+	else if (cnt.done)
+		warn("%llu of %llu events not delivered: lbuffer keeps chunk "
+		    "%s and retries it, all %llu events", (unsigned long long)
+		    (cnt.in - cnt.done), (unsigned long long)cnt.in,
+		    o.lbuffer_chunk, (unsigned long long)cnt.in);
+	else
+		warn("%llu of %llu events not delivered: lbuffer keeps chunk "
+		    "%s and retries it", (unsigned long long)cnt.in,
+		    (unsigned long long)cnt.in, o.lbuffer_chunk);
+	return EX_SYS;
+}
+
+/*
+ * Run by lbuffer (as its COMMAND), events not delivered stay in lbuffer's
+ * chunk, which it retries: the messages say so.  The id, as lbuffer sets
+ * it, is 16 hexadecimal digits.
+ */
+static void
+under_lbuffer(void)
+{
+	const char *id = getenv("LBUFFER_CHUNK_ID");
+
+	if (id && strlen(id) == 16 && strspn(id, "0123456789abcdef") == 16)
+		o.lbuffer_chunk = id;
 }
 
 int
@@ -489,6 +701,7 @@ main(int argc, char **argv)
 
 	progname_set(argv[0]);
 	options(argc, argv);
+	under_lbuffer();
 	stream_tune_malloc();
 	sig_init();
 	stats_init(sync_stats, extra_stats);

@@ -34,6 +34,7 @@ struct options {
 	double phi;
 	const char *secondary, *hash_key, *shared_key, *self_host;
 	const char *username, *password, *ca, *cert, *key, *tls_host;
+	const char *lbuffer_chunk;      /* run by lbuffer: its chunk's id */
 };
 extern struct options o;
 
