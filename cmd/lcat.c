@@ -276,6 +276,7 @@ read_json(void)
 	ssize_t n;
 
 	jscan_reset(&js);
+	waiter_watch_out(&wt, out.fd);
 	for (;;) {
 		if (discarding) {
 			jscan_reset(&js);

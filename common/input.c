@@ -52,6 +52,7 @@ input_filter_reader(int fd, const char *name, struct out *o)
 	struct reader *r = input_reader(fd, name, out_flush_cb, o);
 
 	reader_set_mark(r, pass_mark, o);
+	reader_watch_out(r, o->fd);
 	return r;
 }
 

@@ -103,14 +103,24 @@ sig_drain(void)
 int
 sig_wait(int fd, short events, int timeout_ms)
 {
-	struct pollfd p[2];
+	return sig_wait_out(fd, events, -1, timeout_ms);
+}
+
+int
+sig_wait_out(int fd, short events, int out_fd, int timeout_ms)
+{
+	struct pollfd p[3];
 	int n;
 
 	p[0].fd = selfpipe[0];
 	p[0].events = POLLIN;
-	p[1].fd = fd;
+	p[1].fd = fd;           /* poll skips a negative fd */
 	p[1].events = events;
-	n = poll(p, fd >= 0 ? 2 : 1, timeout_ms);
+	p[1].revents = 0;
+	p[2].fd = out_fd;
+	p[2].events = 0;        /* POLLERR and POLLHUP come unasked */
+	p[2].revents = 0;
+	n = poll(p, out_fd >= 0 ? 3 : fd >= 0 ? 2 : 1, timeout_ms);
 	if (n < 0) {
 		if (errno == EINTR)
 			return -1;
@@ -122,6 +132,8 @@ sig_wait(int fd, short events, int timeout_ms)
 		sig_drain();
 		return -1;
 	}
+	if (!p[1].revents && p[2].revents)
+		return 2;
 	return 1;
 }
 

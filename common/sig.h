@@ -30,6 +30,12 @@ void sig_service(void);
  */
 int sig_wait(int fd, short events, int timeout_ms);
 
+/*
+ * sig_wait, watching out_fd as well: 2 if out_fd hung up or failed (its
+ * reader went away) before fd was ready.
+ */
+int sig_wait_out(int fd, short events, int out_fd, int timeout_ms);
+
 /* The read end of the self-pipe, for callers that poll many fds. */
 int sig_fd(void);
 /* Empties the self-pipe after sig_fd() polled readable. */

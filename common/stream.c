@@ -77,6 +77,12 @@ reader_set_idle(struct reader *r, void (*fn)(void *), void *arg)
 }
 
 void
+reader_watch_out(struct reader *r, int out_fd)
+{
+	waiter_watch_out(&r->wait, out_fd);
+}
+
+void
 reader_set_mark(struct reader *r, void (*fn)(void *, const char *, size_t),
     void *arg)
 {

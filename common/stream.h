@@ -56,6 +56,12 @@ void reader_set_max(struct reader *r, size_t max);
 void reader_set_skip_invalid(struct reader *r, int on);
 /* Called before the reader blocks waiting for input: flush output here. */
 void reader_set_idle(struct reader *r, void (*fn)(void *), void *arg);
+
+/*
+ * While waiting for input, also watches out_fd, the stream's output: see
+ * waiter_watch_out (wait.h).  A filter ends when its reader goes away.
+ */
+void reader_watch_out(struct reader *r, int out_fd);
 /*
  * A top-level ext value of type MARK_EXT between events is a mark
  * (mark.h): the reader calls fn(arg, p, len) with its bytes (borrowed, for

@@ -1,5 +1,8 @@
 /* wait - waiting for input under the stop signal's grace period */
 #include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -26,10 +29,20 @@ stream_tune_malloc(void)
 #endif
 }
 
+void
+waiter_watch_out(struct waiter *w, int out_fd)
+{
+	struct stat st;
+
+	if (fstat(out_fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode)))
+		w->out_fd = out_fd;
+}
+
 int
 stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
 {
-	int timeout, w;
+	int timeout, w, out = wt->out_fd > 0 ? wt->out_fd : -1;
 	long long gone;
 
 	for (;;) {
@@ -46,13 +59,15 @@ stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
 			    (int)(STOP_MAX_MS - gone) : STOP_IDLE_MS;
 		}
 		if (idle) {
-			w = sig_wait(fd, POLLIN, 0);
+			w = sig_wait_out(fd, POLLIN, out, 0);
 			if (w == 1)
 				return 1;
 			if (w == 0)
 				idle(arg);
 		}
-		w = sig_wait(fd, POLLIN, timeout);
+		w = sig_wait_out(fd, POLLIN, out, timeout);
+		if (w == 2)
+			exit(128 + SIGPIPE);    /* the reader went away: quietly */
 		if (w == 1)
 			return 1;
 		if (w == 0)

@@ -6,7 +6,16 @@
 struct waiter {
 	int stopping;
 	long long stop_ms;      /* monotonic time the stop was seen */
+	int out_fd;             /* watched for its reader leaving; 0: none */
 };
+
+/*
+ * Has stream_wait watch out_fd too (the stream's output, if it is a pipe
+ * or socket): when its reader goes away while the program waits for
+ * input, the program exits 128 + SIGPIPE at once, as a write would have
+ * made it, instead of living on until the next input.
+ */
+void waiter_watch_out(struct waiter *w, int out_fd);
 
 /*
  * Waits until fd is readable, calling idle(arg) first if it would block
