@@ -21,9 +21,9 @@ _lkit_spec()
 	lout)
 		opts='-f= --format= --fields= --key= --time-key= --tag-key=
 		    --time-format= --time-type= --delimiter= --label-delimiter=
-		    --utc --timezone= -p= --path= --compress= -t= --tag=
-		    --skip-invalid --max-event-size= --stats -h --help
-		    -V --version'
+		    --utc --timezone= -p= --path= --compress= --max-open-files=
+		    -t= --tag= --skip-invalid --max-event-size= --stats -h
+		    --help -V --version'
 		values='-f|--format:stdout,json,ltsv,csv,tsv,single_value,msgpack,out_file
 		    --time-type:float,unixtime,string
 		    --time-format:iso8601,unixtime,float

@@ -1,8 +1,5 @@
 /* tmpl - lreform's placeholders and templates: ${tag}, ${record[...]}, ... */
-#include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +9,7 @@
 #include "mp.h"
 #include "recpath.h"
 #include "timefmt.h"
+#include "tmpl.h"
 
 #include "lreform.h"
 
@@ -52,89 +50,6 @@ bad_placeholder(const char *ph, size_t len, const char *arg, const char *why)
 	    arg, why ? ": " : "", why ? why : "");
 }
 
-/* "NAME[N]" with an integer N: 1 and N, or 0. */
-static int
-indexed(const char *s, size_t len, const char *name, long *n)
-{
-	size_t nl = strlen(name);
-	char tmp[24], *end;
-
-	if (len < nl + 3 || memcmp(s, name, nl) != 0 || s[nl] != '[' ||
-	    s[len - 1] != ']' || len - nl - 2 >= sizeof(tmp))
-		return 0;
-	memcpy(tmp, s + nl + 1, len - nl - 2);
-	tmp[len - nl - 2] = '\0';
-	if (!isdigit((unsigned char)tmp[tmp[0] == '-']))
-		return 0;
-	errno = 0;
-	*n = strtol(tmp, &end, 10);
-	return !errno && !*end;
-}
-
-static int
-is_bare_key(const char *s, size_t len)
-{
-	static const char *const ruby[] = { "tag.", "time.", "hostname.",
-		"record.", "tag_parts.", NULL };
-	size_t i;
-
-	for (i = 0; ruby[i]; i++)
-		if (len > strlen(ruby[i]) && memcmp(s, ruby[i],
-		    strlen(ruby[i])) == 0)
-			return 0;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_-.@/:", s[i]))
-			return 0;
-	return 1;
-}
-
-/* Sets seg from the text between "${" and "}". */
-static void
-classify(struct seg *sg, const char *s, size_t len, const char *arg)
-{
-	static const char *const idx_names[] = { "tag_parts", "tags",
-		"tag_prefix", "tag_suffix" };
-	static const enum ph idx_kinds[] = { PH_PARTS, PH_PARTS, PH_PREFIX,
-		PH_SUFFIX };
-	char path[1024];
-	const char *err;
-	size_t i;
-
-	memset(sg, 0, sizeof(*sg));
-	if (len == 8 && memcmp(s, "hostname", 8) == 0) {
-		sg->kind = PH_HOSTNAME;
-		return;
-	}
-	if ((len == 3 && memcmp(s, "tag", 3) == 0) || (len == 4 &&
-	    memcmp(s, "time", 4) == 0)) {
-		sg->kind = len == 3 ? PH_TAG : PH_TIME;
-		return;
-	}
-	for (i = 0; i < 4; i++)
-		if (indexed(s, len, idx_names[i], &sg->n)) {
-			sg->kind = idx_kinds[i];
-			return;
-		}
-	sg->kind = PH_RECORD;
-	if (len > 7 && memcmp(s, "record[", 7) == 0 && len < sizeof(path)) {
-		snprintf(path, sizeof(path), "$%.*s", (int)len - 6, s + 6);
-		if (recpath_parse(&sg->path, path, &err) < 0)
-			bad_placeholder(s, len, arg, err);
-		return;
-	}
-	for (i = 0; i < 4; i++)
-		if (len == strlen(idx_names[i]) && memcmp(s, idx_names[i],
-		    len) == 0)
-			bad_placeholder(s, len, arg, "it needs an index, as "
-			    "in [0] or [-1]");
-	if ((len == 6 && memcmp(s, "record", 6) == 0) || !is_bare_key(s, len))
-		bad_placeholder(s, len, arg, "use ${record[\"KEY\"]} for a "
-		    "field, --jq for code");
-	snprintf(path, sizeof(path), "%.*s", (int)len, s);
-	if (recpath_parse(&sg->path, path, &err) < 0)
-		bad_placeholder(s, len, arg, err);
-}
-
 static void
 add_seg(struct tmpl *t, const struct seg *sg)
 {
@@ -144,48 +59,37 @@ add_seg(struct tmpl *t, const struct seg *sg)
 		t->dyn = 1;
 }
 
-/*
- * The next placeholder in p[0..end): "${", one or more bytes other than
- * '}', and "}" (Fluentd's /\$\{[^}]+\}/).  0 when there is none.
- */
-static int
-next_ph(const char *p, const char *end, const char **ph, const char **close)
-{
-	while ((p = memchr(p, '$', end - p)) && end - p >= 4) {
-		if (p[1] == '{' && p[2] != '}' && (*close = memchr(p + 2, '}',
-		    end - p - 2))) {
-			*ph = p;
-			return 1;
-		}
-		p++;
-	}
-	return 0;
-}
-
-/* Cuts s[0..len) into literal text and placeholders. */
+/* Cuts s[0..len) into literal text and placeholders (common/tmpl.c). */
 void
 tmpl_parse(struct tmpl *t, const char *s, size_t len, const char *arg)
 {
-	const char *p = s, *end = s + len, *ph, *close;
+	static const enum ph kinds[] = {
+		[TMPL_LIT] = PH_LIT, [TMPL_HOSTNAME] = PH_HOSTNAME,
+		[TMPL_TAG] = PH_TAG, [TMPL_PARTS] = PH_PARTS,
+		[TMPL_PREFIX] = PH_PREFIX, [TMPL_SUFFIX] = PH_SUFFIX,
+		[TMPL_TIME] = PH_TIME, [TMPL_RECORD] = PH_RECORD
+	};
+	const char *p = s, *why;
+	struct tmpl_seg ts;
 	struct seg sg;
 	size_t nph = 0;
-	int more;
+	int r;
 
 	memset(t, 0, sizeof(*t));
-	while (p < end) {
-		more = next_ph(p, end, &ph, &close);
+	while ((r = tmpl_next(&p, s + len, 0, &ts, &why)) != 0) {
+		if (r < 0)
+			bad_placeholder(ts.s, ts.len, arg, why);
 		memset(&sg, 0, sizeof(sg));
-		sg.kind = PH_LIT;
-		sg.s = p;
-		sg.len = (more ? ph : end) - p;
-		if (sg.len)
-			add_seg(t, &sg);
-		if (!more)
-			break;
-		classify(&sg, ph + 2, close - ph - 2, arg);
+		sg.kind = kinds[ts.kind];
+		if (ts.kind == TMPL_LIT) {
+			sg.s = ts.s;
+			sg.len = ts.len;
+		} else {
+			sg.n = ts.n;
+			sg.path = ts.path;
+			nph++;
+		}
 		add_seg(t, &sg);
-		nph++;
-		p = close + 1;
 	}
 	t->single = t->nseg == 1 && nph == 1;
 }
@@ -208,27 +112,10 @@ static int
 tag_piece(const struct ctx *c, const struct seg *sg, const char **p,
     size_t *len)
 {
-	const char *t = c->tag, *s, *e;
-	size_t tl = c->tag_len, i;
-	long parts = 0, n = sg->n;
+	enum tmpl_kind k = sg->kind == PH_PREFIX ? TMPL_PREFIX :
+	    sg->kind == PH_SUFFIX ? TMPL_SUFFIX : TMPL_PARTS;
 
-	while (tl > 0 && t[tl - 1] == '.')
-		tl--;           /* split drops empty trailing parts */
-	if (tl)
-		for (parts = 1, i = 0; i < tl; i++)
-			parts += t[i] == '.';
-	if (n < 0)
-		n += parts;
-	if (n < 0 || n >= parts)
-		return 0;
-	for (s = t; n > 0; n--)
-		s = (const char *)memchr(s, '.', t + tl - s) + 1;
-	e = memchr(s, '.', t + tl - s);
-	if (!e)
-		e = t + tl;
-	*p = sg->kind == PH_PREFIX ? t : s;
-	*len = (sg->kind == PH_SUFFIX ? t + tl : e) - *p;
-	return 1;
+	return tmpl_tag_piece(k, sg->n, c->tag, c->tag_len, p, len);
 }
 
 static void

@@ -16,8 +16,9 @@ for spec in \
     '|--label-delimiter|-|ltsv label delimiter' \
     '|--utc||write times in UTC' \
     '|--timezone|UTC|write times in TZ' \
-    '-p|--path|@file|append to files named by strftime on the event time' \
+    '-p|--path|@file|append to files named by event time, tag and fields' \
     '|--compress|gzip|gzip the --path files' \
+    '|--max-open-files|-|keep at most N --path files open (default 64)' \
     '-t|--tag|-|write only events whose tag matches PATTERN' \
     '|--skip-invalid||skip bad input, count it and report at exit' \
     '|--max-event-size|-|largest event accepted (default 64M)' \
