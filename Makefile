@@ -58,6 +58,12 @@ $(B)/cmd/%.o: cmd/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Icommon -c -o $@ $<
 
+# libcurl for lhttp alone
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+$(B)/cmd/lhttp/%.o: override CFLAGS += $(CURL_CFLAGS)
+$(B)/lhttp: LDLIBS += $(CURL_LIBS)
+
 .SECONDEXPANSION:
 $(BINS): $(B)/%: $$(call tool_obj,$$*) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $(call tool_obj,$*) $(B)/libcommon.a $(LDLIBS)
@@ -95,7 +101,7 @@ bench: deps
 	@B=$(B) sh bench/bench.sh
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = fuzz_stream fuzz_json fuzz_http fuzz_handshake
+FUZZ_TARGETS = fuzz_stream fuzz_json fuzz_http fuzz_handshake fuzz_bulkresp
 fuzz: deps
 	@mkdir -p build-fuzz
 	@for t in $(FUZZ_TARGETS); do \

@@ -117,6 +117,38 @@ _lkit_spec()
 		    --overflow-action:block,drop-oldest-chunk,error
 		    --retry-randomize:true,false --fsync:always,interval,never'
 		;;
+	lhttp)
+		opts='-f= --format= --batch-size= --batch-records=
+		    --flush-interval= --workers= --method= -H= --header=
+		    -u= --user= --bearer= --bearer-file= --compress= --timeout=
+		    --connect-timeout= --tls-ca= --tls-cert= --tls-key=
+		    --tls-insecure --time-key= --time-format= --time-type=
+		    --tag-key= --utc --timezone= --index= --id-key= --pipeline=
+		    --dead-letter= --retry-wait= --retry-max-interval=
+		    --retry-timeout= --retry-max-times= --retry-forever
+		    --shutdown-timeout= --skip-invalid --max-event-size=
+		    --stats -h --help -V --version'
+		values='-f|--format:ndjson,json,msgpack,elasticsearch
+		    --method:POST,PUT --compress:gzip
+		    --time-format:iso8601,unixtime,float
+		    --time-type:float,unixtime,string --timezone:UTC
+		    --bearer-file|--tls-ca|--tls-cert|--tls-key|--dead-letter:@file'
+		;;
+	lsyslog)
+		opts='-f= --format= --framing= --max-size= --message-key=
+		    --severity-key= --severity= --facility-key= --facility=
+		    --hostname-key= --hostname= --appname-key= --appname=
+		    --procid-key= --msgid-key= --sd-key= --retry-wait=
+		    --retry-max-interval= --retry-timeout= --retry-max-times=
+		    --retry-forever --connect-timeout= --send-timeout=
+		    --shutdown-timeout= --buffer-limit= --tls-ca= --tls-cert=
+		    --tls-key= --tls-verify-name= --tls-insecure --skip-invalid
+		    --max-event-size= --stats -h --help -V --version'
+		values='-f|--format:rfc5424,rfc3164 --framing:octet,newline
+		    --severity:emerg,alert,crit,err,warning,notice,info,debug
+		    --facility:kern,user,mail,daemon,auth,syslog,lpr,news,uucp,cron,authpriv,ftp,ntp,audit,alert,clock,local0,local1,local2,local3,local4,local5,local6,local7
+		    --tls-ca|--tls-cert|--tls-key:@file'
+		;;
 	*)
 		return 1
 		;;
@@ -194,4 +226,4 @@ _lkit()
 	fi
 }
 
-complete -F _lkit lcat lout lreform lgrep lparse ltail lforward lrecv lbuffer
+complete -F _lkit lcat lout lreform lgrep lparse ltail lforward lrecv lbuffer lhttp lsyslog
