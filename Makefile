@@ -7,6 +7,8 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+EXAMPLEDIR ?= $(PREFIX)/share/doc/lkit/examples
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -125,7 +127,8 @@ install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
-		$(DESTDIR)$(FISHCOMPDIR)
+		$(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(EXAMPLEDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(TOOLS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 man/lkit-stream.5 $(DESTDIR)$(MANDIR)/man5
@@ -137,6 +140,30 @@ install: all
 			$(DESTDIR)$(FISHCOMPDIR)/$$t.fish || exit 1; \
 	done
 	install -m 0644 completions/_lkit $(DESTDIR)$(ZSHCOMPDIR)/_lkit
+	install -m 0644 contrib/systemd/*.service $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0644 contrib/examples/*.pipeline $(DESTDIR)$(EXAMPLEDIR)
+
+# a Debian package, built by dpkg-buildpackage in a copy of the tree under
+# DEB_DIR (tracked and new files, not ignored ones), which also gets the
+# .deb: the tree itself is left as it was
+DEB_DIR ?= build-deb
+DEB_SRC = $(DEB_DIR)/lkit-$(VERSION)
+deb:
+	rm -rf $(DEB_SRC)
+	mkdir -p $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z -c -o --exclude-standard | \
+			tar --null --ignore-failed-read -T - -cf -; \
+	else \
+		tar --exclude='./build*' -cf - .; \
+	fi | tar -xf - -C $(DEB_SRC)
+	chmod +x $(DEB_SRC)/debian/rules
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u B \
+		-u SANITIZE dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_SRC)
+	@ls $(DEB_DIR)/lkit_$(VERSION)_*.deb
+
+.PHONY: deb
 
 uninstall:
 	for t in $(TOOLS); do \
@@ -145,7 +172,10 @@ uninstall:
 			$(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
 	done
 	rm -f $(DESTDIR)$(MANDIR)/man5/lkit-stream.5 \
-		$(DESTDIR)$(MANDIR)/man7/lkit.7 $(DESTDIR)$(ZSHCOMPDIR)/_lkit
+		$(DESTDIR)$(MANDIR)/man7/lkit.7 $(DESTDIR)$(ZSHCOMPDIR)/_lkit \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lkit@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lkit-aggregator@.service
+	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
 clean:
 	rm -rf build build-san build-fuzz $(B)
