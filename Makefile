@@ -103,7 +103,8 @@ bench: deps
 	@B=$(B) sh bench/bench.sh
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = fuzz_stream fuzz_json fuzz_http fuzz_handshake fuzz_bulkresp
+FUZZ_TARGETS = fuzz_stream fuzz_json fuzz_http fuzz_handshake fuzz_bulkresp \
+	fuzz_container
 fuzz: deps
 	@mkdir -p build-fuzz
 	@for t in $(FUZZ_TARGETS); do \

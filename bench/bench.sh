@@ -213,6 +213,18 @@ stage "lcat | lout --format msgpack" "lcat lout" "$JSONL" 0 \
 	'lcat bench <"$JSONL" | lout --format msgpack >/dev/null'
 stage "ltail --once --read-from-head" ltail "$LOG" 1 \
 	'ltail --once --read-from-head "$LOG" >/dev/null'
+# container and stack trace logs made from the same log (outside the
+# timed region; their lines/s counts the lines of $LOG)
+CRILOG=$tmp/cri.log
+JAVALOG=$tmp/java.log
+export CRILOG JAVALOG
+[ -x "$B/ltail" ] && { sh "$here/gen-cri.sh" "$LOG" "$CRILOG" &&
+	sh "$here/gen-java.sh" "$LOG" "$JAVALOG"; } 2>"$tmp/gen.err" ||
+	rm -f "$CRILOG" "$JAVALOG"
+stage "ltail --multiline-parser cri" ltail "$CRILOG" 0 \
+	'ltail --once --read-from-head --multiline-parser cri "$CRILOG" >/dev/null'
+stage "ltail --multiline-parser java" ltail "$JAVALOG" 0 \
+	'ltail --once --read-from-head --multiline-parser java "$JAVALOG" >/dev/null'
 stage "lparse --regex --time-format" lparse "$EVENTS" 1 \
 	'lparse --regex "$RX" --time-format "$TF" <"$EVENTS" >/dev/null'
 stage "lreform hostname= phase=" lreform "$PARSED" 1 \

@@ -67,12 +67,16 @@ _lkit_spec()
 		;;
 	ltail)
 		opts='-t= --tag= -k= --key= --path-key= -p= --pos-file=
-		    -e= --exclude= -r --read-from-head --once -F --follow
+		    -e= --exclude= -r --read-from-head --ignore-older=
+		    --from-encoding= --encoding= --once -F --follow
 		    --refresh-interval= --rotate-wait= --poll --poll-interval=
 		    --max-line-size= --long-lines= -m= --multiline-start=
+		    --multiline-parser= --multiline-rules=
 		    --multiline-flush-interval= --end-to-end
 		    --end-to-end-timeout= --stats -h --help -V --version'
-		values='-p|--pos-file:@file --long-lines:split,skip'
+		values='-p|--pos-file|--multiline-rules:@file
+		    --long-lines:split,skip
+		    --multiline-parser:docker,cri,java,python,go,ruby'
 		files='*'
 		;;
 	lrecv)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -16,7 +17,20 @@
 
 struct files files;
 
+/*
+ * A file left out: one that could not be opened (err), said so once, or
+ * one too old for --ignore-older (err 0) and its size then.
+ */
+struct denied {
+	dev_t dev;
+	ino_t ino;
+	int err;
+	off_t size;
+	struct denied *next;
+};
+
 static struct file *by_ino[NHASH];
+static struct denied *denied[NHASH];
 static const char *tag_suf;
 static size_t tag_pre_len, tag_suf_len;
 static int tag_star;
@@ -51,6 +65,85 @@ unhash_ino(struct file *f)
 			*pp = f->ino_next;
 			break;
 		}
+}
+
+/*
+ * Whether the failure err to open the file dev, ino is new: a file that
+ * cannot be read is found again at every scan, and said so only once
+ * (again if the reason changes).
+ */
+static struct denied *
+denied_find(dev_t dev, ino_t ino)
+{
+	struct denied *d;
+
+	for (d = denied[ino_slot(dev, ino)]; d; d = d->next)
+		if (d->dev == dev && d->ino == ino)
+			return d;
+	return NULL;
+}
+
+static int
+denied_new(dev_t dev, ino_t ino, int err, off_t size)
+{
+	struct denied **pp = &denied[ino_slot(dev, ino)], *d;
+
+	if ((d = denied_find(dev, ino))) {
+		if (d->err == err)
+			return 0;
+		d->err = err;
+		d->size = size;
+		return 1;
+	}
+	d = xmalloc(sizeof(*d));
+	d->dev = dev;
+	d->ino = ino;
+	d->err = err;
+	d->size = size;
+	d->next = *pp;
+	*pp = d;
+	return 1;
+}
+
+/*
+ * Where a file left out as too old starts when it is written again: where
+ * it ended then (or its start with -r), as if it had been followed.
+ */
+static off_t
+old_end(const struct stat *st)
+{
+	struct denied *d = denied_find(st->st_dev, st->st_ino);
+
+	if (!d || d->err || o.head || d->size > st->st_size)
+		return 0;
+	return d->size;
+}
+
+void
+denied_free(void)
+{
+	struct denied *d, *n;
+	size_t i;
+
+	for (i = 0; i < NHASH; i++)
+		for (d = denied[i]; d; d = n) {
+			n = d->next;
+			free(d);
+		}
+}
+
+/* --ignore-older: whether the file was last modified too long ago. */
+static int
+too_old(const struct stat *st)
+{
+	struct timespec now;
+	long long age;
+
+	if (!o.ignore_ms || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 0;
+	age = (now.tv_sec - (long long)st->st_mtim.tv_sec) * 1000 +
+	    (now.tv_nsec - st->st_mtim.tv_nsec) / 1000000;
+	return age > o.ignore_ms;
 }
 
 /* Splits --tag at its '*', for put_tag. */
@@ -144,6 +237,8 @@ file_close(struct file *f)
 	buf_free(&f->post);
 	buf_free(&f->part);
 	buf_free(&f->ml);
+	mlp_close(f);
+	gz_close(f);
 }
 
 void
@@ -217,8 +312,13 @@ add_path(const char *path, int literal)
 		seen(f, path);
 		return;
 	}
+	if (too_old(&st)) {
+		denied_new(st.st_dev, st.st_ino, 0, st.st_size);
+		return;
+	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno != ENOENT)
+		if (errno != ENOENT && denied_new(st.st_dev, st.st_ino, errno,
+		    0))
 			warn("unable to open %s:", path);
 		return;
 	}
@@ -236,9 +336,14 @@ add_path(const char *path, int literal)
 	f->ino_next = by_ino[ino_slot(f->dev, f->ino)];
 	by_ino[ino_slot(f->dev, f->ino)] = f;
 	files.nwatched++;
+	if (st.st_size >= 2 && gz_magic(fd))
+		gz_open(f);
 	at = start_at(f, &st);
+	if (!at && !f->gz && !watch.startup)
+		at = old_end(&st);
 	if (at && lseek(fd, at, SEEK_SET) < 0)
 		at = 0;
+	f->sniff = !f->gz && at == 0 && st.st_size < 2;
 	f->off = f->emitted = f->committed = f->acked = f->snapped = at;
 	pos.dirty = 1;
 	watch_file(f);

@@ -18,6 +18,7 @@
 #include "stream.h"
 
 #include "ltail.h"
+#include "ml.h"
 
 #define USAGE "[options] PATH...   (a file, a glob, or - for stdin)"
 #define ABOUT "Follow files as Fluentd's in_tail does and write one event " \
@@ -30,14 +31,19 @@
 
 enum {
 	O_PATH_KEY = OPT_LONG, O_ONCE, O_REFRESH, O_ROTATE_WAIT, O_POLL,
-	O_POLL_INTERVAL, O_MAX_LINE, O_LONG_LINES, O_ML_FLUSH, O_E2E,
-	O_E2E_TIMEOUT, O_STATS
+	O_POLL_INTERVAL, O_MAX_LINE, O_LONG_LINES, O_ML_FLUSH, O_ML_PARSER,
+	O_ML_RULES, O_E2E, O_E2E_TIMEOUT, O_STATS, O_IGNORE_OLDER, O_ENC,
+	O_FROM_ENC
 };
 
 static const struct opt opts[] = {
 	{ 't', "tag", "TAG", "event tag (default tail); '*': the path, / as "
 	    "." },
 	{ 'k', "key", "KEY", "record key of the line (default message)" },
+	{ O_FROM_ENC, "from-encoding", "ENC", "convert lines from the encoding "
+	    "ENC (iconv)" },
+	{ O_ENC, "encoding", "ENC", "the encoding written (with "
+	    "--from-encoding)" },
 	{ O_PATH_KEY, "path-key", "KEY", "also put the file's path in the "
 	    "record as KEY" },
 	{ 'p', "pos-file", "FILE", "keep read positions in FILE (Fluentd "
@@ -46,6 +52,8 @@ static const struct opt opts[] = {
 	    "(repeatable)" },
 	{ 'r', "read-from-head", NULL, "start files with no position at "
 	    "their start" },
+	{ O_IGNORE_OLDER, "ignore-older", "TIME", "leave out files not "
+	    "modified for TIME" },
 	{ O_ONCE, "once", NULL, "read every file to its end, then exit" },
 	{ 'F', "follow", NULL, "follow files by name across rotation "
 	    "(default)" },
@@ -62,6 +70,10 @@ static const struct opt opts[] = {
 	    "(default) or skip them" },
 	{ 'm', "multiline-start", "REGEX", "a line matching REGEX starts a "
 	    "message" },
+	{ O_ML_PARSER, "multiline-parser", "NAME,...", "Fluent Bit's: docker,"
+	    "cri,java,python,go,ruby" },
+	{ O_ML_RULES, "multiline-rules", "FILE", "more parsers, Fluent Bit's "
+	    "[MULTILINE_PARSER]" },
 	{ O_ML_FLUSH, "multiline-flush-interval", "TIME", "pass a message on "
 	    "after TIME quiet (5s; 0: never)" },
 	{ O_E2E, "end-to-end", NULL, "save positions of lines delivered end "
@@ -112,6 +124,13 @@ extra_stats(char *b, size_t cap)
 	    (unsigned long long)counts.split, files.nwatched,
 	    (unsigned long long)counts.rotations,
 	    (unsigned long long)counts.truncations);
+	if (o.mlp && (o.mlp->docker || o.mlp->cri) && k >= 0 &&
+	    (size_t)k < cap)
+		k += snprintf(b + k, cap - k, ", lines not of the container "
+		    "format %llu", (unsigned long long)counts.unparsed);
+	if (o.from_enc && k >= 0 && (size_t)k < cap)
+		k += snprintf(b + k, cap - k, ", bytes not converted %llu",
+		    (unsigned long long)counts.unconverted);
 	if (e2e.msrc && k >= 0 && (size_t)k < cap)
 		snprintf(b + k, cap - k, ", marks made %llu, returned %llu",
 		    (unsigned long long)mark_src_last(e2e.msrc),
@@ -350,6 +369,8 @@ options(int argc, char **argv)
 		switch (c) {
 		case 't': o.tag = arg; break;
 		case 'k': o.key = arg; break;
+		case O_FROM_ENC: o.from_enc = arg; break;
+		case O_ENC: o.enc = arg; break;
 		case O_PATH_KEY: o.path_key = arg; break;
 		case 'p': o.pos = arg; break;
 		case 'e':
@@ -358,6 +379,9 @@ options(int argc, char **argv)
 			o.exclude[o.nexclude++] = (char *)arg;
 			break;
 		case 'r': o.head = 1; break;
+		case O_IGNORE_OLDER:
+			o.ignore_ms = duration(arg, "ignore-older", 1);
+			break;
 		case O_ONCE: o.once = 1; break;
 		case 'F': o.follow = 1; break;
 		case O_REFRESH:
@@ -386,7 +410,10 @@ options(int argc, char **argv)
 		case 'm': o.ml = arg; break;
 		case O_ML_FLUSH:
 			o.ml_ms = duration(arg, "multiline-flush-interval", 0);
+			o.ml_ms_set = 1;
 			break;
+		case O_ML_PARSER: o.mlp_names = arg; break;
+		case O_ML_RULES: o.mlp_rules = arg; break;
 		case O_E2E: o.e2e = 1; break;
 		case O_E2E_TIMEOUT:
 			o.e2e_ms = duration(arg, "end-to-end-timeout", 1);
@@ -426,27 +453,32 @@ check_options(int argc, char **argv)
 	if (o.ml && !(o.mlrx = parse_rx(o.ml, PRX_NOLINE, err, sizeof(err))))
 		die(EX_USAGE, "bad --multiline-start regex '%s': %s", o.ml,
 		    err);
+	if (o.ml && (o.mlp_names || o.mlp_rules))
+		opt_fail(&prog, "--multiline-start and --multiline-parser "
+		    "exclude each other");
+	if (o.mlp_names && !*o.mlp_names)
+		die(EX_USAGE, "the --multiline-parser list is empty");
+	if (o.mlp_names || o.mlp_rules)
+		mlp_setup();
+	enc_setup();
+	o.plain = !o.mlrx && !o.mlp && !o.from_enc;
 }
 
 static void
 setup(int argc, char **argv)
 {
-	const char *s;
 	char err[256];
 	int i;
 
 	tag_setup();
 	watch.pats = xcalloc(argc + 1, sizeof(*watch.pats));
-	watch.pat_base = xcalloc(argc + 1, sizeof(*watch.pat_base));
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "-") == 0) {
 			in_file = file_new("-", 0);
 			in_file->is_stdin = 1;
 			continue;
 		}
-		watch.pats[watch.npats] = argv[i];
-		s = strrchr(argv[i], '/');
-		watch.pat_base[watch.npats++] = s ? (char *)s + 1 : argv[i];
+		watch.pats[watch.npats++] = argv[i];
 	}
 	only_stdin = watch.npats == 0;
 	read_setup();
@@ -477,11 +509,13 @@ cleanup(void)
 	watch_free();
 	free(files.v);
 	free(watch.pats);
-	free(watch.pat_base);
 	free(o.exclude);
+	denied_free();
 	read_free();
 	pos_free();
 	rx_free(o.mlrx);
+	mlp_free();
+	enc_free();
 	e2e_free();
 	out_free(&out);
 	if (watch.ifd >= 0)

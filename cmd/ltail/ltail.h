@@ -9,7 +9,10 @@
 #include "buf.h"
 #include "stream.h"
 
+struct gz;
 struct mark_src;
+struct mlfile;
+struct mlp;
 struct rx;
 struct stat;
 
@@ -38,6 +41,9 @@ struct file {
 	int skipping;           /* dropping the rest of a long line */
 	int splitting;          /* cutting a long line into parts */
 	struct buf ml;          /* the pending multiline message */
+	struct mlfile *mls;     /* --multiline-parser: its groups (ml.c) */
+	struct gz *gz;          /* gzip data: its inflating (gz.c) */
+	int sniff;              /* found nearly empty: may turn out gzip */
 	int ml_on;
 	off_t ml_end;           /* past its last line */
 	long long ml_ms;        /* when its last line came */
@@ -58,9 +64,16 @@ struct options {
 	size_t nexclude;
 	int head, once, follow, poll, skip, stats, e2e;
 	long long refresh_ms, rotate_ms, poll_ms, ml_ms, e2e_ms;
+	long long ignore_ms;    /* --ignore-older, 0: none */
+	const char *enc, *from_enc;     /* --encoding, --from-encoding */
 	size_t max;
 	const char *ml;
 	struct rx *mlrx;        /* ml, compiled */
+	const char *mlp_names;  /* --multiline-parser */
+	const char *mlp_rules;  /* --multiline-rules */
+	int ml_ms_set;          /* --multiline-flush-interval was given */
+	struct mlp *mlp;        /* the parsers, ready (mlrules.c) */
+	int plain;              /* a line is an event, as it is */
 };
 extern struct options o;
 extern struct out out;          /* standard output (ltail.c) */
@@ -68,6 +81,8 @@ extern struct out out;          /* standard output (ltail.c) */
 /* Counters for --stats and the warning at the end (ltail.c). */
 struct counts {
 	uint64_t skipped, split, rotations, truncations, warned;
+	uint64_t unparsed;      /* not lines of the container format */
+	uint64_t unconverted;   /* bytes --from-encoding could not convert */
 };
 extern struct counts counts;
 
@@ -88,7 +103,6 @@ extern struct files files;
 struct watch {
 	int ifd;                /* inotify, or -1 */
 	char **pats;            /* the paths given, but - */
-	char **pat_base;        /* ... their last components */
 	size_t npats;
 	int startup;            /* the first scan: say what is missing */
 	int missing;            /* a path given was not found at start */
@@ -121,6 +135,7 @@ void file_close(struct file *f);
 void file_free(struct file *f);
 void sweep(void);
 void add_path(const char *path, int literal);
+void denied_free(void);
 void check_name(struct file *f);
 
 /* watch.c: inotify, globbing, scanning for files */
@@ -132,6 +147,9 @@ void read_inotify(void);
 void watch_free(void);
 
 /* read.c: reading, lines, long lines, multiline messages, events */
+extern int64_t batch_sec;       /* when the current batch was read */
+extern uint32_t batch_nsec;
+extern long long batch_ms;
 void read_setup(void);
 void read_free(void);
 void commit_all(void);
@@ -140,7 +158,35 @@ void batch_time(void);
 void ml_flush(struct file *f);
 void finish(struct file *f);
 int read_file(struct file *f, size_t budget);
+void feed(struct file *f, const char *p, size_t len);
 off_t line_end(struct file *f, off_t size);
+void event_done(void);
+
+/* enc.c: --from-encoding */
+void enc_setup(void);
+void enc_line(struct file *f, const char **p, size_t *len);
+void enc_free(void);
+
+/* gz.c: files compressed with gzip */
+int gz_magic(int fd);
+void gz_open(struct file *f);
+void gz_skip(struct file *f, off_t size);
+off_t gz_pos(const struct file *f, off_t v);
+int gz_sniff(struct file *f);
+int gz_read(struct file *f, size_t budget);
+void gz_finish(struct file *f);
+void gz_close(struct file *f);
+
+/* mlrules.c: the multiline parsers, built in or from a rules file */
+void mlp_setup(void);
+void mlp_free(void);
+
+/* ml.c: --multiline-parser: container lines, stack traces, groups */
+void mlp_line(struct file *f, const char *p, size_t len, off_t end);
+void mlp_moved(struct file *f, off_t end);
+void mlp_flush(struct file *f);
+void mlp_truncated(struct file *f);
+void mlp_close(struct file *f);
 
 /* pos.c: the position file */
 void pos_setup(void);

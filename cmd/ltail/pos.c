@@ -149,14 +149,16 @@ pos_forget(void)
 static void
 pos_entry(struct buf *b, const struct file *f)
 {
+	off_t v = e2e.msrc ? f->acked : f->committed;
 	char line[64];
 
 	if (strpbrk(f->path, "\t\n"))
 		return;
+	if (f->gz)
+		v = gz_pos(f, v);
 	buf_puts(b, f->path);
 	snprintf(line, sizeof(line), "\t%016llx\t%016llx\n",
-	    (unsigned long long)(e2e.msrc ? f->acked : f->committed),
-	    (unsigned long long)f->ino);
+	    (unsigned long long)v, (unsigned long long)f->ino);
 	buf_puts(b, line);
 }
 
@@ -284,6 +286,14 @@ start_at(struct file *f, const struct stat *st)
 {
 	struct pent *e = pos_find(f->path, st->st_ino);
 
+	if (f->gz) {            /* read whole, or not at all */
+		if (e)
+			e->used = 1;
+		if (e ? e->off == (uint64_t)st->st_size :
+		    !pos_path_known(f->path) && watch.startup && !o.head)
+			gz_skip(f, st->st_size);
+		return 0;
+	}
 	if (e) {
 		e->used = 1;
 		if (e->off <= (uint64_t)st->st_size)

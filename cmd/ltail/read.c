@@ -21,7 +21,9 @@
 static char *rbuf;
 static struct buf tb;           /* the event time of the current batch */
 static struct buf keyb;         /* map header and the line's key */
-static long long tick_ms;       /* when the current batch was read */
+int64_t batch_sec;              /* when the current batch was read */
+uint32_t batch_nsec;
+long long batch_ms;
 
 /* Marks everything passed on so far as written: out was just flushed. */
 void
@@ -49,13 +51,10 @@ flush_out(void)
 void
 batch_time(void)
 {
-	int64_t sec;
-	uint32_t nsec;
-
-	event_now(&sec, &nsec);
+	event_now(&batch_sec, &batch_nsec);
 	tb.len = 0;
-	event_put_time(&tb, sec, nsec);
-	tick_ms = clock_ms();
+	event_put_time(&tb, batch_sec, batch_nsec);
+	batch_ms = clock_ms();
 }
 
 static inline void
@@ -64,6 +63,17 @@ cat(struct buf *b, const void *p, size_t len)
 	if (len)
 		memcpy(b->p + b->len, p, len);
 	b->len += len;
+}
+
+/* An event was just written to out.b: count it, maybe write out. */
+void
+event_done(void)
+{
+	stats.out++;
+	e2e.unmarked = 1;
+	out_check(&out);
+	if (!out.b.len)
+		commit_all();
 }
 
 /* Writes the event for the line a + b, which ends at file offset end. */
@@ -82,18 +92,18 @@ emit(struct file *f, const char *a, size_t an, const char *b, size_t bn,
 	cat(ob, a, an);
 	cat(ob, b, bn);
 	cat(ob, f->post.p, f->post.len);
-	stats.out++;
 	f->emitted = end;
-	e2e.unmarked = 1;
-	out_check(&out);
-	if (!ob->len)
-		commit_all();
+	event_done();
 }
 
 /* A line that produced no event is done with: move past it. */
 static void
 advance(struct file *f, off_t end)
 {
+	if (o.mlp) {
+		mlp_moved(f, end);
+		return;
+	}
 	if (f->ml_on)
 		return;
 	f->emitted = end;
@@ -107,6 +117,10 @@ advance(struct file *f, off_t end)
 void
 ml_flush(struct file *f)
 {
+	if (o.mlp) {
+		mlp_flush(f);
+		return;
+	}
 	if (!f->ml_on)
 		return;
 	f->ml_on = 0;
@@ -117,14 +131,14 @@ ml_flush(struct file *f)
 		buf_free(&f->ml);
 }
 
-/* A whole line (no newline) ending at end: an event or part of one. */
+/* A line for --multiline-start or --multiline-parser. */
 static void
-line(struct file *f, const char *p, size_t len, off_t end)
+line_ml(struct file *f, const char *p, size_t len, off_t end)
 {
 	int start;
 
-	if (!o.mlrx) {
-		emit(f, p, len, NULL, 0, end);
+	if (o.mlp) {
+		mlp_line(f, p, len, end);
 		return;
 	}
 	start = rx_match(o.mlrx, p, len) == 1;
@@ -140,7 +154,30 @@ line(struct file *f, const char *p, size_t len, off_t end)
 		files.nml++;
 	}
 	f->ml_end = end;
-	f->ml_ms = tick_ms;
+	f->ml_ms = batch_ms;
+}
+
+/* --from-encoding: the line converted first. */
+static void
+line_conv(struct file *f, const char *p, size_t len, off_t end)
+{
+	enc_line(f, &p, &len);
+	if (o.mlrx || o.mlp)
+		line_ml(f, p, len, end);
+	else
+		emit(f, p, len, NULL, 0, end);
+}
+
+/* A whole line (no newline) ending at end: an event or part of one. */
+static inline void
+line(struct file *f, const char *p, size_t len, off_t end)
+{
+	if (o.plain)
+		emit(f, p, len, NULL, 0, end);
+	else if (o.from_enc)
+		line_conv(f, p, len, end);
+	else
+		line_ml(f, p, len, end);
 }
 
 /* A line longer than --max-line-size begins at offset at. */
@@ -251,7 +288,7 @@ piece(struct file *f, const char *p, size_t len, off_t stop, off_t end)
 }
 
 /* The bytes p[0..len) were read from f and end at f->off. */
-static void
+static inline __attribute__((always_inline)) void
 take(struct file *f, const char *p, size_t len)
 {
 	const char *s = p, *e = p + len, *nl;
@@ -278,10 +315,19 @@ take(struct file *f, const char *p, size_t len)
 		piece(f, s, e - s, f->off, -1);
 }
 
+/* take() for gz.c: text inflated from f, ending at f->off. */
+void
+feed(struct file *f, const char *p, size_t len)
+{
+	take(f, p, len);
+}
+
 /* At the end of f for good: pass on the incomplete line and message. */
 void
 finish(struct file *f)
 {
+	if (f->gz)
+		gz_finish(f);
 	if (f->part.len || f->skipping || f->splitting) {
 		stats.in++;
 		line_done(f, f->off, f->off);
@@ -301,6 +347,7 @@ truncated(struct file *f)
 	}
 	f->off = 0;
 	f->emitted = 0;
+	mlp_truncated(f);
 	if (e2e.msrc)
 		snap_drop(f);
 	counts.truncations++;
@@ -316,6 +363,10 @@ read_file(struct file *f, size_t budget)
 	struct stat st;
 	ssize_t got;
 
+	if (f->sniff && gz_sniff(f))
+		return 0;
+	if (f->gz)
+		return gz_read(f, budget);
 	if (!f->is_stdin && fstat(f->fd, &st) == 0 && st.st_size < f->off)
 		truncated(f);
 	while (!f->dead) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -22,9 +23,14 @@ struct dir {
 
 struct watch watch = { .ifd = -1, .startup = 1 };
 
+#define EXP_MAX 4096            /* paths one pattern's {,} may give */
+
 static struct file *by_wd[NHASH];
 static struct dir *dirs;
 static size_t ndirs, dcap;
+static char **exp;              /* the patterns as of the last scan */
+static unsigned char *exp_lit;  /* ... naming one file, no glob */
+static size_t nexp, expcap;
 
 static struct file *
 find_wd(int wd)
@@ -131,6 +137,139 @@ excluded(const char *path)
 	return 0;
 }
 
+static void
+exp_add(char *p, int literal)
+{
+	if (nexp == expcap) {
+		expcap = expcap ? 2 * expcap : 16;
+		exp = xrealloc(exp, expcap * sizeof(*exp));
+		exp_lit = xrealloc(exp_lit, expcap);
+	}
+	exp_lit[nexp] = literal;
+	exp[nexp++] = p;
+}
+
+static void
+exp_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < nexp; i++)
+		free(exp[i]);
+	nexp = 0;
+}
+
+/*
+ * The first {a,b} of s at or after from (a brace pair with a comma at its
+ * own depth, not after a backslash): its braces at *open and *close.
+ */
+static int
+brace_find(const char *s, size_t from, size_t *open, size_t *close)
+{
+	size_t i, j;
+	int depth, comma;
+
+	for (i = from; s[i]; i++) {
+		if (s[i] == '\\' && s[i + 1]) {
+			i++;
+			continue;
+		}
+		if (s[i] != '{')
+			continue;
+		depth = 0;
+		comma = 0;
+		for (j = i; s[j]; j++) {
+			if (s[j] == '\\' && s[j + 1])
+				j++;
+			else if (s[j] == '{')
+				depth++;
+			else if (s[j] == ',' && depth == 1)
+				comma = 1;
+			else if (s[j] == '}' && --depth == 0)
+				break;
+		}
+		if (s[j] == '}' && comma) {
+			*open = i;
+			*close = j;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Adds the paths of s with its {a,b} lists expanded, as the shell does. */
+static void
+brace_expand(const char *s, int literal, size_t limit)
+{
+	size_t open, close, a, i, len = strlen(s);
+	int depth = 0;
+	char *p;
+
+	if (nexp >= limit)
+		return;
+	if (!brace_find(s, 0, &open, &close)) {
+		exp_add(xstrdup(s), literal);
+		return;
+	}
+	for (a = i = open + 1; i <= close; i++) {
+		if (s[i] == '\\' && i < close) {
+			i++;
+			continue;
+		}
+		if (s[i] == '{')
+			depth++;
+		else if (s[i] == '}' && i < close)
+			depth--;
+		if ((s[i] != ',' || depth) && i != close)
+			continue;
+		p = xmalloc(len + 1);
+		memcpy(p, s, open);
+		memcpy(p + open, s + a, i - a);
+		strcpy(p + open + (i - a), s + close + 1);
+		brace_expand(p, 0, limit);
+		free(p);
+		a = i + 1;
+	}
+}
+
+/* pat with strftime's conversions of now (local time), or a copy. */
+static char *
+time_expand(const char *pat)
+{
+	struct tm tm;
+	time_t now;
+	size_t cap, n;
+	char *b;
+
+	if (!strchr(pat, '%'))
+		return xstrdup(pat);
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	for (cap = strlen(pat) + 64;; cap *= 2) {
+		b = xmalloc(cap);
+		if ((n = strftime(b, cap, pat, &tm)) > 0 || cap > 65536)
+			break;
+		free(b);
+	}
+	b[n] = '\0';
+	return b;
+}
+
+/* The paths given, expanded for this scan: strftime, then {a,b}. */
+static void
+expand(void)
+{
+	size_t i;
+	char *t;
+
+	exp_clear();
+	for (i = 0; i < watch.npats; i++) {
+		t = time_expand(watch.pats[i]);
+		brace_expand(t, !has_magic(t, strlen(t)), nexp + EXP_MAX);
+		free(t);
+	}
+}
+
 void
 scan(void)
 {
@@ -140,15 +279,14 @@ scan(void)
 	int r;
 
 	files.gen++;
-	for (i = 0; i < watch.npats; i++) {
-		pat = watch.pats[i];
+	expand();
+	for (i = 0; i < nexp; i++) {
+		pat = exp[i];
 		r = glob(pat, 0, NULL, &g);
 		for (j = 0; r == 0 && j < g.gl_pathc; j++)
 			if (!excluded(g.gl_pathv[j]))
-				add_path(g.gl_pathv[j],
-				    !has_magic(pat, strlen(pat)));
-		if (r == GLOB_NOMATCH && watch.startup &&
-		    !has_magic(pat, strlen(pat))) {
+				add_path(g.gl_pathv[j], exp_lit[i]);
+		if (r == GLOB_NOMATCH && watch.startup && exp_lit[i]) {
 			warn("%s: no such file%s", pat, o.once ? "" :
 			    " (yet): watching for it");
 			watch.missing = 1;
@@ -167,11 +305,14 @@ scan(void)
 static int
 name_wanted(const char *name)
 {
+	const char *base;
 	size_t i;
 
-	for (i = 0; i < watch.npats; i++)
-		if (fnmatch(watch.pat_base[i], name, FNM_PERIOD) == 0)
+	for (i = 0; i < nexp; i++) {
+		base = strrchr(exp[i], '/');
+		if (fnmatch(base ? base + 1 : exp[i], name, FNM_PERIOD) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -243,4 +384,7 @@ watch_free(void)
 	for (i = 0; i < ndirs; i++)
 		free(dirs[i].path);
 	free(dirs);
+	exp_clear();
+	free(exp);
+	free(exp_lit);
 }

@@ -7,10 +7,13 @@ set -l prog ltail
 for spec in \
     '-t|--tag|-|event tag (default tail); a * becomes the path, / as .' \
     '-k|--key|-|record key of the line (default message)' \
+    '|--from-encoding|-|convert lines from the encoding ENC (iconv)' \
+    '|--encoding|-|the encoding written (with --from-encoding)' \
     '|--path-key|-|also put the file path in the record as KEY' \
     '-p|--pos-file|@file|keep read positions in FILE (Fluentd pos_file)' \
     '-e|--exclude|-|leave out paths matching GLOB (repeatable)' \
     '-r|--read-from-head||start files with no position at their start' \
+    '|--ignore-older|-|leave out files not modified for TIME' \
     '|--once||read every file to its end, then exit' \
     '-F|--follow||follow files by name across rotation (the default)' \
     '|--refresh-interval|-|look for new files every TIME (default 60s)' \
@@ -20,6 +23,8 @@ for spec in \
     '|--max-line-size|-|longest line passed on whole (default 1M)' \
     '|--long-lines|split skip|cut longer lines into parts or skip them' \
     '-m|--multiline-start|-|a line matching REGEX starts a message' \
+    '|--multiline-parser|docker cri java python go ruby|join lines as Fluent Bit parsers NAME,...' \
+    '|--multiline-rules|@file|read more parsers from FILE ([MULTILINE_PARSER])' \
     '|--multiline-flush-interval|-|pass a message on after TIME without lines' \
     '|--end-to-end||save positions of lines delivered end to end' \
     '|--end-to-end-timeout|-|wait TIME for the last mark to come back (30s)' \
