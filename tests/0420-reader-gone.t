@@ -3,7 +3,7 @@
 # while its input is idle, so a pipeline whose last stage died ends (and
 # can be restarted) without waiting for the next line.
 . "${0%/*}/lib.sh"
-plan 10
+plan 14
 
 cd "$T" || exit 1
 # gone NAME CMD: runs `sleep 60 | CMD | (exits after 0.3 s)` and checks
@@ -23,6 +23,10 @@ gone lparse "lparse -f none"
 gone lreform "lreform a=b"
 gone lgrep "lgrep --tag app.x"
 gone lcat "lcat tag"
+gone lout "lout"
+# ltail follows a file that gets no line, with its own wait loop
+: >"$T/idle.log"
+gone ltail "ltail $T/idle.log"
 # output to a file: nothing to watch, the program waits for input
 sleep 60 | { lparse -f none >"$T/file.out"; echo $? >"$T/file.rc"; } &
 sleep 1

@@ -271,6 +271,8 @@ main(int argc, char **argv)
 	sig_on_hup(reopen);
 	rd = input_reader(0, "stdin", idle, NULL);
 	reader_set_mark(rd, marks_on, NULL);
+	if (!o.path)
+		reader_watch_out(rd, 1);        /* `| head`: end with it */
 	stats_init(sync_stats, extra_stats);
 	while ((ret = reader_next(rd, &ev)) == READ_EVENT)
 		handle(&ev);

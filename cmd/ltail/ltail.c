@@ -1,10 +1,12 @@
 /* ltail - follow files like Fluentd's in_tail: one event per line */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -105,6 +107,7 @@ struct counts counts;
 
 static struct file *in_file;    /* stdin, while it is read */
 static int only_stdin;          /* no path but - */
+static int out_watched;         /* stdout is a pipe or socket: watch it */
 static long long next_refresh, next_tick;
 
 static void
@@ -186,10 +189,14 @@ poll_add(struct pollfd *p, int *np, int fd)
 static void
 wait_events(long long timeout)
 {
-	struct pollfd p[4];
-	int np = 0, pi = -1, pm = -1, ps = -1, r;
+	struct pollfd p[5];
+	int np = 0, pi = -1, pm = -1, ps = -1, po = -1, r;
 
 	poll_add(p, &np, sig_fd());
+	if (out_watched) {
+		po = poll_add(p, &np, out.fd);
+		p[po].events = 0;       /* POLLERR, POLLHUP: its reader left */
+	}
 	if (watch.ifd >= 0)
 		pi = poll_add(p, &np, watch.ifd);
 	if (e2e.msrc)
@@ -205,6 +212,8 @@ wait_events(long long timeout)
 		sig_drain();
 		sig_service();
 	}
+	if (po >= 0 && p[po].revents)
+		exit(128 + SIGPIPE);    /* as a write would: quietly */
 	if (pi >= 0 && p[pi].revents)
 		read_inotify();
 	if (pm >= 0 && p[pm].revents)
@@ -464,6 +473,16 @@ check_options(int argc, char **argv)
 	o.plain = !o.mlrx && !o.mlp && !o.from_enc;
 }
 
+/* Whether fd is a pipe or socket, whose reader may go away. */
+static int
+out_is_pipe(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode));
+}
+
 static void
 setup(int argc, char **argv)
 {
@@ -536,6 +555,7 @@ main(int argc, char **argv)
 	sig_on_hup(hup);
 	stats_init(sync_stats, extra_stats);
 	out_init(&out, 1, "stdout");
+	out_watched = out_is_pipe(1);
 	setup(argc, argv);
 	scan();
 	watch.startup = 0;
