@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container.h"
 #include "err.h"
 #include "mp.h"
 #include "parse_rx.h"
@@ -277,64 +278,30 @@ format_syslog(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
 }
 
 /*
- * CRI: a container log line of containerd and CRI-O.
- */
-
-static const char *
-word_end(const char *p, const char *e)
-{
-	while (p < e && *p != ' ')
-		p++;
-	return p;
-}
-
-static int
-is_stream(const char *p, size_t n)
-{
-	return n == 6 && (memcmp(p, "stdout", 6) == 0 ||
-	    memcmp(p, "stderr", 6) == 0);
-}
-
-/*
- * "TIME STREAM TAG MESSAGE" as Fluent Bit's cri parser reads it: the
- * fields stream, logtag and message (--message-key), the time the event
- * time; a line that ends after the tag has an empty message.
+ * CRI: a container log line of containerd and CRI-O, "TIME STREAM TAG
+ * MESSAGE", split by common/container.c as ltail's cri parser splits it;
+ * the fields as Fluent Bit's cri parser names them: stream, logtag and
+ * message (--message-key), the time the event time.
  */
 static int
 format_cri(const char *s, size_t n, int64_t *sec, uint32_t *nsec,
     const char **why)
 {
-	const char *e = s + n, *te = word_end(s, e), *st, *se, *tag, *ge;
+	struct cont_line l;
 
-	if (te == s || te == e) {
-		*why = n == 0 ? "not a CRI line: empty" : te == s ? "not a CRI "
-		    "line: it starts with a space, not a time" : "not a CRI "
-		    "line: one word, no stream after it";
+	if (cont_cri(s, n, &l, why) < 0)
 		return -1;
-	}
-	st = te + 1;
-	se = word_end(st, e);
-	if (!is_stream(st, se - st)) {
-		*why = "not a CRI line: the stream (second word) is not "
-		    "stdout or stderr";
-		return -1;
-	}
-	tag = se < e ? se + 1 : e;
-	if ((ge = word_end(tag, e)) == tag) {
-		*why = "not a CRI line: no tag (F or P) after the stream";
-		return -1;
-	}
-	if (record_time_text(&run.tp_time, s, te - s, sec, nsec) < 0 &&
+	if (record_time_text(&run.tp_time, l.time, l.tlen, sec, nsec) < 0 &&
 	    !o.reserve_time) {
 		*why = "time does not match the time format";
 		return -1;
 	}
 	if (o.keep_time)
-		pfields_str(&run.pf, "time", 4, s, te - s);
-	pfields_str(&run.pf, "stream", 6, st, 6);
-	pfields_str(&run.pf, "logtag", 6, tag, ge - tag);
-	s = ge < e ? ge + 1 : e;
-	pfields_str(&run.pf, o.message_key, strlen(o.message_key), s, e - s);
+		pfields_str(&run.pf, "time", 4, l.time, l.tlen);
+	pfields_str(&run.pf, "stream", 6, l.stream, l.slen);
+	pfields_str(&run.pf, "logtag", 6, l.tag, l.taglen);
+	pfields_str(&run.pf, o.message_key, strlen(o.message_key), l.msg,
+	    l.mlen);
 	return 0;
 }
 
