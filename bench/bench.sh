@@ -247,6 +247,23 @@ stage "lforward --ack -> lrecv" "lforward lrecv" "$EVENTS" 0 \
 	"FWDOPTS=--ack ; $FWD"
 stage "lforward --ack --compress gzip -> lrecv" "lforward lrecv" "$EVENTS" 0 \
 	"FWDOPTS='--ack --compress gzip' ; $FWD"
+# lhttp and lsyslog into bench/sink.py, a local server that drops what it
+# gets (python: the rates are those of the pair)
+SINK="$here/sink.py"
+export SINK
+SINKRUN='python3 "$SINK" $KIND "$FWDTMP/sport" & p=$!
+	i=0; while [ ! -s "$FWDTMP/sport" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+	sp=$(cat "$FWDTMP/sport"); rm -f "$FWDTMP/sport"'
+stage "lhttp (ndjson) -> local HTTP sink" lhttp "$EVENTS" 0 \
+	"KIND=http; $SINKRUN"'
+	lhttp http://127.0.0.1:$sp/ <"$EVENTS"; r=$?; kill $p; wait $p 2>/dev/null; exit $r'
+stage "lhttp --format elasticsearch -> sink" lhttp "$EVENTS" 0 \
+	"KIND=http; $SINKRUN"'
+	lhttp -f elasticsearch --index bench http://127.0.0.1:$sp/_bulk <"$EVENTS"
+	r=$?; kill $p; wait $p 2>/dev/null; exit $r'
+stage "lsyslog tcp: (rfc5424, octet) -> sink" lsyslog "$EVENTS" 0 \
+	"KIND=tcp; $SINKRUN"'
+	lsyslog tcp:127.0.0.1:$sp <"$EVENTS"; r=$?; kill $p; wait $p 2>/dev/null; exit $r'
 # lbuffer: events through file chunks (written, fsynced per --fsync, read
 # back, written to stdout and deleted: each run leaves the directory empty),
 # and through memory
