@@ -20,7 +20,7 @@
 
 #include "lforward.h"
 
-#define USAGE "[options] HOST:PORT[,weight=N][,standby]..."
+#define USAGE "[options] HOST:PORT|unix:PATH[,weight=N][,standby][,name=NAME]..."
 #define ABOUT "Send events from stdin to Forward-protocol servers (Fluentd, " \
 	"Fluent Bit, lrecv)\nin PackedForward requests.  Exit status 0 only " \
 	"when every event was delivered."
@@ -60,7 +60,7 @@ static const struct opt opts[] = {
 	    "long (default 60s)" },
 	{ O_RECOVER, "recover-wait", "DURATION", "heartbeats needed before "
 	    "a server is used again (default 10s)" },
-	{ O_SECONDARY, "secondary", "HOST:PORT", "where requests go when "
+	{ O_SECONDARY, "secondary", "SERVER", "where requests go when "
 	    "retries are exhausted" },
 	{ O_RETRY_WAIT, "retry-wait", "DURATION", "first wait after a "
 	    "failure, doubled each time (default 1s)" },
@@ -390,7 +390,7 @@ loop_once(void)
 			who[np] = list[i];
 			kind[np] = 1;
 			pf[np].fd = list[i]->hb_fd;
-			pf[np++].events = list[i]->hb_pending ? POLLOUT : POLLIN;
+			pf[np++].events = node_hb_events(list[i]);
 		}
 		if (list[i]->ssl && SSL_pending(list[i]->ssl))
 			timeout = 0;
@@ -461,8 +461,7 @@ count_undelivered(void)
 		while ((c = chunk_pop(&list[i]->q)))
 			chunk_lost(c, "not delivered before exit");
 		node_close(list[i]);
-		if (list[i]->hb_fd >= 0)
-			close(list[i]->hb_fd);
+		node_hb_close(list[i]);
 		buf_free(&list[i]->rb);
 		buf_free(&list[i]->hs);
 	}
@@ -476,6 +475,15 @@ split_server(struct node *n, const char *s, const char *arg, int secondary)
 {
 	const char *what = secondary ? "--secondary server" : "server";
 
+	if (strncmp(s, "unix:", 5) == 0) {
+		/* a unix socket's path: struct sockaddr_un holds 107 bytes */
+		if (!s[5] || strlen(s + 5) > 107)
+			die(EX_USAGE, "bad %s '%s': want unix:PATH, a path of 1 "
+			    "to 107 bytes", what, arg);
+		snprintf(n->host, sizeof(n->host), "%s", s + 5);
+		n->unix_path = 1;
+		return;
+	}
 	if (net_split(s, "", "24224", n->host, sizeof(n->host), n->port,
 	    sizeof(n->port)) < 0)
 		die(EX_USAGE, "bad %s '%s': want HOST:PORT, a host of up to "
@@ -487,16 +495,29 @@ split_server(struct node *n, const char *s, const char *arg, int secondary)
 		    arg);
 }
 
-static void
-parse_node(struct node *n, const char *arg, int secondary)
+/* A ,key=value server option that takes a string; 0 if tok is not key=. */
+static int
+str_opt(const char *tok, const char *key, char **dst, int empty_ok,
+    const char *arg)
 {
-	char *s = xstrdup(arg), *opt = strchr(s, ','), *tok, *save = NULL;
+	size_t kl = strlen(key);
+
+	if (strncmp(tok, key, kl) != 0 || tok[kl] != '=')
+		return 0;
+	if (!tok[kl + 1] && !empty_ok)
+		die(EX_USAGE, "bad server option '%s' in '%s': empty", tok, arg);
+	free(*dst);
+	*dst = xstrdup(tok + kl + 1);
+	return 1;
+}
+
+/* The options after a server's address: weight=, standby, name=, ... */
+static void
+node_opts(struct node *n, char *opt, const char *arg, int secondary)
+{
+	char *tok, *save = NULL, *name = NULL;
 	long long w;
 
-	if (opt)
-		*opt++ = '\0';
-	split_server(n, s, arg, secondary);
-	n->weight = 60;
 	for (tok = opt ? strtok_r(opt, ",", &save) : NULL; tok;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (strncmp(tok, "weight=", 7) == 0 && (w = opt_uint(tok + 7))
@@ -504,12 +525,40 @@ parse_node(struct node *n, const char *arg, int secondary)
 			n->weight = (int)w;
 		else if (strcmp(tok, "standby") == 0 && !secondary)
 			n->standby = 1;
-		else
+		else if (!str_opt(tok, "name", &name, 0, arg) &&
+		    !str_opt(tok, "shared_key", &n->shared_key, 1, arg) &&
+		    !str_opt(tok, "username", &n->username, 0, arg) &&
+		    !str_opt(tok, "password", &n->password, 1, arg))
 			die(EX_USAGE, "bad %sserver option '%s' in '%s'",
 			    secondary ? "--secondary " : "", tok, arg);
 	}
-	snprintf(n->name, sizeof(n->name), "%s%s:%s", secondary ?
-	    "secondary " : "", n->host, n->port);
+	if (name && strlen(name) >= sizeof(n->tls_name))
+		die(EX_USAGE, "bad server option 'name=%s' in '%s': longer than "
+		    "255 bytes", name, arg);
+	if (name)
+		snprintf(n->tls_name, sizeof(n->tls_name), "%s", name);
+	free(name);
+}
+
+static void
+parse_node(struct node *n, const char *arg, int secondary)
+{
+	char *s = xstrdup(arg), *opt = strchr(s, ',');
+
+	if (opt)
+		*opt++ = '\0';
+	split_server(n, s, arg, secondary);
+	n->weight = 60;
+	node_opts(n, opt, arg, secondary);
+	if (n->tls_name[0])
+		snprintf(n->name, sizeof(n->name), "%s%s", secondary ?
+		    "secondary " : "", n->tls_name);
+	else if (n->unix_path)
+		snprintf(n->name, sizeof(n->name), "%sunix:%s", secondary ?
+		    "secondary " : "", n->host);
+	else
+		snprintf(n->name, sizeof(n->name), "%s%s:%s", secondary ?
+		    "secondary " : "", n->host, n->port);
 	n->secondary = secondary;
 	n->available = 1;
 	n->fd = n->hb_fd = -1;
@@ -597,6 +646,39 @@ option(int c, const char *arg)
 	}
 }
 
+/*
+ * A user for the handshake needs a shared key (the server's or
+ * --shared-key); a unix:PATH server has no UDP heartbeats and no TLS.
+ */
+static void
+servers_check(void)
+{
+	struct node *n;
+	int i;
+
+	for (i = 0; i <= MAX_NODES; i++) {
+		n = &srv.nodes[i];
+		if (i >= srv.n && n != srv.sec)
+			continue;
+		if ((n->username || n->password) && !n->shared_key &&
+		    !o.shared_key)
+			die(EX_USAGE, "bad server %s: username= and password= "
+			    "need shared_key= or --shared-key", n->name);
+		if ((o.username || o.password) && !n->shared_key &&
+		    !o.shared_key)
+			die(EX_USAGE, "--username and --password need "
+			    "--shared-key (or shared_key= for %s)", n->name);
+		if (!srv.nodes[i].unix_path)
+			continue;
+		if (o.hb == HB_UDP)
+			die(EX_USAGE, "--heartbeat udp cannot watch unix:%s: use "
+			    "transport or none", srv.nodes[i].host);
+		if (o.tls)
+			die(EX_USAGE, "--tls cannot go to unix:%s",
+			    srv.nodes[i].host);
+	}
+}
+
 static void
 options(int argc, char **argv)
 {
@@ -615,8 +697,6 @@ options(int argc, char **argv)
 		opt_fail(&prog, "no server given: want at least one HOST:PORT");
 	if (o.hb_ms <= 0)
 		die(EX_USAGE, "--heartbeat-interval must be above 0");
-	if ((o.username || o.password) && !o.shared_key)
-		die(EX_USAGE, "--username and --password need --shared-key");
 	if ((o.ca || o.cert || o.key || o.tls_host || o.insecure) && !o.tls)
 		die(EX_USAGE, "TLS options need --tls");
 	if (!o.cert != !o.key)
@@ -628,6 +708,7 @@ options(int argc, char **argv)
 		srv.sec = &srv.nodes[MAX_NODES];
 		parse_node(srv.sec, o.secondary, 1);
 	}
+	servers_check();
 }
 
 static void

@@ -66,6 +66,9 @@ enum { N_DOWN, N_IDLE, N_CONNECTING, N_TLS, N_HELO, N_PONG, N_READY,
 struct node {
 	char host[256], port[32], name[300];
 	int weight, standby, secondary;
+	int unix_path;          /* host is the path of a unix socket */
+	char tls_name[256];     /* ,name=: TLS verify name and label, or "" */
+	char *shared_key, *username, *password; /* per server, or NULL */
 	int available;
 	int state, fd;
 	SSL *ssl;
@@ -83,7 +86,9 @@ struct node {
 	char salt[FWD_SALT_LEN + 1];
 	int cw;                 /* smooth weighted round robin */
 	/* heartbeats and the phi accrual failure detector */
-	int hb_fd, hb_pending;
+	int hb_fd, hb_pending;  /* hb_pending: its connect is under way */
+	SSL *hb_ssl;            /* --tls: the heartbeat's handshake */
+	int hb_linger;          /* done; awaiting the server's close */
 	long long hb_next, hb_sent;
 	double last_hb;
 	uint32_t gaps[SAMPLES];
@@ -184,6 +189,8 @@ void node_timers(struct node *);
 void node_close(struct node *);
 void node_watch(struct node *, long long);
 void node_hb_io(struct node *, short);
+short node_hb_events(const struct node *);
+void node_hb_close(struct node *);
 
 /* intake.c: standard input into open requests; marks returned */
 void intake_init(void);

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -30,6 +32,13 @@ node_usable(const struct node *n)
 	if (!n->available)
 		return 0;
 	return o.hb != HB_NONE && !n->secondary ? 1 : clock_ms() >= n->retry_at;
+}
+
+/* The shared key of n's handshake (,shared_key= or --shared-key), or NULL. */
+static const char *
+node_key(const struct node *n)
+{
+	return n->shared_key ? n->shared_key : o.shared_key;
 }
 
 /* --- the failure detector (Fluentd's phi accrual) ---------------------- */
@@ -194,26 +203,87 @@ node_fail(struct node *n, const char *fmt, ...)
 	n->nflight = 0;
 }
 
+/* A client TLS session on fd that checks the server's name; NULL failed. */
+static SSL *
+tls_new(const struct node *n, int fd)
+{
+	const char *name = n->tls_name[0] ? n->tls_name : o.tls_host ?
+	    o.tls_host : n->host;
+	unsigned char a[16];
+	SSL *ssl;
+
+	if (!(ssl = SSL_new(ssl_ctx)))
+		return NULL;
+	if (!SSL_set_fd(ssl, fd))
+		goto fail;
+	if (inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1) {
+		if (!o.insecure && !X509_VERIFY_PARAM_set1_ip_asc(
+		    SSL_get0_param(ssl), name))
+			goto fail;
+	} else {
+		SSL_set_tlsext_host_name(ssl, name);
+		if (!o.insecure && !SSL_set1_host(ssl, name))
+			goto fail;
+	}
+	SSL_set_connect_state(ssl);
+	return ssl;
+fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
 static int
 tls_start(struct node *n)
 {
-	const char *name = o.tls_host ? o.tls_host : n->host;
-	unsigned char a[16];
-
-	if (!(n->ssl = SSL_new(ssl_ctx)) || !SSL_set_fd(n->ssl, n->fd))
+	if (!(n->ssl = tls_new(n, n->fd)))
 		return -1;
-	if (inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1) {
-		if (!o.insecure && !X509_VERIFY_PARAM_set1_ip_asc(
-		    SSL_get0_param(n->ssl), name))
-			return -1;
-	} else {
-		SSL_set_tlsext_host_name(n->ssl, name);
-		if (!o.insecure && !SSL_set1_host(n->ssl, name))
-			return -1;
-	}
-	SSL_set_connect_state(n->ssl);
 	n->state = N_TLS;
 	return 0;
+}
+
+/* A stream connection to a unix socket, non-blocking; -1 and err failed. */
+static int
+unix_connect(const char *path, int *pending, char *err, size_t errcap)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	*pending = 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errcap, "%s: path too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return fd;
+	if (errno == EINPROGRESS) {
+		*pending = 1;
+		return fd;
+	}
+	/* EAGAIN: the server's backlog is full */
+	snprintf(err, errcap, "%s: %s", path, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* A connection to the server, TCP, UDP or unix; -1 and err failed. */
+static int
+node_socket(const struct node *n, int type, int *pending, char *err,
+    size_t errcap)
+{
+	if (n->unix_path)
+		return unix_connect(n->host, pending, err, errcap);
+	return net_connect(n->host, n->port, type, pending, err, errcap);
 }
 
 static void
@@ -222,8 +292,7 @@ node_connect(struct node *n)
 	char err[512];
 	int pend;
 
-	n->fd = net_connect(n->host, n->port, SOCK_STREAM, &pend, err,
-	    sizeof(err));
+	n->fd = node_socket(n, SOCK_STREAM, &pend, err, sizeof(err));
 	if (n->fd < 0) {
 		node_fail(n, "unable to connect: %s", err);
 		return;
@@ -243,7 +312,7 @@ connected(struct node *n)
 		return;
 	}
 	n->fails = 0;
-	n->state = o.shared_key ? N_HELO : N_READY;
+	n->state = node_key(n) ? N_HELO : N_READY;
 	n->deadline = clock_ms() + o.connect_ms;
 }
 
@@ -354,9 +423,12 @@ got_helo(struct node *n)
 {
 	struct fwd_helo h;
 	struct fwd_ping pg;
-	struct fwd_str key = { o.shared_key, strlen(o.shared_key) };
-	struct fwd_str user = { o.username ? o.username : "", 0 };
-	struct fwd_str pass = { o.password ? o.password : "", 0 };
+	const char *k = node_key(n);
+	struct fwd_str key = { k, strlen(k) };
+	struct fwd_str user = { n->username ? n->username : o.username ?
+	    o.username : "", 0 };
+	struct fwd_str pass = { n->password ? n->password : o.password ?
+	    o.password : "", 0 };
 	char kd[FWD_DIGEST_LEN + 1], pd[FWD_DIGEST_LEN + 1];
 	size_t used;
 	int r = fwd_helo_parse(n->rb.p, n->rb.len, &used, &h);
@@ -396,7 +468,8 @@ static void
 got_pong(struct node *n)
 {
 	struct fwd_pong po;
-	struct fwd_str key = { o.shared_key, strlen(o.shared_key) };
+	const char *k = node_key(n);
+	struct fwd_str key = { k, strlen(k) };
 	struct fwd_str salt = { n->salt, FWD_SALT_LEN };
 	struct fwd_str nonce = { (char *)n->nonce, FWD_NONCE_LEN };
 	char hex[FWD_DIGEST_LEN + 1];
@@ -622,34 +695,105 @@ node_timers(struct node *n)
 
 /* --- heartbeats ------------------------------------------------------- */
 
+/*
+ * A transport heartbeat is a connection.  With --tls it completes the
+ * TLS handshake, then closes cleanly (close_notify, then the server's
+ * end), as a bare connect would make TLS servers log a failed handshake.
+ */
+void
+node_hb_close(struct node *n)
+{
+	if (n->hb_ssl) {
+		SSL_free(n->hb_ssl);
+		n->hb_ssl = NULL;
+	}
+	if (n->hb_fd >= 0)
+		close(n->hb_fd);
+	n->hb_fd = -1;
+	n->hb_pending = 0;
+	n->hb_linger = 0;
+}
+
+/* The heartbeat's handshake went on; counted when it is complete. */
+static void
+hb_tls_step(struct node *n)
+{
+	int r, e;
+
+	ERR_clear_error();
+	if ((r = SSL_do_handshake(n->hb_ssl)) == 1) {
+		heartbeat(n);
+		SSL_shutdown(n->hb_ssl);        /* close_notify */
+		shutdown(n->hb_fd, SHUT_WR);
+		n->hb_linger = 1;
+		return;
+	}
+	e = SSL_get_error(n->hb_ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		node_hb_close(n);
+}
+
+/* The heartbeat's connection is up. */
+static void
+hb_connected(struct node *n)
+{
+	n->hb_pending = 0;
+	if (!o.tls) {
+		heartbeat(n);
+		node_hb_close(n);
+		return;
+	}
+	if (!(n->hb_ssl = tls_new(n, n->hb_fd))) {
+		node_hb_close(n);
+		return;
+	}
+	hb_tls_step(n);
+}
+
+/* Reads what is left (TLS tickets, close_notify) until the server's end. */
+static void
+hb_linger_io(struct node *n)
+{
+	char junk[4096];
+	ssize_t r;
+
+	while ((r = recv(n->hb_fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		;
+	if (r == 0 || (errno != EAGAIN && errno != EINTR))
+		node_hb_close(n);
+}
+
 static void
 hb_send(struct node *n)
 {
 	char err[256];
 	int pend;
 
-	if (n->hb_fd >= 0) {
-		close(n->hb_fd);        /* the last one got no answer */
-		n->hb_fd = -1;
-	}
-	n->hb_fd = net_connect(n->host, n->port, o.hb == HB_UDP ? SOCK_DGRAM :
-	    SOCK_STREAM, &pend, err, sizeof(err));
+	node_hb_close(n);       /* the last one got no answer, or lingers */
+	n->hb_fd = node_socket(n, o.hb == HB_UDP ? SOCK_DGRAM : SOCK_STREAM,
+	    &pend, err, sizeof(err));
 	if (n->hb_fd < 0)
 		return;
-	n->hb_pending = pend;
 	n->hb_sent = clock_ms();
 	if (o.hb == HB_UDP) {
-		if (send(n->hb_fd, "", 1, 0) < 0) {
-			close(n->hb_fd);
-			n->hb_fd = -1;
-		}
+		if (send(n->hb_fd, "", 1, 0) < 0)
+			node_hb_close(n);
 		return;
 	}
-	if (!pend) {
-		heartbeat(n);
-		close(n->hb_fd);
-		n->hb_fd = -1;
-	}
+	n->hb_pending = pend;
+	if (!pend)
+		hb_connected(n);
+}
+
+/* What to poll the heartbeat's socket for. */
+short
+node_hb_events(const struct node *n)
+{
+	if (n->hb_pending)
+		return POLLOUT;
+	if (n->hb_ssl && !n->hb_linger && SSL_want_write(n->hb_ssl))
+		return POLLOUT;
+	return POLLIN;
 }
 
 void
@@ -660,11 +804,17 @@ node_hb_io(struct node *n, short rev)
 	if (o.hb == HB_UDP) {
 		if (recv(n->hb_fd, b, sizeof(b), 0) >= 0)
 			heartbeat(n);
-	} else if (rev & POLLOUT && net_connect_done(n->hb_fd) == 0) {
-		heartbeat(n);
+		node_hb_close(n);
+	} else if (n->hb_linger) {
+		hb_linger_io(n);
+	} else if (n->hb_ssl) {
+		hb_tls_step(n);
+	} else if (rev & (POLLOUT | POLLERR | POLLHUP) &&
+	    net_connect_done(n->hb_fd) == 0) {
+		hb_connected(n);
+	} else {
+		node_hb_close(n);
 	}
-	close(n->hb_fd);
-	n->hb_fd = -1;
 }
 
 /* Sends a heartbeat when one is due and runs the failure detector. */

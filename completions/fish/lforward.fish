@@ -2,7 +2,8 @@
 # One line per option of `lforward --help`: -s|--long|argument|description,
 # where argument is empty for a flag, '-' for a value with nothing to
 # complete, '@file' for a file name, or the values it takes.  The operands
-# are servers, HOST:PORT[,weight=N][,standby].
+# are servers, HOST:PORT or unix:PATH, then [,weight=N][,standby]
+# [,name=NAME][,shared_key=KEY][,username=U][,password=P].
 set -l prog lforward
 complete -c $prog -f
 complete -c $prog -a '(__fish_print_hostnames)'
@@ -20,7 +21,7 @@ for spec in \
     '|--phi-threshold|-|detach a server when phi exceeds N (default 16)' \
     '|--hard-timeout|-|detach a server silent this long (default 60s)' \
     '|--recover-wait|-|heartbeats needed to use a server again (default 10s)' \
-    '|--secondary|-|where requests go when retries are exhausted (HOST:PORT)' \
+    '|--secondary|-|where requests go when retries are exhausted (HOST:PORT or unix:PATH)' \
     '|--retry-wait|-|first wait after a failure, doubled each time (default 1s)' \
     '|--retry-max-interval|-|longest wait between retries (default 60s)' \
     '|--retry-timeout|-|give a request up after failing this long (default 72h)' \
