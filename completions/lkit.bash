@@ -109,7 +109,9 @@ _lkit_spec()
 		;;
 	lbuffer)
 		opts='-d= --dir= --chunk-limit-size= --chunk-limit-records=
-		    --flush-interval= --chunk-keys= --total-limit-size=
+		    --flush-interval= --chunk-keys= --timekey= --timekey-wait=
+		    --timekey-use-utc --timekey-zone= --chunk-limit-open=
+		    --total-limit-size=
 		    --overflow-action= --flush-thread-count= --retry-wait=
 		    --retry-exponential-backoff-base= --retry-max-interval=
 		    --retry-randomize= --retry-timeout= --retry-max-times=
@@ -117,7 +119,7 @@ _lkit_spec()
 		    --fsync-interval= --shutdown-timeout= --status --json
 		    --skip-invalid --max-event-size= --stats -h --help
 		    -V --version'
-		values='-d|--dir|--dead-letter-dir:@file --chunk-keys:tag
+		values='-d|--dir|--dead-letter-dir:@file --chunk-keys:tag,time
 		    --overflow-action:block,drop-oldest-chunk,error
 		    --retry-randomize:true,false --fsync:always,interval,never'
 		;;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "mp.h"
+#include "recpath.h"
 
 #include "lbuffer.h"
 
@@ -14,7 +16,9 @@
 
 static struct chunk *cur;               /* the open chunk without keys */
 static struct chunk *last_open;         /* the one the last event went to */
-static struct chunk *bucket[NBUCKET];   /* open chunks by tag */
+static struct chunk *bucket[NBUCKET];   /* open chunks by their keys */
+static struct buf ev_kv;                /* the record keys of an event */
+static struct buf ev_val;               /* one value, as text */
 
 /* A chunk's id as 16 hex digits (four calls may share a format). */
 const char *
@@ -29,6 +33,13 @@ chunk_idstr(const struct chunk *c)
 }
 
 /* --- chunks in memory ------------------------------------------------- */
+
+/* Whether chunks are grouped by chunk keys. */
+static int
+grouped(void)
+{
+	return lb.o.keys || lb.o.tkeyed || lb.o.nrkeys;
+}
 
 static uint64_t
 next_id(void)
@@ -110,6 +121,7 @@ chunk_new(uint64_t id, const char *key, size_t key_len)
 		c->tags[0] = c->h;
 		c->ntags = 1;
 	}
+	c->gh = c->h;
 	if (lb.o.dir)
 		buf_reserve(&c->blk, HDR);
 	c->blk.len = lb.o.dir ? HDR : 0;
@@ -127,9 +139,9 @@ detach(struct chunk *c)
 		cur = NULL;
 	if (last_open == c)
 		last_open = NULL;
-	if (!c->key)
+	if (!grouped())
 		return;
-	for (p = &bucket[c->h & (NBUCKET - 1)]; *p; p = &(*p)->hnext)
+	for (p = &bucket[c->gh & (NBUCKET - 1)]; *p; p = &(*p)->hnext)
 		if (*p == c) {
 			*p = c->hnext;
 			break;
@@ -165,6 +177,7 @@ chunk_drop(struct chunk *c, int remove)
 	else
 		lb.tail = c->prev;
 	buf_free(&c->blk);
+	buf_free(&c->kv);
 	free(c->key);
 	free(c);
 	lb.disp.dirty = 1;
@@ -190,28 +203,208 @@ chunk_open(const char *key, size_t key_len)
 	return c;
 }
 
-/* The open chunk for an event's tag, opened if there is none. */
+/* The seconds of tm read as UTC (tm_gmtoff is not POSIX). */
+static long long
+tm_as_utc(const struct tm *tm)
+{
+	long long y = tm->tm_year + 1900LL, m = tm->tm_mon + 1, era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + tm->tm_mday - 1;
+	return ((era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy -
+	    719468) * 86400) + tm->tm_hour * 3600LL + tm->tm_min * 60LL +
+	    tm->tm_sec;
+}
+
+/*
+ * The bucket of an event's time: its start in epoch seconds, aligned in
+ * UTC with --timekey-use-utc, else in local time (as Fluentd aligns it).
+ */
+static long long
+bucket_start(int64_t sec)
+{
+	long long tk = lb.o.timekey, off = 0, x;
+	struct tm tm;
+	time_t t;
+
+	if (sec > (1LL << 60))
+		sec = 1LL << 60;
+	if (sec < -(1LL << 60))
+		sec = -(1LL << 60);
+	t = (time_t)sec;
+	if (!lb.o.utc && localtime_r(&t, &tm))
+		off = tm_as_utc(&tm) - sec;
+	x = sec + off;
+	return x - ((x % tk) + tk) % tk - off;
+}
+
+static void
+put16(struct buf *b, size_t n)
+{
+	buf_putc(b, (char)(n >> 8));
+	buf_putc(b, (char)(n & 255));
+}
+
+/* The record keys' values of ev in ev_kv; a missing key has "". */
+static void
+event_kv(const struct event *ev)
+{
+	struct buf *v = &ev_val;
+	const char *val;
+	size_t vlen;
+	int i;
+
+	ev_kv.len = 0;
+	for (i = 0; i < lb.o.nrkeys; i++) {
+		v->len = 0;
+		if (mp_map_get(ev->rec, ev->rec + ev->rec_len, lb.o.rkey[i],
+		    lb.o.rkey_len[i], &val, &vlen))
+			recpath_to_s(v, val, val + vlen);
+		if (v->len > RKEY_VAL_MAX)
+			v->len = RKEY_VAL_MAX;
+		put16(&ev_kv, lb.o.rkey_len[i]);
+		buf_put(&ev_kv, lb.o.rkey[i], lb.o.rkey_len[i]);
+		put16(&ev_kv, v->len);
+		buf_put(&ev_kv, v->p ? v->p : "", v->len);
+	}
+}
+
+static uint64_t
+group_hash(const char *tag, size_t len, int has_tkey, long long tkey,
+    const char *kv, size_t kv_len)
+{
+	uint64_t h = tag ? fnv(tag, len) : 0;
+
+	if (has_tkey)
+		h ^= (uint64_t)tkey * 0x9e3779b97f4a7c15ULL;
+	return h ^ (fnv(kv, kv_len) * 31);
+}
+
+/* Sets the chunk keys c holds besides its tag: time bucket, record keys. */
+void
+chunk_set_group(struct chunk *c, int has_tkey, long long tkey,
+    const char *kv, size_t kv_len)
+{
+	c->has_tkey = has_tkey;
+	c->tkey = has_tkey ? tkey : 0;
+	c->kv.len = 0;
+	if (kv_len)
+		buf_put(&c->kv, kv, kv_len);
+	c->gh = group_hash(c->key, c->key_len, has_tkey, c->tkey,
+	    c->kv.p ? c->kv.p : "", c->kv.len);
+}
+
+/* The next record key of c from *off: 1 and its name and value, or 0. */
+int
+chunk_kv_next(const struct chunk *c, size_t *off, const char **name,
+    size_t *nlen, const char **val, size_t *vlen)
+{
+	const unsigned char *p = (const unsigned char *)c->kv.p;
+	size_t o = *off;
+
+	if (o + 2 > c->kv.len)
+		return 0;
+	*nlen = (size_t)p[o] << 8 | p[o + 1];
+	if (*nlen > c->kv.len - o - 2 || c->kv.len - o - 2 - *nlen < 2)
+		return 0;
+	*name = c->kv.p + o + 2;
+	o += 2 + *nlen;
+	*vlen = (size_t)p[o] << 8 | p[o + 1];
+	if (*vlen > c->kv.len - o - 2)
+		return 0;
+	*val = c->kv.p + o + 2;
+	*off = o + 2 + *vlen;
+	return 1;
+}
+
+/* When (monotonic ms) the open chunk c is due to close. */
+long long
+chunk_close_at(const struct chunk *c)
+{
+	double d;
+
+	if (!c->has_tkey)
+		return c->created_ms + lb.o.flush_ms;
+	/* --timekey-wait after its bucket's end, on the wall clock */
+	d = ((double)c->tkey + (double)lb.o.timekey - c->created) * 1000 +
+	    (double)lb.o.timekey_wait_ms;
+	if (d < 0)
+		d = 0;
+	if (d > 1e15)
+		d = 1e15;
+	return c->created_ms + (long long)d;
+}
+
+static int
+same_group(const struct chunk *c, const char *tag, size_t len, int has_tkey,
+    long long tkey)
+{
+	if (lb.o.keys && (c->key_len != len || memcmp(c->key, tag, len) != 0))
+		return 0;
+	if (c->has_tkey != has_tkey || (has_tkey && c->tkey != tkey))
+		return 0;
+	return c->kv.len == ev_kv.len && (ev_kv.len == 0 ||
+	    memcmp(c->kv.p, ev_kv.p, ev_kv.len) == 0);
+}
+
+/* At --chunk-limit-open open chunks, closes the oldest. */
+static void
+open_limit(void)
+{
+	struct chunk *c, *oldest = NULL;
+	long long n = 0;
+
+	for (c = lb.ohead; c; c = c->onext)
+		if (c->state == C_OPEN) {
+			if (!oldest)
+				oldest = c;
+			n++;
+		}
+	if (oldest && n >= lb.o.open_max)
+		chunk_close(oldest);
+}
+
+/* The open chunk for an event's chunk keys, opened if there is none. */
 struct chunk *
-chunk_for_tag(const char *tag, size_t len)
+chunk_for_event(const struct event *ev)
 {
 	struct chunk *c, **b;
+	const char *tag = lb.o.keys ? ev->tag : NULL;
+	size_t len = lb.o.keys ? ev->tag_len : 0;
+	long long tkey = lb.o.tkeyed ? bucket_start(ev->sec) : 0;
+	uint64_t h;
 
-	if (!lb.o.keys) {
+	if (!grouped()) {
 		if (!cur)
 			cur = chunk_open(NULL, 0);
 		return cur;
 	}
+	event_kv(ev);
 	c = last_open;
-	if (c && c->key_len == len && memcmp(c->key, tag, len) == 0)
+	if (c && same_group(c, tag, len, lb.o.tkeyed, tkey))
 		return c;
-	b = &bucket[fnv(tag, len) & (NBUCKET - 1)];
+	h = group_hash(tag, len, lb.o.tkeyed, tkey, ev_kv.p ? ev_kv.p : "",
+	    ev_kv.len);
+	b = &bucket[h & (NBUCKET - 1)];
 	for (c = *b; c; c = c->hnext)
-		if (c->key_len == len && memcmp(c->key, tag, len) == 0)
+		if (same_group(c, tag, len, lb.o.tkeyed, tkey))
 			return last_open = c;
+	open_limit();
 	c = chunk_open(tag, len);
+	chunk_set_group(c, lb.o.tkeyed, tkey, ev_kv.p, ev_kv.len);
 	c->hnext = *b;
 	*b = c;
 	return last_open = c;
+}
+
+/* Frees what chunk_for_event keeps between events. */
+void
+chunk_keys_free(void)
+{
+	buf_free(&ev_kv);
+	buf_free(&ev_val);
 }
 
 /* Closes c to new events: queued at once in memory, else stored first. */
@@ -257,6 +450,7 @@ chunk_split(struct chunk *c)
 	if ((c->id + 1) % ID_STEP == 0)
 		return;
 	s = chunk_new(c->id + 1, c->key, c->key_len);
+	chunk_set_group(s, c->has_tkey, c->tkey, c->kv.p, c->kv.len);
 	memcpy(s->tags, c->tags, sizeof(s->tags));
 	s->ntags = c->ntags;
 	s->created_ms = c->created_ms;
@@ -285,9 +479,9 @@ chunk_split(struct chunk *c)
 		if (cur == c)
 			cur = s;
 		detach(c);
-		if (s->key) {
-			s->hnext = bucket[s->h & (NBUCKET - 1)];
-			bucket[s->h & (NBUCKET - 1)] = s;
+		if (grouped()) {
+			s->hnext = bucket[s->gh & (NBUCKET - 1)];
+			bucket[s->gh & (NBUCKET - 1)] = s;
 		}
 	}
 	c->state = C_CLOSING;

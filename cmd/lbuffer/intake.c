@@ -65,11 +65,11 @@ static void
 take(const struct event *ev)
 {
 	size_t need = event_len(ev);
-	struct chunk *c = chunk_for_tag(ev->tag, ev->tag_len);
+	struct chunk *c = chunk_for_event(ev);
 
 	if (c->records && c->bytes + need > (uint64_t)lb.o.chunk_size) {
 		chunk_close(c);
-		c = chunk_for_tag(ev->tag, ev->tag_len);
+		c = chunk_for_event(ev);
 	}
 	tag_add(c, ev->tag, ev->tag_len);
 	put_event(&c->blk, ev);

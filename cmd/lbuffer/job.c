@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "sig.h"
 #include "stats.h"
+#include "tmpl.h"
 
 #include "lbuffer.h"
 
@@ -266,10 +268,166 @@ tag_env(const struct chunk *c)
 	return v;
 }
 
+/* A byte of a key's name in a variable's name: A-Z 0-9 _. */
+static char
+env_char(char ch)
+{
+	if (ch >= 'a' && ch <= 'z')
+		return (char)(ch - 'a' + 'A');
+	if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+		return ch;
+	return '_';
+}
+
+/*
+ * LBUFFER_TIMEKEY and LBUFFER_KEY_NAME for c's chunk keys: NAME is the
+ * key upper-cased, any byte but A-Z 0-9 _ as '_'; a value stops at a NUL.
+ */
+static void
+keys_env(const struct chunk *c)
+{
+	char n[RKEY_NAME_MAX + 16], v[RKEY_VAL_MAX + 1];
+	const char *name, *val;
+	size_t off = 0, nlen, vlen, i;
+	int k = 0;
+
+	if (c->has_tkey) {
+		snprintf(v, sizeof(v), "%lld", c->tkey);
+		setenv("LBUFFER_TIMEKEY", v, 1);
+	} else {
+		unsetenv("LBUFFER_TIMEKEY");
+	}
+	while (k++ < RKEYS_MAX && chunk_kv_next(c, &off, &name, &nlen, &val,
+	    &vlen)) {
+		if (nlen > RKEY_NAME_MAX)
+			nlen = RKEY_NAME_MAX;
+		if (vlen > RKEY_VAL_MAX)
+			vlen = RKEY_VAL_MAX;
+		memcpy(n, "LBUFFER_KEY_", 12);
+		for (i = 0; i < nlen; i++)
+			n[12 + i] = env_char(name[i]);
+		n[12 + nlen] = '\0';
+		memcpy(v, val, vlen);
+		v[vlen] = '\0';
+		setenv(n, v, 1);
+	}
+}
+
+/* The value of c's record key k[0..n), or NULL if it is no chunk key. */
+static const char *
+kv_get(const struct chunk *c, const char *k, size_t n, size_t *vlen)
+{
+	const char *name, *val;
+	size_t off = 0, nlen;
+
+	while (chunk_kv_next(c, &off, &name, &nlen, &val, vlen))
+		if (nlen == n && memcmp(name, k, n) == 0)
+			return val;
+	return NULL;
+}
+
+/* Appends the text t[0..n), strftime'd at c's time bucket if it has one. */
+static void
+put_text(struct buf *b, const struct chunk *c, const char *t, size_t n)
+{
+	char *f, *o;
+	struct tm tm;
+	time_t tk = (time_t)c->tkey;
+	size_t cap = n * 16 + 256, r;
+
+	if (!c->has_tkey || !memchr(t, '%', n) ||
+	    !(lb.o.utc ? gmtime_r(&tk, &tm) : localtime_r(&tk, &tm))) {
+		buf_put(b, t, n);
+		return;
+	}
+	f = xmalloc(n + 1);
+	memcpy(f, t, n);
+	f[n] = '\0';
+	o = xmalloc(cap);
+	r = strftime(o, cap, f, &tm);
+	buf_put(b, r ? o : f, r ? r : n);
+	free(o);
+	free(f);
+}
+
+/* The value of a placeholder for c, or NULL to leave it as it is. */
+static const char *
+ph_value(const struct chunk *c, const struct tmpl_seg *sg, size_t *vlen)
+{
+	const char *v;
+
+	switch (sg->kind) {
+	case TMPL_TAG:
+		*vlen = c->key_len;
+		return c->key;
+	case TMPL_PARTS:
+	case TMPL_PREFIX:
+	case TMPL_SUFFIX:
+		if (!c->key)
+			return NULL;
+		if (tmpl_tag_piece(sg->kind, sg->n, c->key, c->key_len, &v,
+		    vlen))
+			return v;
+		*vlen = 0;
+		return "";
+	case TMPL_RECORD:
+		return kv_get(c, sg->s, sg->len, vlen);
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * One argument of COMMAND for c: ${tag} (and ${tag_parts[N]} and the
+ * like) with --chunk-keys tag, ${KEY} for a record chunk key, strftime
+ * of the bucket's start with --chunk-keys time; anything else as it is.
+ */
+static char *
+render_arg(const struct chunk *c, const char *a)
+{
+	const char *p = a, *end = a + strlen(a), *why, *v, *q = a;
+	size_t vlen = 0;
+	struct tmpl_seg sg;
+	struct buf b = { 0 };
+	int r;
+
+	while ((r = tmpl_next(&p, end, TMPL_TAG_INDEX, &sg, &why)) != 0) {
+		v = r > 0 ? ph_value(c, &sg, &vlen) : NULL;
+		if (r > 0 && sg.kind == TMPL_RECORD)
+			recpath_free(&sg.path);
+		if (r > 0 && sg.kind == TMPL_LIT)
+			put_text(&b, c, sg.s, sg.len);
+		else if (v)
+			buf_put(&b, v, vlen);
+		else
+			buf_put(&b, q, (size_t)(p - q));
+		q = p;
+	}
+	buf_putc(&b, '\0');
+	return b.p;
+}
+
+/* COMMAND for c, its placeholders filled in when there are chunk keys. */
+static char **
+command(const struct chunk *c)
+{
+	char **v;
+	int n, i;
+
+	if (!c->key && !c->has_tkey && !c->kv.len)
+		return lb.o.cmd;
+	for (n = 0; lb.o.cmd[n]; n++)
+		;
+	v = xcalloc((size_t)n + 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = render_arg(c, lb.o.cmd[i]);
+	return v;
+}
+
 static _Noreturn void
 child(const struct job *j, int rfd)
 {
-	char v[32];
+	char v[32], **argv;
 	const struct chunk *c = j->c;
 
 	setpgid(0, 0);
@@ -287,10 +445,16 @@ child(const struct job *j, int rfd)
 		setenv("LBUFFER_CHUNK_TAG", tag_env(c), 1);
 	else
 		unsetenv("LBUFFER_CHUNK_TAG");
+	keys_env(c);
+	argv = j->kind == J_SECONDARY ? NULL : command(c);
+	if (lb.o.zone && lb.o.env_tz)
+		setenv("TZ", lb.o.env_tz, 1);
+	else if (lb.o.zone)
+		unsetenv("TZ");
 	if (j->kind == J_SECONDARY)
 		execl("/bin/sh", "sh", "-c", lb.o.secondary, (char *)NULL);
 	else
-		execvp(lb.o.cmd[0], lb.o.cmd);
+		execvp(lb.o.cmd[0], argv);
 	fprintf(stderr, "%s: unable to run %s: %s\n", progname,
 	    j->kind == J_SECONDARY ? "/bin/sh" : lb.o.cmd[0], strerror(errno));
 	_exit(127);

@@ -36,7 +36,8 @@ enum {
 	O_CHUNK_KEYS, O_TOTAL_LIMIT, O_OVERFLOW, O_THREADS, O_RETRY_WAIT,
 	O_RETRY_BASE, O_RETRY_MAX_INT, O_RETRY_RANDOMIZE, O_RETRY_TIMEOUT,
 	O_RETRY_TIMES, O_RETRY_FOREVER, O_SECONDARY, O_DEAD_DIR, O_FSYNC_POLICY,
-	O_FSYNC_INTERVAL, O_SHUTDOWN_TIMEOUT, O_STATUS, O_JSON
+	O_FSYNC_INTERVAL, O_SHUTDOWN_TIMEOUT, O_STATUS, O_JSON, O_TIMEKEY,
+	O_TIMEKEY_WAIT, O_TIMEKEY_UTC, O_TIMEKEY_ZONE, O_OPEN_LIMIT
 };
 
 static const struct opt opts[] = {
@@ -48,7 +49,18 @@ static const struct opt opts[] = {
 	    "events" },
 	{ O_FLUSH_INTERVAL, "flush-interval", "DURATION", "close a chunk this "
 	    "long after it opened (default 60s)" },
-	{ O_CHUNK_KEYS, "chunk-keys", "tag", "one open chunk per tag" },
+	{ O_CHUNK_KEYS, "chunk-keys", "KEYS", "one open chunk per tag, time "
+	    "bucket and record key values" },
+	{ O_TIMEKEY, "timekey", "DURATION", "length of a time bucket (with "
+	    "--chunk-keys time)" },
+	{ O_TIMEKEY_WAIT, "timekey-wait", "DURATION", "flush a bucket this "
+	    "long after its end (default 10m)" },
+	{ O_TIMEKEY_UTC, "timekey-use-utc", NULL, "align buckets and format "
+	    "times in UTC (default local)" },
+	{ O_TIMEKEY_ZONE, "timekey-zone", "ZONE", "align buckets and format "
+	    "times in ZONE: +HHMM or a tz name" },
+	{ O_OPEN_LIMIT, "chunk-limit-open", "N", "most open chunks; the oldest "
+	    "closes first (default 256)" },
 	{ O_TOTAL_LIMIT, "total-limit-size", "SIZE", "most bytes held "
 	    "(default 512M, 64G with --dir)" },
 	{ O_OVERFLOW, "overflow-action", "ACTION", "when full: block "
@@ -104,7 +116,7 @@ struct lb lb = {
 		.retry_ms = 1000, .retry_max_ms = -1,
 		.retry_timeout_ms = 72LL * 3600 * 1000, .retry_times = -1,
 		.fsync_ms = 1000, .shutdown_ms = 10000, .base = 2,
-		.randomize = 1
+		.randomize = 1, .timekey_wait_ms = 600000, .open_max = 256
 	},
 	.disp = { .dirty = 1, .next_retry = -1 },
 	.status = { .dirty = 1 }
@@ -133,9 +145,8 @@ timers(long long now)
 
 	for (c = lb.ohead; c; c = n) {
 		n = c->onext;
-		if (c->created_ms + lb.o.flush_ms > now)
-			break;
-		chunk_close(c);
+		if (c->state == C_OPEN && chunk_close_at(c) <= now)
+			chunk_close(c);
 	}
 	if (lb.o.dir && lb.o.fsync == FS_INTERVAL && now >= next_fsync) {
 		for (c = lb.ohead; c; c = c->onext)
@@ -181,10 +192,9 @@ wake_in(long long now)
 	if (lb.disp.dirty && !lb.stop.deadline_passed && !lb.disp.out_broken &&
 	    !intake_marks_waiting())
 		return 0;
-	for (c = lb.ohead; c && c->state != C_OPEN; c = c->onext)
-		;
-	if (c)
-		t = c->created_ms + lb.o.flush_ms;
+	for (c = lb.ohead; c; c = c->onext)
+		if (c->state == C_OPEN)
+			t = soonest(t, chunk_close_at(c));
 	if (lb.o.dir && lb.o.fsync == FS_INTERVAL)
 		t = soonest(t, next_fsync);
 	if (lb.hold.err)
@@ -427,6 +437,7 @@ finish(void)
 		chunk_drop(lb.head, 0);
 	reader_free(lb.in.rd);
 	intake_marks_free();
+	chunk_keys_free();
 	job_free_all();
 	if (lb.disp.out_broken == EPIPE && code == 0)
 		code = 141;
@@ -446,17 +457,60 @@ choose(const char *arg, const char *name, const char *const *names)
 	die(EX_USAGE, "bad value '%s' for --%s", arg, name);
 }
 
+/* A record key's name as Fluentd's chunk keys take it. */
+static int
+key_name_ok(const char *p, size_t n)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@";
+	size_t i;
+
+	if (n == 0 || n > RKEY_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strchr(ok, p[i]))
+			return 0;
+	return 1;
+}
+
+/* Adds one key of --chunk-keys: tag, time or a record key. */
+static void
+chunk_key(const char *p, size_t n, const char *arg)
+{
+	int i;
+
+	if (n == 3 && strncasecmp(p, "tag", 3) == 0) {
+		lb.o.keys = 1;
+		return;
+	}
+	if (n == 4 && strncasecmp(p, "time", 4) == 0) {
+		lb.o.tkeyed = 1;
+		return;
+	}
+	if (!key_name_ok(p, n))
+		die(EX_USAGE, "bad value '%s' for --chunk-keys (a record key "
+		    "is 1 to %d of A-Z a-z 0-9 - _ . @)", arg, RKEY_NAME_MAX);
+	for (i = 0; i < lb.o.nrkeys; i++)
+		if (lb.o.rkey_len[i] == n && memcmp(lb.o.rkey[i], p, n) == 0)
+			return;
+	if (lb.o.nrkeys == RKEYS_MAX)
+		die(EX_USAGE, "bad value '%s' for --chunk-keys (at most %d "
+		    "record keys)", arg, RKEYS_MAX);
+	lb.o.rkey[lb.o.nrkeys] = p;
+	lb.o.rkey_len[lb.o.nrkeys++] = n;
+}
+
 /*
  * --chunk-keys: a comma-separated list, white space around each key
- * trimmed as Fluentd trims it; tag is the one key there is.  1 for tag.
+ * trimmed as Fluentd trims it: tag, time and record keys.
  */
-static int
+static void
 chunk_keys(const char *arg)
 {
 	static const char ws[] = " \t\n\v\f\r";
 	const char *p = arg, *e, *c;
-	int tag = 0;
 
+	lb.o.keys = lb.o.tkeyed = lb.o.nrkeys = 0;
 	for (; *p; p = *c ? c + 1 : c) {
 		c = p + strcspn(p, ",");
 		p += strspn(p, ws);
@@ -464,12 +518,8 @@ chunk_keys(const char *arg)
 			continue;
 		if (e == p)
 			continue;
-		if (e - p != 3 || strncasecmp(p, "tag", 3) != 0)
-			die(EX_USAGE, "bad value '%s' for --chunk-keys (tag is "
-			    "the only chunk key)", arg);
-		tag = 1;
+		chunk_key(p, (size_t)(e - p), arg);
 	}
-	return tag;
 }
 
 static void
@@ -493,7 +543,22 @@ option(int c, const char *arg)
 	case O_FLUSH_INTERVAL:
 		lb.o.flush_ms = opt_duration_arg(arg, "flush-interval");
 		break;
-	case O_CHUNK_KEYS: lb.o.keys = chunk_keys(arg); break;
+	case O_CHUNK_KEYS: chunk_keys(arg); break;
+	case O_TIMEKEY:
+		lb.o.timekey = opt_duration_arg(arg, "timekey") / 1000;
+		if (lb.o.timekey < 1)
+			die(EX_USAGE, "--timekey must be at least 1s");
+		break;
+	case O_TIMEKEY_WAIT:
+		lb.o.timekey_wait_ms = opt_duration_arg(arg, "timekey-wait");
+		break;
+	case O_TIMEKEY_UTC: lb.o.utc = 1; break;
+	case O_TIMEKEY_ZONE: lb.o.zone = arg; break;
+	case O_OPEN_LIMIT:
+		lb.o.open_max = opt_uint_arg(arg, "chunk-limit-open");
+		if (lb.o.open_max < 1)
+			die(EX_USAGE, "--chunk-limit-open must be at least 1");
+		break;
 	case O_TOTAL_LIMIT:
 		lb.o.total = opt_size_arg(arg, "total-limit-size");
 		lb.o.total_set = 1;
@@ -538,11 +603,65 @@ option(int c, const char *arg)
 	}
 }
 
+/* Whether z is +HHMM or +HH:MM (or -): then its hours and minutes. */
+static int
+offset_zone(const char *z, int *h, int *m)
+{
+	const char *d = "0123456789";
+	size_t n = strlen(z), c = n == 6;
+
+	if ((z[0] != '+' && z[0] != '-') || (n != 5 && n != 6) ||
+	    (c && z[3] != ':') || !strchr(d, z[1]) || !strchr(d, z[2]) ||
+	    !strchr(d, z[3 + c]) || !strchr(d, z[4 + c]) || !z[1] || !z[2])
+		return 0;
+	*h = (z[1] - '0') * 10 + z[2] - '0';
+	*m = (z[3 + c] - '0') * 10 + z[4 + c] - '0';
+	return *h <= 23 && *m <= 59;
+}
+
+/*
+ * --timekey-zone as Fluentd takes it: [+-]HH[:]MM, or a name of the tz
+ * database; set as TZ for lbuffer (the commands get the TZ they had).
+ */
+static void
+timekey_zone(const char *z)
+{
+	char tz[64], p[PBUF];
+	const char *dir = getenv("TZDIR");
+	int h, m;
+
+	if (offset_zone(z, &h, &m)) {
+		/* POSIX counts west of Greenwich as positive */
+		snprintf(tz, sizeof(tz), "<%c%02d%02d>%c%02d:%02d", z[0], h, m,
+		    z[0] == '+' ? '-' : '+', h, m);
+	} else {
+		snprintf(p, sizeof(p), "%s/%s", dir ? dir :
+		    "/usr/share/zoneinfo", z);
+		if (!*z || z[0] == '/' || strstr(z, "..") || strlen(z) > 60 ||
+		    access(p, R_OK) < 0)
+			die(EX_USAGE, "bad value '%s' for --timekey-zone "
+			    "(+HHMM, -HH:MM or a tz database name)", z);
+		snprintf(tz, sizeof(tz), "%s", z);
+	}
+	if (getenv("TZ"))
+		lb.o.env_tz = xstrdup(getenv("TZ"));
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
 static void
 check_options(void)
 {
 	if (lb.o.status && !lb.o.dir)
 		die(EX_USAGE, "--status needs --dir");
+	if (lb.o.zone && lb.o.utc)
+		die(EX_USAGE, "--timekey-zone and --timekey-use-utc exclude "
+		    "each other");
+	if (lb.o.zone)
+		timekey_zone(lb.o.zone);
+	if (lb.o.tkeyed && !lb.o.timekey)
+		die(EX_USAGE, "--chunk-keys time needs --timekey (as in "
+		    "Fluentd)");
 	if (lb.o.json && !lb.o.status)
 		die(EX_USAGE, "--json goes with --status");
 	if (lb.o.threads < 1 || lb.o.threads > 1024)

@@ -25,6 +25,9 @@
 #define ID_STEP 1024                    /* room for split chunks between ids */
 #define NTAGS 8
 #define PBUF 4096
+#define RKEYS_MAX 16            /* --chunk-keys: record keys at most */
+#define RKEY_NAME_MAX 64        /* ... their names' bytes at most */
+#define RKEY_VAL_MAX 1024       /* a value's bytes kept: longer are cut */
 
 enum { OV_BLOCK, OV_DROP, OV_ERROR };
 enum { FS_ALWAYS, FS_INTERVAL, FS_NEVER };
@@ -39,6 +42,13 @@ struct lb_opt {
 	double base;
 	int keys, overflow, fsync, randomize, forever, status, json;
 	int total_set;
+	int tkeyed, utc;        /* --chunk-keys time; --timekey-use-utc */
+	const char *zone;       /* --timekey-zone */
+	char *env_tz;           /* TZ before --timekey-zone set it, or NULL */
+	long long timekey, timekey_wait_ms, open_max;
+	int nrkeys;             /* --chunk-keys: record keys */
+	const char *rkey[RKEYS_MAX];
+	size_t rkey_len[RKEYS_MAX];
 	char dead_dir[PBUF];    /* "" without --dead-letter-dir or --dir */
 	char quar_dir[PBUF];    /* --dir: DIR/quarantine */
 };
@@ -74,6 +84,11 @@ struct chunk {
 	char *key;              /* --chunk-keys tag: the tag, else NULL */
 	size_t key_len;
 	uint64_t h;             /* hash of key */
+	int has_tkey;           /* --chunk-keys time: its bucket ... */
+	long long tkey;         /* ... starts here (epoch seconds) */
+	struct buf kv;          /* record keys: (u16 name len, name, u16
+				 * value len, value)... */
+	uint64_t gh;            /* hash of tag, bucket and kv */
 	uint64_t tags[NTAGS];   /* hashes of the tags it holds ... */
 	int ntags;              /* ... how many; -1 for any tag */
 	uint64_t records, bytes;        /* all its events, stored or not */
@@ -172,13 +187,19 @@ void lb_shutdown(void);
 /* chunk.c: the chunks in memory */
 const char *chunk_idstr(const struct chunk *c);
 struct chunk *chunk_new(uint64_t id, const char *key, size_t key_len);
+void chunk_set_group(struct chunk *c, int has_tkey, long long tkey,
+    const char *kv, size_t kv_len);
+int chunk_kv_next(const struct chunk *c, size_t *off, const char **name,
+    size_t *nlen, const char **val, size_t *vlen);
+long long chunk_close_at(const struct chunk *c);
 void chunk_olist_remove(struct chunk *c);
 void chunk_drop(struct chunk *c, int remove);
 void chunk_free(struct chunk *c);
 void chunk_close(struct chunk *c);
 void chunk_close_all(void);
 void chunk_split(struct chunk *c);
-struct chunk *chunk_for_tag(const char *tag, size_t len);
+struct chunk *chunk_for_event(const struct event *ev);
+void chunk_keys_free(void);
 
 /* store.c: the files under --dir */
 void store_path(char *p, const char *dir, uint64_t id, const char *ext);
@@ -187,8 +208,13 @@ ssize_t store_pread(int fd, void *p, size_t n, uint64_t off);
 int store_pwrite(int fd, const void *p, size_t n, uint64_t off);
 int store_write(int fd, const void *p, size_t n);
 int store_mkdir_p(const char *dir, char *d);
-int store_meta_read(uint64_t id, struct buf *key, int *has_key,
-    double *created);
+struct meta {
+	struct buf key, kv;
+	int has_key, has_tkey;
+	long long tkey;
+	double created;
+};
+int store_meta_read(uint64_t id, struct meta *m);
 void store_sync(struct chunk *c);
 void store_all(void);
 int store_block_read(int fd, uint64_t *off, struct buf *b);

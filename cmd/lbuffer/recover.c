@@ -16,17 +16,20 @@
 static struct chunk *
 recovered(uint64_t id, int queued, const struct scan *s, double mtime)
 {
-	struct buf key = { 0 };
+	struct meta m = { .created = mtime };
 	struct chunk *c;
-	double created = mtime;
-	int has_key = 0;
+	double created;
 
-	if (store_meta_read(id, &key, &has_key, &created) < 0 && !lb.o.status)
-		warn("chunk %016llx: no usable meta file; its tag key and age "
-		    "are unknown", (unsigned long long)id);
-	c = chunk_new(id, has_key ? key.p ? key.p : "" : NULL, key.len);
-	buf_free(&key);
-	if (!has_key)
+	if (store_meta_read(id, &m) < 0 && !lb.o.status)
+		warn("chunk %016llx: no usable meta file; its chunk keys and "
+		    "age are unknown", (unsigned long long)id);
+	created = m.created;
+	c = chunk_new(id, m.has_key ? m.key.p ? m.key.p : "" : NULL,
+	    m.key.len);
+	chunk_set_group(c, m.has_tkey, m.tkey, m.kv.p, m.kv.len);
+	buf_free(&m.key);
+	buf_free(&m.kv);
+	if (!m.has_key)
 		c->ntags = -1;
 	c->state = queued ? C_QUEUED : C_OPEN;
 	c->on_disk = 1;

@@ -183,6 +183,15 @@ meta_write(const char *dir, uint64_t id, const struct chunk *c)
 		key_hex(&b, c->key, c->key_len);
 		buf_putc(&b, '\n');
 	}
+	if (c->has_tkey) {
+		buf_reserve(&b, 64);
+		b.len += snprintf(b.p + b.len, 64, "timekey %lld\n", c->tkey);
+	}
+	if (c->kv.len) {
+		buf_puts(&b, "kv ");
+		key_hex(&b, c->kv.p, c->kv.len);
+		buf_putc(&b, '\n');
+	}
 	fd = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || store_write(fd, b.p, b.len) < 0 ||
 	    (lb.o.fsync != FS_NEVER && fsync(fd) < 0) || close(fd) < 0 ||
@@ -237,29 +246,56 @@ meta_text(uint64_t id)
 	return text;
 }
 
+/* Reads the hex after s into b, up to a newline: -1 if anything else. */
+static int
+hex_line(const char *s, struct buf *b)
+{
+	for (; unhex(s[0]) >= 0 && unhex(s[1]) >= 0; s += 2)
+		buf_putc(b, unhex(s[0]) << 4 | unhex(s[1]));
+	if (*s != '\n') {
+		b->len = 0;
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Reads key and creation time from a meta file, however long the tag; -1
- * if it is unusable (then *has_key is 0: the key is unknown).
+ * Reads a meta file: the tag key however long, the creation time and
+ * (written since --chunk-keys took them; older files have none) the time
+ * bucket and the record keys.  -1 if it is unusable (then m->has_key is 0:
+ * the key is unknown).  Free m->key and m->kv.
  */
 int
-store_meta_read(uint64_t id, struct buf *key, int *has_key, double *created)
+store_meta_read(uint64_t id, struct meta *m)
 {
-	char *text = meta_text(id), *s;
+	char *text = meta_text(id), *s, *end;
 	int ret = -1;
 
-	*has_key = 0;
+	m->has_key = m->has_tkey = 0;
+	m->tkey = 0;
 	if (!text || strncmp(text, "lkit-buffer 1\n", 14) != 0 ||
 	    !(s = strstr(text, "\ncreated ")))
 		goto out;
-	*created = strtod(s + 9, NULL);
+	m->created = strtod(s + 9, NULL);
 	if ((s = strstr(text, "\nkey "))) {
-		for (s += 5; unhex(s[0]) >= 0 && unhex(s[1]) >= 0; s += 2)
-			buf_putc(key, unhex(s[0]) << 4 | unhex(s[1]));
-		if (*s != '\n') {
-			key->len = 0;
+		if (hex_line(s + 5, &m->key) < 0)
+			goto out;
+		m->has_key = 1;
+	}
+	if ((s = strstr(text, "\ntimekey "))) {
+		errno = 0;
+		m->tkey = strtoll(s + 9, &end, 10);
+		if (errno || end == s + 9 || *end != '\n') {
+			m->has_key = 0;
+			m->key.len = 0;
 			goto out;
 		}
-		*has_key = 1;
+		m->has_tkey = 1;
+	}
+	if ((s = strstr(text, "\nkv ")) && hex_line(s + 4, &m->kv) < 0) {
+		m->has_key = m->has_tkey = 0;
+		m->key.len = 0;
+		goto out;
 	}
 	ret = 0;
 out:

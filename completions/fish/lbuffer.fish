@@ -10,7 +10,12 @@ for spec in \
     '|--chunk-limit-size|-|close a chunk at this size (default 8M)' \
     '|--chunk-limit-records|-|close a chunk at N events' \
     '|--flush-interval|-|close a chunk this long after it opened (default 60s)' \
-    '|--chunk-keys|tag|one open chunk per tag' \
+    '|--chunk-keys|tag time|one open chunk per tag, time bucket and record key values' \
+    '|--timekey|-|length of a time bucket (with --chunk-keys time)' \
+    '|--timekey-wait|-|flush a bucket this long after its end (default 10m)' \
+    '|--timekey-use-utc||align buckets and format times in UTC (default local)' \
+    '|--timekey-zone|-|align buckets and format times in ZONE: +HHMM or a tz name' \
+    '|--chunk-limit-open|-|most open chunks; the oldest closes first (default 256)' \
     '|--total-limit-size|-|most bytes held (default 512M, 64G with --dir)' \
     '|--overflow-action|block drop-oldest-chunk error|what to do when full' \
     '|--flush-thread-count|-|run up to N outputs at once (default 1)' \

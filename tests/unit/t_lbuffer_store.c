@@ -472,6 +472,44 @@ test_meta(void)
 	    "temporary file: removed");
 }
 
+/* --chunk-keys tag,time,n: the bucket and the record key over a crash */
+static void
+test_meta_keys(void)
+{
+	const char *d = newdir("metakeys");
+	const char *name, *val;
+	size_t off = 0, nlen, vlen;
+	uint64_t id, bad;
+	const char *log;
+
+	reset(d);
+	lb.o.tkeyed = 1;
+	lb.o.timekey = 3600;
+	lb.o.utc = 1;
+	lb.o.nrkeys = 1;
+	lb.o.rkey[0] = "n";
+	lb.o.rkey_len[0] = 1;
+	id = write_chunk("k", 1, 1);
+	bad = write_chunk("m", 1, 1);
+	crash();
+	put_file(path(d, bad, "meta"), "lkit-buffer 1\ncreated 1.0\nkey 6d\n"
+	    "timekey 12x\n", 45);
+	memset(&lb.o.rkey, 0, sizeof(lb.o.rkey));
+	lb.o.nrkeys = lb.o.tkeyed = 0;
+	log = recover_log(d, 0);
+	ok(lb.head && lb.head->id == id && lb.head->has_tkey &&
+	    lb.head->tkey == 1699999200, "meta keys: the time bucket kept");
+	ok(lb.head && chunk_kv_next(lb.head, &off, &name, &nlen, &val,
+	    &vlen) && nlen == 1 && *name == 'n' && vlen == 1 && *val == '1' &&
+	    !chunk_kv_next(lb.head, &off, &name, &nlen, &val, &vlen),
+	    "meta keys: the record key n=1 kept");
+	ok(lb.head && lb.head->key && strcmp(lb.head->key, "k") == 0,
+	    "meta keys: the tag kept");
+	ok(has(log, "no usable meta file") && lb.tail && lb.tail->id == bad &&
+	    !lb.tail->key && !lb.tail->has_tkey,
+	    "meta keys: a bad timekey line: kept, keys unknown");
+}
+
 static void
 test_empty_and_status(void)
 {
@@ -520,6 +558,7 @@ main(void)
 	test_bad_crc();
 	test_bad_header();
 	test_meta();
+	test_meta_keys();
 	test_empty_and_status();
 	crash();
 	reader_free(rd);
