@@ -29,9 +29,9 @@ b'
 check_out "lbuffer --chunk-keys 'tag,': the same" \
 	"rm -f '$T/runs'; printf '{}\n' | lcat c | lbuffer --chunk-keys 'tag, ' -- sh '$T/runs.sh' && cat '$T/runs'" \
 	'c'
-check_err "lbuffer --chunk-keys with another key is a usage error" 2 \
-	"lbuffer --chunk-keys 'tag, time' </dev/null" \
-	"bad value 'tag, time' for --chunk-keys (tag is the only chunk key)"
+check_err "lbuffer --chunk-keys: spaces around a key are trimmed, not inside" 2 \
+	"lbuffer --chunk-keys 'tag, a b' </dev/null" \
+	"bad value 'tag, a b' for --chunk-keys (a record key is 1 to 64 of A-Z a-z 0-9 - _ . @)"
 check_out "lbuffer --chunk-keys '': no key, one chunk" \
 	"rm -f '$T/runs'; lbuffer --chunk-keys '' -- sh '$T/runs.sh' <'$T/ev.bin' && cat '$T/runs'" \
 	'none'
