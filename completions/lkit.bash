@@ -88,7 +88,8 @@ _lkit_spec()
 		    --request-timeout= --max-connections= --memory-limit= --cert=
 		    --key= --ca-file= --http= --body-size-limit=
 		    --cors-allow-origins= --add-http-headers --add-remote-addr
-		    --metrics= --end-to-end --end-to-end-timeout= --stats -h
+		    --metrics= --syslog= --syslog-tag= --syslog-max-size=
+		    --end-to-end --end-to-end-timeout= --stats -h
 		    --help -V --version'
 		values='--unix|--port-file|--cert|--key|--ca-file:@file'
 		;;

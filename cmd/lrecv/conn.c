@@ -292,7 +292,8 @@ conn_emit(struct conn *c, struct event *ev)
 	}
 	if (ev->sec == 0 && ev->nsec == 0)
 		event_now(&ev->sec, &ev->nsec);
-	if ((o.src_host_key || o.src_addr_key) && c->kind == K_FWD)
+	if ((o.src_host_key || o.src_addr_key) && (c->kind == K_FWD ||
+	    c->kind == K_SYSLOG))
 		fwd_in_source_keys(c, &rec, &rec_len);
 	buf_reserve(b, 16 + tag_len + rec_len);
 	b->p[b->len++] = (char)0x93;
@@ -334,7 +335,7 @@ conn_reply_after_flush(struct conn *c, const char *p, size_t n,
 	}
 }
 
-/* A Forward connection on a --cert listener starts with TLS. */
+/* A Forward connection with --cert, or a --syslog tls: one, starts TLS. */
 static void
 tls_conn(struct conn *c)
 {
@@ -357,7 +358,7 @@ conn_tls_accept(struct conn *c)
 	ERR_clear_error();
 	if ((r = SSL_accept(c->ssl)) == 1) {
 		c->state = S_DATA;
-		if (o.shared_key)
+		if (o.shared_key && c->kind == K_FWD)
 			fwd_in_helo(c);
 		return 0;
 	}
@@ -500,9 +501,13 @@ over_budget(struct conn *c)
 	warn("%s: --memory-limit %zu reached (%zu bytes in %d connections, "
 	    "%zu in this one): request dropped, not acked; closing", c->name,
 	    o.mem_limit, conns.mem, conns.n, c->mem);
-	if (c->kind != K_FWD) {
+	if (c->kind == K_HTTP || c->kind == K_METRICS) {
 		http_in_reply(c, 503, "over --memory-limit, try again later", 0,
 		    NULL, 0);
+		return;
+	}
+	if (c->kind == K_SYSLOG) {
+		conn_closing(c);
 		return;
 	}
 	counts.chunks_dropped++;
@@ -517,6 +522,8 @@ conn_read(struct conn *c)
 		return;
 	if (c->state == S_CLOSING)
 		closing_read(c);
+	else if (c->kind == K_SYSLOG)
+		syslog_in_read(c);
 	else if (c->kind != K_FWD)
 		http_in_read(c);
 	else
@@ -529,14 +536,19 @@ conn_read(struct conn *c)
 	conn_settle(c);
 }
 
-/* A connection accepted, of kind K_FWD, K_HTTP or K_METRICS. */
+/*
+ * A connection accepted, of kind K_FWD, K_HTTP, K_METRICS or K_SYSLOG
+ * (with K_TLS: TLS first).
+ */
 void
 conn_new(int fd, const struct sockaddr_storage *sa, int kind)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	char port[16] = "";
 	struct epoll_event e;
+	int tls = kind & K_TLS;
 
+	kind &= ~K_TLS;
 	c->it.type = T_CONN;
 	c->it.fd = fd;
 	c->kind = kind;
@@ -559,11 +571,9 @@ conn_new(int fd, const struct sockaddr_storage *sa, int kind)
 	conns.n++;
 	conns.nkind[kind]++;
 	counts.accepted++;
-	if (kind != K_FWD)
-		;
-	else if (ssl_ctx)
+	if (tls || (kind == K_FWD && ssl_ctx))
 		tls_conn(c);
-	else if (o.shared_key)
+	else if (kind == K_FWD && o.shared_key)
 		fwd_in_helo(c);
 	e.events = c->events = EPOLLIN;
 	e.data.ptr = c;
@@ -583,6 +593,10 @@ since(long long t, long long stall)
 static void
 request_late(struct conn *c)
 {
+	if (c->kind == K_SYSLOG) {
+		syslog_in_late(c);
+		return;
+	}
 	counts.bad++;
 	warn("%s: request not whole %lld ms after its first byte "
 	    "(--request-timeout): dropped, not acked; closing", c->name,

@@ -39,7 +39,7 @@ struct scratch scratch;
 
 /* The listeners: TCP and UDP for each --listen, --unix, --http, --metrics. */
 static struct {
-	struct item it[MAX_LISTEN * 2 + 3];
+	struct item it[MAX_LISTEN * 2 + 3 + MAX_SYSLOG];
 	int n;
 } listeners;
 static struct item stdout_item = { T_STDOUT, 1 }, sig_item = { T_SIG, -1 };
@@ -109,7 +109,8 @@ listeners_arm(int on)
 
 	loop.accept_paused = !on;
 	for (i = 0; i < listeners.n; i++) {
-		if (listeners.it[i].type == T_UDP)
+		if (listeners.it[i].type == T_UDP ||
+		    listeners.it[i].type == T_SYSLOG_UDP)
 			continue;
 		e.events = on ? EPOLLIN : 0;
 		e.data.ptr = &listeners.it[i];
@@ -145,15 +146,15 @@ room_for(int k)
 
 	if (conns.n >= o.max_conn)
 		return 0;
-	for (j = 0; j < 3; j++)
+	for (j = 0; j < NKIND; j++)
 		if (j != k && conns.kind_used[j] && conns.nkind[j] < reserve)
 			need += reserve - conns.nkind[j];
 	return conns.nkind[k] < reserve || o.max_conn - conns.n - 1 >= need;
 }
 
 /* Is the client at sa in --allow? */
-static int
-allowed(const struct sockaddr *sa)
+int
+loop_allowed(const struct sockaddr *sa)
 {
 	int i;
 
@@ -169,11 +170,12 @@ allowed(const struct sockaddr *sa)
 static int
 admit(int fd, const struct sockaddr_storage *sa, int kind)
 {
-	static const char *const names[] = { "Forward", "HTTP", "metrics" };
+	static const char *const names[] = { "Forward", "HTTP", "metrics",
+		"syslog" };
 	unsigned long long n;
 	char a[NET_ADDR_MAX];
 
-	if (!allowed((const struct sockaddr *)sa)) {
+	if (!loop_allowed((const struct sockaddr *)sa)) {
 		net_addr_str((const struct sockaddr *)sa, a, sizeof(a));
 		warn("client %s: not in --allow, closed", a);
 	} else if (!room_for(kind)) {
@@ -198,7 +200,8 @@ do_accept(struct item *l)
 	struct sockaddr_storage sa;
 	socklen_t len;
 	int fd, i, kind = l->type == T_HTTP ? K_HTTP : l->type == T_METRICS ?
-	    K_METRICS : K_FWD;
+	    K_METRICS : l->type == T_SYSLOG || l->type == T_SYSLOG_TLS ?
+	    K_SYSLOG : K_FWD;
 
 	for (i = 0; i < 64 && !loop.accept_paused; i++) {
 		len = sizeof(sa);
@@ -214,7 +217,8 @@ do_accept(struct item *l)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		net_nonblock(fd);
 		if (admit(fd, &sa, kind))
-			conn_new(fd, &sa, kind);
+			conn_new(fd, &sa, kind | (l->type == T_SYSLOG_TLS ?
+			    K_TLS : 0));
 	}
 }
 
@@ -232,7 +236,7 @@ do_udp(struct item *l)
 		if (recvfrom(l->fd, b, sizeof(b), 0, (struct sockaddr *)&sa,
 		    &len) < 0)
 			return;
-		if (!allowed((struct sockaddr *)&sa))
+		if (!loop_allowed((struct sockaddr *)&sa))
 			continue;
 		counts.heartbeats++;
 		sendto(l->fd, "", 1, 0, (struct sockaddr *)&sa, len);
@@ -356,7 +360,12 @@ dispatch(struct item *it, uint32_t ev)
 	case T_UNIX:
 	case T_HTTP:
 	case T_METRICS:
+	case T_SYSLOG:
+	case T_SYSLOG_TLS:
 		do_accept(it);
+		break;
+	case T_SYSLOG_UDP:
+		syslog_in_udp(it->fd);
 		break;
 	case T_UDP:
 		do_udp(it);
@@ -520,10 +529,14 @@ loop_run(void)
 	reap();
 }
 
-/* The ports bound: the first --listen's, then "http N", "metrics N". */
+/*
+ * The ports bound: the first --listen's, then "http N", "metrics N", and
+ * "syslog-tcp N" or "syslog-udp N" for each --syslog in order.
+ */
 static void
-write_port_file(int fwd, int http, int metrics)
+write_port_file(int fwd, int http, int metrics, const int *sys)
 {
+	int i;
 	FILE *f;
 	char tmp[4096];
 	int bad;
@@ -534,6 +547,8 @@ write_port_file(int fwd, int http, int metrics)
 	bad = fwd >= 0 && fprintf(f, "%d\n", fwd) < 0;
 	bad |= http >= 0 && fprintf(f, "http %d\n", http) < 0;
 	bad |= metrics >= 0 && fprintf(f, "metrics %d\n", metrics) < 0;
+	for (i = 0; i < o.nsyslog; i++)
+		bad |= fprintf(f, "syslog-%.3s %d\n", o.syslog[i], sys[i]) < 0;
 	if (fclose(f) != 0 || bad || rename(tmp, o.port_file) < 0)
 		die(EX_SYS, "unable to write %s:", o.port_file);
 }
@@ -566,12 +581,31 @@ listen_http(const char *addr, const char *defport, int type)
 	return net_local_port(fd);
 }
 
+/* A --syslog listener, "tcp:[HOST]:PORT", "udp:..." or "tls:..."; its port. */
+static int
+listen_syslog(const char *arg)
+{
+	char host[256], port[32], err[512];
+	int fd, udp = strncmp(arg, "udp:", 4) == 0;
+	int tls = strncmp(arg, "tls:", 4) == 0;
+
+	if (net_split(arg + 4, "0.0.0.0", tls ? "6514" : "514", host,
+	    sizeof(host), port, sizeof(port)) < 0)
+		die(EX_USAGE, "bad address '%s' for --syslog", arg);
+	if ((fd = net_listen(host, port, udp ? SOCK_DGRAM : SOCK_STREAM, err,
+	    sizeof(err))) < 0)
+		die(EX_SYS, "unable to listen on %s%s", udp ? "UDP " : "", err);
+	add_listener(udp ? T_SYSLOG_UDP : tls ? T_SYSLOG_TLS : T_SYSLOG, fd);
+	return net_local_port(fd);
+}
+
 /* Opens every listener the options ask for; writes --port-file. */
 void
 loop_listen(void)
 {
 	char host[256], port[32], err[512];
 	int i, fd, p, fwd_port = -1, http_port, metrics_port;
+	int sys[MAX_SYSLOG];
 
 	for (i = 0; i < o.nlisten; i++) {
 		if (net_split(o.listen[i], "0.0.0.0", "24224", host,
@@ -599,8 +633,10 @@ loop_listen(void)
 	}
 	http_port = listen_http(o.http, "9880", T_HTTP);
 	metrics_port = listen_http(o.metrics, "24231", T_METRICS);
+	for (i = 0; i < o.nsyslog; i++)
+		sys[i] = listen_syslog(o.syslog[i]);
 	if (o.port_file)
-		write_port_file(fwd_port, http_port, metrics_port);
+		write_port_file(fwd_port, http_port, metrics_port, sys);
 }
 
 /* Standard output; a pipe or socket is written without blocking. */

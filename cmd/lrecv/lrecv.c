@@ -16,10 +16,10 @@
 #include "lrecv.h"
 
 #define USAGE "[options]"
-#define ABOUT "Accept events over the Forward protocol (Fluentd in_forward) " \
-	"and HTTP (in_http)\nand write them to stdout.  Acks and HTTP " \
-	"responses are sent once the events\nare written (with --end-to-end: " \
-	"delivered by the last stage)."
+#define ABOUT "Accept events over the Forward protocol (Fluentd in_forward), " \
+	"HTTP (in_http)\nand syslog (in_syslog), and write them to stdout.  " \
+	"Acks and HTTP responses are\nsent once the events are written " \
+	"(with --end-to-end: delivered by the last stage)."
 
 enum {
 	O_LISTEN = OPT_LONG, O_UNIX, O_PORT_FILE, O_NO_UDP, O_SHARED_KEY,
@@ -28,7 +28,7 @@ enum {
 	O_IDLE, O_MAX_CONN, O_DENY_KEEPALIVE, O_CERT, O_KEY, O_CA, O_HTTP,
 	O_BODY_LIMIT, O_CORS, O_ADD_HEADERS, O_ADD_REMOTE, O_METRICS, O_STATS,
 	O_MEM_LIMIT, O_HANDSHAKE_TIMEOUT, O_REQUEST_TIMEOUT, O_E2E,
-	O_E2E_TIMEOUT
+	O_E2E_TIMEOUT, O_SYSLOG, O_SYSLOG_TAG, O_SYSLOG_MAX
 };
 
 static const struct opt opts[] = {
@@ -88,6 +88,12 @@ static const struct opt opts[] = {
 	    "records as REMOTE_ADDR" },
 	{ O_METRICS, "metrics", "[ADDR]:PORT", "serve /metrics (Prometheus) "
 	    "and /api/plugins.json here" },
+	{ O_SYSLOG, "syslog", "tcp|udp|tls:[ADDR]:PORT", "accept syslog "
+	    "(RFC 5424, 3164) here (repeatable)" },
+	{ O_SYSLOG_TAG, "syslog-tag", "PREFIX", "tag syslog events "
+	    "PREFIX.FACILITY.SEVERITY (default syslog)" },
+	{ O_SYSLOG_MAX, "syslog-max-size", "SIZE", "drop larger syslog "
+	    "messages (default 64k)" },
 	{ O_E2E, "end-to-end", NULL, "ack and answer only once the last lkit "
 	    "stage delivered the events" },
 	{ O_E2E_TIMEOUT, "end-to-end-timeout", "DURATION", "give up a reply "
@@ -109,7 +115,8 @@ static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
 
 struct options o = { .chunk_limit = 64u << 20, .idle_ms = 300000,
 	.max_conn = 1024, .body_limit = 32u << 20, .mem_limit = 1u << 30,
-	.handshake_ms = 10000, .request_ms = 60000, .e2e_ms = 30000 };
+	.handshake_ms = 10000, .request_ms = 60000, .e2e_ms = 30000,
+	.syslog_tag = "syslog", .syslog_max = 64u << 10 };
 
 /* --allow: a list of address ranges. */
 static void
@@ -170,7 +177,7 @@ check_addresses(void)
 {
 	int i;
 
-	if (!o.nlisten && !o.unix_path && !o.http)
+	if (!o.nlisten && !o.unix_path && !o.http && !o.nsyslog)
 		o.listen[o.nlisten++] = "0.0.0.0:24224";
 	for (i = 0; i < o.nlisten; i++)
 		check_address(o.listen[i], "24224", "listen");
@@ -178,6 +185,20 @@ check_addresses(void)
 		check_address(o.http, "9880", "http");
 	if (o.metrics)
 		check_address(o.metrics, "24231", "metrics");
+	for (i = 0; i < o.nsyslog; i++) {
+		if (strncmp(o.syslog[i], "tcp:", 4) != 0 &&
+		    strncmp(o.syslog[i], "udp:", 4) != 0 &&
+		    strncmp(o.syslog[i], "tls:", 4) != 0)
+			die(EX_USAGE, "bad address '%s' for --syslog: want "
+			    "tcp:[HOST]:PORT, udp:[HOST]:PORT or "
+			    "tls:[HOST]:PORT", o.syslog[i]);
+		if (strncmp(o.syslog[i], "tls:", 4) == 0 && !o.cert)
+			die(EX_USAGE, "--syslog %s needs --cert and --key",
+			    o.syslog[i]);
+		check_address(o.syslog[i] + 4, "514", "syslog");
+		if (strncmp(o.syslog[i], "udp:", 4) != 0)
+			conns.kind_used[K_SYSLOG] = 1;  /* has connections */
+	}
 	conns.kind_used[K_FWD] = o.nlisten > 0 || o.unix_path;
 	conns.kind_used[K_HTTP] = !!o.http;
 	conns.kind_used[K_METRICS] = !!o.metrics;
@@ -254,6 +275,18 @@ options(int argc, char **argv)
 				    "--end-to-end-timeout: it must be above 0",
 				    arg);
 			break;
+		case O_SYSLOG:
+			if (o.nsyslog == MAX_SYSLOG)
+				die(EX_USAGE, "more than %d --syslog", MAX_SYSLOG);
+			o.syslog[o.nsyslog++] = arg;
+			break;
+		case O_SYSLOG_TAG: o.syslog_tag = arg; break;
+		case O_SYSLOG_MAX:
+			o.syslog_max = opt_size_arg(arg, "syslog-max-size");
+			if (o.syslog_max == 0 || o.syslog_max > (64u << 20))
+				die(EX_USAGE, "bad size '%s' for --syslog-max-size: "
+				    "from 1 to 64M", arg);
+			break;
 		case O_STATS: o.stats = 1; break;
 		}
 	}
@@ -295,6 +328,7 @@ main(int argc, char **argv)
 	if (counts.skipped)
 		warn("skipped invalid data in %llu places (--skip-invalid-event)",
 		    (unsigned long long)counts.skipped);
+	syslog_in_end();
 	loop_free();
 	e2e_free();
 	for (i = 0; i < o.nusers; i++) {

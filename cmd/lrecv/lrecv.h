@@ -16,6 +16,8 @@
 
 #define MAX_LISTEN 8
 #define MAX_USERS 32
+#define MAX_SYSLOG 8             /* --syslog listeners */
+#define NKIND 4
 #define MAX_ALLOW 64
 #define HIGH_WATER (8u * 1024 * 1024)   /* stdout bytes held before pausing */
 #define TRIM_BYTES (512u * 1024)        /* larger idle buffers are freed */
@@ -25,8 +27,9 @@
  * standard output, the signal pipe.
  */
 enum { T_LISTEN, T_UNIX, T_UDP, T_HTTP, T_METRICS, T_CONN, T_STDOUT, T_SIG,
-	T_MARK };
-enum { K_FWD, K_HTTP, K_METRICS };      /* what a connection speaks */
+	T_MARK, T_SYSLOG, T_SYSLOG_TLS, T_SYSLOG_UDP };
+enum { K_FWD, K_HTTP, K_METRICS, K_SYSLOG };   /* what it speaks */
+#define K_TLS 0x100            /* conn_new: a syslog one starts with TLS */
 enum { S_TLS, S_PING, S_DATA, S_CLOSING };
 enum { M_UNKNOWN, M_MSGPACK, M_JSON };  /* what the first byte said */
 enum {
@@ -78,11 +81,13 @@ struct conn {
 	struct reader *r;       /* msgpack requests (JSON ones converted) */
 	SSL *ssl;
 	struct buf tin;         /* the PING, read whole */
-	struct buf hin;         /* HTTP: request bytes */
+	struct buf hin;         /* HTTP: request bytes; syslog: messages */
 	struct http_dechunker dc;       /* HTTP: the chunked body so far */
 	size_t dc_from;         /* HTTP: where in hin that body starts */
-	size_t hwant;           /* HTTP: bytes the request needs, if known */
-	int hchunked;           /* HTTP: waiting for a chunked body's end */
+	size_t hwant;           /* HTTP: bytes the request needs, if known;
+				   syslog: bytes of a message to drop */
+	int hchunked;           /* HTTP: waiting for a chunked body's end;
+				   syslog: dropping a line to its end */
 	int continued;          /* HTTP: 100 Continue sent for this request */
 	struct buf jin;         /* JSON mode: text not yet converted */
 	struct jscan js;
@@ -130,6 +135,10 @@ struct options {
 	struct net_cidr allow[MAX_ALLOW];
 	int nallow;
 	size_t chunk_limit, chunk_warn, mem_limit;
+	const char *syslog[MAX_SYSLOG];        /* tcp:HOST:PORT, udp:, tls: */
+	int nsyslog;
+	const char *syslog_tag;
+	size_t syslog_max;
 	int skip_invalid, stats, no_udp, deny_keepalive, max_conn, e2e;
 	long long idle_ms, handshake_ms, request_ms, e2e_ms;
 };
@@ -140,6 +149,7 @@ struct counts {
 	uint64_t accepted, refused, acks, chunks_dropped, bad;
 	uint64_t heartbeats, skipped, http_requests, http_errors;
 	uint64_t e2e_expired;   /* replies given up: no mark came back */
+	uint64_t syslog_msgs, syslog_bad;      /* syslog messages read, bad */
 };
 extern struct counts counts;
 
@@ -148,8 +158,8 @@ struct conn_set {
 	struct conn *all;       /* every one */
 	struct conn *ackq;      /* those with replies waiting on stdout */
 	struct conn *todo;      /* those for the loop's next reap() */
-	int n, nkind[3];        /* how many, in all and of each kind */
-	int kind_used[3];       /* a listener of the kind is open */
+	int n, nkind[NKIND];    /* how many, in all and of each kind */
+	int kind_used[NKIND];   /* a listener of the kind is open */
 	size_t mem;             /* what every connection holds */
 };
 extern struct conn_set conns;
@@ -230,6 +240,12 @@ int e2e_holding(void);
 int e2e_ready(const struct ackhead *);
 void e2e_stats(char *, size_t);
 
+/* syslog_in.c: syslog input (Fluentd in_syslog) over TCP and UDP */
+void syslog_in_read(struct conn *);
+void syslog_in_udp(int);
+void syslog_in_late(struct conn *);
+void syslog_in_end(void);
+
 /* metrics.c: the metrics endpoint and the counters */
 void metrics_init(void);
 void metrics_serve(struct conn *, const struct http_req *);
@@ -242,5 +258,6 @@ void loop_run(void);
 void loop_end(void);
 void loop_free(void);
 void loop_out_write(void);
+int loop_allowed(const struct sockaddr *);
 
 #endif

@@ -35,6 +35,10 @@ metrics_text(char *t, size_t cap)
 	    "lrecv_http_requests_total %llu\n"
 	    "# TYPE lrecv_http_errors_total counter\n"
 	    "lrecv_http_errors_total %llu\n"
+	    "# TYPE lrecv_syslog_messages_total counter\n"
+	    "lrecv_syslog_messages_total %llu\n"
+	    "# TYPE lrecv_syslog_bad_total counter\n"
+	    "lrecv_syslog_bad_total %llu\n"
 	    "# TYPE lrecv_stdout_buffered_bytes gauge\n"
 	    "lrecv_stdout_buffered_bytes %zu\n"
 	    "# TYPE lrecv_memory_bytes gauge\nlrecv_memory_bytes %zu\n",
@@ -46,7 +50,9 @@ metrics_text(char *t, size_t cap)
 	    (unsigned long long)counts.chunks_dropped,
 	    (unsigned long long)counts.heartbeats,
 	    (unsigned long long)counts.http_requests,
-	    (unsigned long long)counts.http_errors, out.b.len, conns.mem);
+	    (unsigned long long)counts.http_errors,
+	    (unsigned long long)counts.syslog_msgs,
+	    (unsigned long long)counts.syslog_bad, out.b.len, conns.mem);
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -111,12 +117,15 @@ extra_stats(char *b, size_t cap)
 	int n;
 
 	n = snprintf(b, cap, ", connections %llu (open %d, refused %llu), acks "
-	    "%llu, bad requests %llu, chunks dropped %llu, heartbeats %llu",
+	    "%llu, bad requests %llu, chunks dropped %llu, heartbeats %llu, "
+	    "syslog messages %llu (bad %llu)",
 	    (unsigned long long)counts.accepted, conns.n,
 	    (unsigned long long)counts.refused, (unsigned long long)counts.acks,
 	    (unsigned long long)counts.bad,
 	    (unsigned long long)counts.chunks_dropped,
-	    (unsigned long long)counts.heartbeats);
+	    (unsigned long long)counts.heartbeats,
+	    (unsigned long long)counts.syslog_msgs,
+	    (unsigned long long)counts.syslog_bad);
 	if (n >= 0 && (size_t)n < cap)
 		e2e_stats(b + n, cap - n);      /* with --end-to-end */
 }

@@ -34,6 +34,9 @@ for spec in \
     '|--add-http-headers||add the request headers to records as HTTP_NAME' \
     '|--add-remote-addr||add the client address to records as REMOTE_ADDR' \
     '|--metrics|-|serve /metrics and /api/plugins.json here ([ADDR]:PORT)' \
+    '|--syslog|-|accept syslog (RFC 5424, 3164) here (tcp:, udp: or tls:[ADDR]:PORT)' \
+    '|--syslog-tag|-|tag syslog events PREFIX.FACILITY.SEVERITY (default syslog)' \
+    '|--syslog-max-size|-|drop larger syslog messages (default 64k)' \
     '|--end-to-end||ack and answer once the last lkit stage delivered the events' \
     '|--end-to-end-timeout|-|give up a reply not confirmed by then (default 30s)' \
     '|--stats||print counters to stderr at exit' \
