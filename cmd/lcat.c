@@ -14,6 +14,7 @@
 #include "../common/input.h"
 #include "../common/jscan.h"
 #include "../common/json.h"
+#include "../common/metrics.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
 #include "../common/sig.h"
@@ -44,6 +45,7 @@ static const struct opt opts[] = {
 	{ O_TIMEZONE, "timezone", "TZ", "zone of times without one (+09:00, "
 	    "Asia/Tokyo)" },
 	OPT_INPUT,
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };
@@ -426,7 +428,7 @@ drain(struct reader *r)
 static int
 merge_wait(struct pollfd *pf, size_t n, struct waiter *wt)
 {
-	int timeout, ret;
+	int timeout, ret, asked;
 	long long gone;
 
 	for (;;) {
@@ -443,9 +445,13 @@ merge_wait(struct pollfd *pf, size_t n, struct waiter *wt)
 		}
 		if (out.b.len && poll(pf, n, 0) == 0)
 			out_flush(&out);
+		asked = timeout;
+		timeout = metrics_timeout(timeout);
 		ret = poll(pf, n, timeout);
 		if (ret < 0 && errno != EINTR)
 			die(EX_SYS, "poll:");
+		if (ret == 0 && timeout != asked)
+			continue;       /* only the metrics file was due */
 		if (ret == 0)
 			return 0;
 		if (ret > 0 && pf[0].revents) {

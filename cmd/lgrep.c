@@ -9,6 +9,7 @@
 #include "../common/input.h"
 #include "../common/jqglue.h"
 #include "../common/mark.h"
+#include "../common/metrics.h"
 #include "../common/mp.h"
 #include "../common/opt.h"
 #include "../common/parse_rx.h"
@@ -56,6 +57,7 @@ static const struct opt opts[] = {
 	{ O_REMOVE_SUFFIX, "remove-tag-suffix", "SUFFIX", "strip .SUFFIX "
 	    "from the tag of selected events" },
 	OPT_INPUT,
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };

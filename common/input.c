@@ -1,6 +1,7 @@
 /* input - shared input options, reader set-up and the skip report */
 #include "err.h"
 #include "input.h"
+#include "metrics.h"
 #include "opt.h"
 #include "stats.h"
 
@@ -24,7 +25,7 @@ input_opt(int id, const char *arg)
 		input.max = (size_t)v;
 		return 1;
 	}
-	return 0;
+	return metrics_opt(id, arg);
 }
 
 struct reader *
@@ -83,6 +84,7 @@ input_stats(void)
 {
 	if (input.stats)
 		stats_print();
+	metrics_write();
 }
 
 int

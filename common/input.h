@@ -25,7 +25,10 @@ struct input {
 
 extern struct input input;
 
-/* Takes one of the OPT_INPUT options; returns 0 if id is not one. */
+/*
+ * Takes one of the OPT_INPUT options, or of OPT_METRICS (metrics.h);
+ * returns 0 if id is not one.
+ */
 int input_opt(int id, const char *arg);
 
 /*

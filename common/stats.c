@@ -19,12 +19,18 @@ stats_init(void (*sync)(void), void (*extra)(char *, size_t))
 }
 
 void
+stats_sync(void)
+{
+	if (sync_fn)
+		sync_fn();
+}
+
+void
 stats_print(void)
 {
 	char more[512] = "";
 
-	if (sync_fn)
-		sync_fn();
+	stats_sync();
 	if (extra_fn)
 		extra_fn(more, sizeof(more));
 	warn("events in %llu, out %llu, dropped %llu, bytes in %llu, "

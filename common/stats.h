@@ -21,6 +21,9 @@ extern struct stats stats;
  */
 void stats_init(void (*sync)(void), void (*extra)(char *buf, size_t cap));
 
+/* Calls the sync hook, if any, so stats holds the program's counts. */
+void stats_sync(void);
+
 /* Prints "PROG: events in N, out N, dropped N, bytes in N, out N". */
 void stats_print(void);
 

@@ -8,6 +8,7 @@
 #endif
 
 #include "clock.h"
+#include "metrics.h"
 #include "sig.h"
 #include "wait.h"
 
@@ -42,10 +43,11 @@ waiter_watch_out(struct waiter *w, int out_fd)
 int
 stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
 {
-	int timeout, w, out = wt->out_fd > 0 ? wt->out_fd : -1;
-	long long gone;
+	int timeout, w, mt, out = wt->out_fd > 0 ? wt->out_fd : -1;
+	long long gone, due;
 
 	for (;;) {
+		metrics_tick();         /* at its interval, busy or idle */
 		if (sig_stop && !wt->stopping) {
 			wt->stopping = 1;
 			wt->stop_ms = clock_ms();
@@ -65,11 +67,19 @@ stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
 			if (w == 0)
 				idle(arg);
 		}
+		mt = 0;
+		if ((due = metrics_due_ms()) >= 0 && (timeout < 0 ||
+		    due < timeout)) {
+			timeout = due > 86400000 ? 86400000 : (int)due;
+			mt = 1;
+		}
 		w = sig_wait_out(fd, POLLIN, out, timeout);
 		if (w == 2)
 			exit(128 + SIGPIPE);    /* the reader went away: quietly */
 		if (w == 1)
 			return 1;
+		if (w == 0 && mt)
+			continue;
 		if (w == 0)
 			return 0;
 		sig_service();

@@ -14,7 +14,9 @@ _lkit_spec()
 	lcat)
 		opts='-m --merge --msgpack --time-key= --time-format=
 		    --keep-time-key --utc --timezone= --skip-invalid
-		    --max-event-size= --stats -h --help -V --version'
+		    --max-event-size=
+		    --metrics-file= --metrics-interval= --pipeline=
+		    --stats -h --help -V --version'
 		values='--time-format:iso8601,unixtime,float --timezone:UTC'
 		files='-m --merge'
 		;;
@@ -22,7 +24,8 @@ _lkit_spec()
 		opts='-f= --format= --fields= --key= --time-key= --tag-key=
 		    --time-format= --time-type= --delimiter= --label-delimiter=
 		    --utc --timezone= -p= --path= --compress= --max-open-files=
-		    -t= --tag= --skip-invalid --max-event-size= --stats -h
+		    -t= --tag= --skip-invalid --max-event-size=
+		    --metrics-file= --metrics-interval= --pipeline= --stats -h
 		    --help -V --version'
 		values='-f|--format:stdout,json,ltsv,csv,tsv,single_value,msgpack,out_file
 		    --time-type:float,unixtime,string
@@ -33,7 +36,9 @@ _lkit_spec()
 		opts='-j= --jq= -t= --tag= -d= --remove-keys= -k= --keep-keys=
 		    -m= --rename= -n --renew-record -a --auto-typecast
 		    --renew-time-key= --time-format= --utc --timezone=
-		    --skip-invalid --max-event-size= --stats -h --help
+		    --skip-invalid --max-event-size=
+		    --metrics-file= --metrics-interval= --pipeline=
+		    --stats -h --help
 		    -V --version'
 		values='--time-format:iso8601,unixtime,float --timezone:UTC'
 		;;
@@ -42,6 +47,7 @@ _lkit_spec()
 		    -j= --jq= -i --ignore-case -v --invert-match -c --count
 		    --add-tag-prefix= --remove-tag-prefix= --add-tag-suffix=
 		    --remove-tag-suffix= --skip-invalid --max-event-size=
+		    --metrics-file= --metrics-interval= --pipeline=
 		    --stats -h --help -V --version'
 		;;
 	lparse)
@@ -56,7 +62,9 @@ _lkit_spec()
 		    --remove-key-name-field --inject-key-prefix=
 		    --hash-value-field= --on-error= --types-label-delimiter=
 		    --replace-invalid-sequence --skip-invalid
-		    --max-event-size= --stats -h --help -V --version'
+		    --max-event-size=
+		    --metrics-file= --metrics-interval= --pipeline=
+		    --stats -h --help -V --version'
 		values='-f|--format:regexp,json,ltsv,csv,tsv,logfmt,apache2,apache,apache_error,nginx,syslog,none,cri,docker,msgpack,multi
 		    --try:regexp:,json,ltsv,csv,tsv,logfmt,apache2,apache,apache_error,nginx,syslog,none,cri,docker,msgpack
 		    --message-format:rfc3164,rfc5424,auto
@@ -73,7 +81,9 @@ _lkit_spec()
 		    --max-line-size= --long-lines= -m= --multiline-start=
 		    --multiline-parser= --multiline-rules=
 		    --multiline-flush-interval= --end-to-end
-		    --end-to-end-timeout= --stats -h --help -V --version'
+		    --end-to-end-timeout=
+		    --metrics-file= --metrics-interval= --pipeline=
+		    --stats -h --help -V --version'
 		values='-p|--pos-file|--multiline-rules:@file
 		    --long-lines:split,skip
 		    --multiline-parser:docker,cri,java,python,go,ruby'
@@ -104,6 +114,7 @@ _lkit_spec()
 		    --self-hostname= --username= --password= --tls --ca-file=
 		    --cert= --key= --tls-verify-hostname= --insecure
 		    --shutdown-timeout= --skip-invalid --max-event-size=
+		    --metrics-file= --metrics-interval= --pipeline=
 		    --stats -h --help -V --version'
 		values='--compress:gzip,text --heartbeat:transport,udp,none
 		    --balance:hash: --ca-file|--cert|--key:@file'
@@ -118,7 +129,9 @@ _lkit_spec()
 		    --retry-randomize= --retry-timeout= --retry-max-times=
 		    --retry-forever --secondary= --dead-letter-dir= --fsync=
 		    --fsync-interval= --shutdown-timeout= --status --json
-		    --skip-invalid --max-event-size= --stats -h --help
+		    --skip-invalid --max-event-size=
+		    --metrics-file= --metrics-interval= --pipeline=
+		    --stats -h --help
 		    -V --version'
 		values='-d|--dir|--dead-letter-dir:@file --chunk-keys:tag,time
 		    --overflow-action:block,drop-oldest-chunk,error
@@ -134,6 +147,7 @@ _lkit_spec()
 		    --dead-letter= --retry-wait= --retry-max-interval=
 		    --retry-timeout= --retry-max-times= --retry-forever
 		    --shutdown-timeout= --skip-invalid --max-event-size=
+		    --metrics-file= --metrics-interval= --metrics-pipeline=
 		    --stats -h --help -V --version'
 		values='-f|--format:ndjson,json,msgpack,elasticsearch
 		    --method:POST,PUT --compress:gzip
@@ -150,7 +164,9 @@ _lkit_spec()
 		    --retry-forever --connect-timeout= --send-timeout=
 		    --shutdown-timeout= --buffer-limit= --tls-ca= --tls-cert=
 		    --tls-key= --tls-verify-name= --tls-insecure --skip-invalid
-		    --max-event-size= --stats -h --help -V --version'
+		    --max-event-size=
+		    --metrics-file= --metrics-interval= --pipeline=
+		    --stats -h --help -V --version'
 		values='-f|--format:rfc5424,rfc3164 --framing:octet,newline
 		    --severity:emerg,alert,crit,err,warning,notice,info,debug
 		    --facility:kern,user,mail,daemon,auth,syslog,lpr,news,uucp,cron,authpriv,ftp,ntp,audit,alert,clock,local0,local1,local2,local3,local4,local5,local6,local7

@@ -6,7 +6,8 @@ set -u
 build_pkgs="build-essential pkg-config libmsgpack-dev libjq-dev libpcre2-dev
 zlib1g-dev libssl-dev libcurl4-openssl-dev"
 test_pkgs="python3-msgpack mandoc xxd procps zsh fish curl openssl nodejs
-systemd dpkg-dev debhelper lintian clickhouse-server rsyslog"
+systemd dpkg-dev debhelper lintian clickhouse-server rsyslog prometheus
+prometheus-node-exporter"
 [ "${1:-}" = --list ] && { echo $build_pkgs; echo $test_pkgs; exit 0; }
 pkgs="$build_pkgs $test_pkgs"
 missing=""

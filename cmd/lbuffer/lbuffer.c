@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "input.h"
+#include "metrics.h"
 #include "opt.h"
 #include "sig.h"
 #include "stats.h"
@@ -93,6 +94,7 @@ static const struct opt opts[] = {
 	{ O_STATUS, "status", NULL, "show the chunks held in --dir and exit" },
 	{ O_JSON, "json", NULL, "show --status as JSON" },
 	OPT_INPUT,
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };
@@ -281,7 +283,8 @@ loop(void)
 		if (finished())
 			break;
 		n = poll_set(pf, &in_slot);
-		if (poll(pf, n, wake_in(clock_ms())) < 0 && errno != EINTR)
+		if (poll(pf, n, metrics_timeout(wake_in(clock_ms()))) < 0 &&
+		    errno != EINTR)
 			die(EX_SYS, "poll:");
 		if (pf[0].revents) {
 			sig_drain();

@@ -11,6 +11,7 @@
 #include "fwd.h"
 #include "input.h"
 #include "mark.h"
+#include "metrics.h"
 #include "net.h"
 #include "opt.h"
 #include "sig.h"
@@ -95,6 +96,7 @@ static const struct opt opts[] = {
 	{ O_SHUTDOWN, "shutdown-timeout", "DURATION", "after SIGTERM, time "
 	    "left to deliver what is held (default 10s)" },
 	OPT_INPUT,
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };
@@ -395,7 +397,7 @@ loop_once(void)
 		if (list[i]->ssl && SSL_pending(list[i]->ssl))
 			timeout = 0;
 	}
-	r = poll(pf, np, timeout);
+	r = poll(pf, np, metrics_timeout(timeout));
 	if (r < 0 && errno != EINTR)
 		die(EX_SYS, "poll:");
 	if (r > 0 && pf[0].revents) {

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "input.h"
 #include "mark.h"
+#include "metrics.h"
 #include "opt.h"
 #include "sig.h"
 #include "stats.h"
@@ -89,6 +90,7 @@ static const struct opt opts[] = {
 	{ O_SHUTDOWN, "shutdown-timeout", "DURATION", "after SIGTERM, time "
 	    "left to deliver what is held (default 10s)" },
 	OPT_INPUT,
+	OPT_METRICS_ALT,
 	OPT_STD,
 	OPT_END
 };

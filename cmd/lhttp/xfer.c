@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "err.h"
+#include "metrics.h"
 #include "sig.h"
 
 #include "bulkresp.h"
@@ -365,7 +366,8 @@ xfer_wait(int in_fd, int timeout_ms)
 		w[1].revents = 0;
 		n = 2;
 	}
-	if (curl_multi_poll(multi, w, n, timeout_ms, NULL) != CURLM_OK)
+	if (curl_multi_poll(multi, w, n, metrics_timeout(timeout_ms), NULL) !=
+	    CURLM_OK)
 		die(EX_SYS, "libcurl: unable to wait");
 	if (w[0].revents) {
 		sig_drain();

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "input.h"
 #include "mark.h"
+#include "metrics.h"
 #include "opt.h"
 #include "sig.h"
 #include "stats.h"
@@ -58,6 +59,7 @@ static const struct opt opts[] = {
 	{ 't', "tag", "PATTERN", "write only events whose tag matches "
 	    "PATTERN" },
 	OPT_INPUT,
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };

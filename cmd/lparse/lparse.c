@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "input.h"
+#include "metrics.h"
 #include "opt.h"
 #include "recpath.h"
 #include "sig.h"
@@ -96,6 +97,7 @@ static const struct opt opts[] = {
 	{ O_REPLACE_INVALID, "replace-invalid-sequence", NULL, "make bytes "
 	    "that are not UTF-8 '?' before parsing" },
 	OPT_INPUT,
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };

@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "input.h"
+#include "metrics.h"
 #include "opt.h"
 #include "sig.h"
 #include "stats.h"
@@ -43,6 +44,7 @@ static const struct opt opts[] = {
 	{ O_TIMEZONE, "timezone", "TZ", "write ${time} in TZ (+09:00, "
 	    "Asia/Tokyo)" },
 	OPT_INPUT,
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "input.h"
 #include "mark.h"
+#include "metrics.h"
 #include "net.h"
 #include "opt.h"
 #include "sig.h"
@@ -89,6 +90,7 @@ static const struct opt opts[] = {
 	{ O_INSECURE, "tls-insecure", NULL, "do not verify the server "
 	    "certificate" },
 	OPT_INPUT,
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };
@@ -286,7 +288,7 @@ loop_once(void)
 		pf[np].fd = fd;
 		pf[np++].events = ev;
 	}
-	r = poll(pf, np, conn_wait_ms());
+	r = poll(pf, np, metrics_timeout(conn_wait_ms()));
 	if (r < 0 && errno != EINTR)
 		die(EX_SYS, "poll:");
 	if (r > 0 && pf[0].revents) {

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "err.h"
 #include "mark.h"
+#include "metrics.h"
 #include "opt.h"
 #include "parse_rx.h"
 #include "rx.h"
@@ -83,6 +84,7 @@ static const struct opt opts[] = {
 	{ O_E2E_TIMEOUT, "end-to-end-timeout", "TIME", "wait TIME for the "
 	    "last mark to come back (30s)" },
 	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };
@@ -203,7 +205,8 @@ wait_events(long long timeout)
 		pm = poll_add(p, &np, mark_src_fd(e2e.msrc));
 	if (in_file && !in_file->ready)
 		ps = poll_add(p, &np, 0);
-	r = poll(p, np, timeout > 86400000 ? 86400000 : (int)timeout);
+	r = poll(p, np, metrics_timeout(timeout > 86400000 ? 86400000 :
+	    (int)timeout));
 	if (r < 0 && errno != EINTR)
 		die(EX_SYS, "poll:");
 	if (r <= 0)
@@ -428,6 +431,7 @@ options(int argc, char **argv)
 			o.e2e_ms = duration(arg, "end-to-end-timeout", 1);
 			break;
 		case O_STATS: o.stats = 1; break;
+		default: metrics_opt(c, arg); break;
 		}
 	}
 }
@@ -577,6 +581,7 @@ main(int argc, char **argv)
 		status = EX_SYS;
 	if (o.stats)
 		stats_print();
+	metrics_write();
 	if (counts.warned > WARN_MAX || (counts.warned && o.stats))
 		warn("%llu lines longer than %zu bytes were %s", (unsigned long
 		    long)(o.skip ? counts.skipped : counts.split), o.max,

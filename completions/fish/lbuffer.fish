@@ -35,6 +35,9 @@ for spec in \
     '|--json||show --status as JSON' \
     '|--skip-invalid||skip bad input, count it and report at exit' \
     '|--max-event-size|-|largest event accepted (default 64M)' \
+    '|--metrics-file|@file|write counters to FILE in the Prometheus text format' \
+    '|--metrics-interval|-|rewrite the metrics file this often (default 10s)' \
+    '|--pipeline|-|the pipeline label of the metrics (default empty)' \
     '|--stats||print counters to stderr at exit' \
     '-h|--help||show help and exit' \
     '-V|--version||show the version and exit'

@@ -28,6 +28,9 @@ for spec in \
     '|--multiline-flush-interval|-|pass a message on after TIME without lines' \
     '|--end-to-end||save positions of lines delivered end to end' \
     '|--end-to-end-timeout|-|wait TIME for the last mark to come back (30s)' \
+    '|--metrics-file|@file|write counters to FILE in the Prometheus text format' \
+    '|--metrics-interval|-|rewrite the metrics file this often (default 10s)' \
+    '|--pipeline|-|the pipeline label of the metrics (default empty)' \
     '|--stats||print counters to stderr at exit' \
     '-h|--help||show help and exit' \
     '-V|--version||show the version and exit'
