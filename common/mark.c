@@ -28,6 +28,8 @@ struct mark_src {
 	uint64_t done;          /* the highest returned */
 	unsigned max_out;
 	long long *made;        /* when each outstanding mark was made */
+	int warned;             /* a "no mark came back" warning was due */
+	long long warn_ms;      /* when */
 };
 
 static int ret_fd = -1;         /* mark_return's socket, made when needed */
@@ -325,6 +327,31 @@ uint64_t
 mark_src_last(const struct mark_src *s)
 {
 	return s->last;
+}
+
+int
+mark_src_warn_due(struct mark_src *s, long long now, long long after_ms)
+{
+	long long at = mark_src_warn_at(s, now, after_ms);
+
+	if (at < 0 || now < at)
+		return 0;
+	s->warned = 1;
+	s->warn_ms = now;
+	return 1;
+}
+
+long long
+mark_src_warn_at(const struct mark_src *s, long long now, long long after_ms)
+{
+	long long at;
+
+	if (s->done >= s->last)
+		return -1;
+	at = now - mark_src_waiting_ms(s) + after_ms;
+	if (s->warned && at < s->warn_ms + MARK_WARN_MS)
+		at = s->warn_ms + MARK_WARN_MS;
+	return at;
 }
 
 long long

@@ -117,4 +117,16 @@ uint64_t mark_src_last(const struct mark_src *s);
  */
 long long mark_src_waiting_ms(const struct mark_src *s);
 
+#define MARK_WARN_MS (5 * 60 * 1000)    /* least time between warnings */
+
+/*
+ * For the producer's "no mark came back" warning: 1 if it is due at now
+ * (a mark outstanding for after_ms, and no warning in the last
+ * MARK_WARN_MS), and then it counts as given.  mark_src_warn_at: when it
+ * will be due (monotonic ms), -1 while no mark is outstanding.
+ */
+int mark_src_warn_due(struct mark_src *s, long long now, long long after_ms);
+long long mark_src_warn_at(const struct mark_src *s, long long now,
+    long long after_ms);
+
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -209,4 +210,14 @@ opt_duration_arg(const char *arg, const char *name)
 	if (v < 0)
 		die(EX_USAGE, "bad duration '%s' for --%s", arg, name);
 	return v;
+}
+
+const char *
+opt_duration_str(long long ms, char *b, size_t cap)
+{
+	if (ms % 1000)
+		snprintf(b, cap, "%lld ms", ms);
+	else
+		snprintf(b, cap, "%lld s", ms / 1000);
+	return b;
 }

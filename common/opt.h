@@ -69,4 +69,7 @@ long long opt_size_arg(const char *arg, const char *name);
 long long opt_uint_arg(const char *arg, const char *name);
 long long opt_duration_arg(const char *arg, const char *name);
 
+/* "30 s" or "500 ms": a duration as the options take it; returns b. */
+const char *opt_duration_str(long long ms, char *b, size_t cap);
+
 #endif

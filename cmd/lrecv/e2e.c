@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "mark.h"
+#include "opt.h"
 
 #include "lrecv.h"
 
@@ -25,7 +26,6 @@
 				 * another, should a return have been lost */
 #define MARK_IDLE_MS 1000       /* events, no reply waiting: a mark at
 				 * most this often */
-#define MARK_WARN_MS (5 * 60 * 1000)    /* least time between warnings */
 #define LOG_EVERY_MS 10000      /* replies given up: one line per */
 #define TICK_MS 20              /* the timers looked at this often */
 
@@ -40,8 +40,7 @@ static uint64_t last_end;       /* ... after the last mark made */
 static uint64_t delivered;      /* ... after the last one returned */
 static uint64_t seen;           /* the sequence of that one */
 static long long mark_ms;       /* when the last mark was made */
-static long long warn_ms, tick_ms;
-static int warned;
+static long long tick_ms;
 static struct {
 	long long at;           /* when it was last said */
 	uint64_t n;             /* replies given up since */
@@ -144,17 +143,6 @@ e2e_mark(void)
 	mark_ms = now;
 }
 
-/* "30 s" or "500 ms" */
-static const char *
-ms_str(long long ms, char *b, size_t cap)
-{
-	if (ms % 1000)
-		snprintf(b, cap, "%lld ms", ms);
-	else
-		snprintf(b, cap, "%lld s", ms / 1000);
-	return b;
-}
-
 /* Counts the R_E2E replies c has waiting. */
 static unsigned
 held(const struct conn *c)
@@ -189,7 +177,7 @@ give_up(struct conn *c, long long now)
 		    "closed, so that the client sends them again (%llu given "
 		    "up since the last such message)", c->name, c->kind ==
 		    K_FWD ? "not acked" : "answered 503", n, n == 1 ? "" : "s",
-		    ms_str(o.e2e_ms, t, sizeof(t)),
+		    opt_duration_str(o.e2e_ms, t, sizeof(t)),
 		    (unsigned long long)gave_up.n);
 		gave_up.at = now;
 		gave_up.n = 0;
@@ -226,13 +214,9 @@ warn_late(long long now)
 {
 	char t[32];
 
-	if (mark_src_waiting_ms(msrc) < o.e2e_ms ||
-	    (warned && now - warn_ms < MARK_WARN_MS))
-		return;
-	warn("no mark came back for %s: " NOT_BACK, ms_str(o.e2e_ms, t,
-	    sizeof(t)));
-	warned = 1;
-	warn_ms = now;
+	if (mark_src_warn_due(msrc, now, o.e2e_ms))
+		warn("no mark came back for %s: " NOT_BACK,
+		    opt_duration_str(o.e2e_ms, t, sizeof(t)));
 }
 
 /*

@@ -7,10 +7,10 @@
 #include "clock.h"
 #include "err.h"
 #include "mark.h"
+#include "opt.h"
 
 #include "ltail.h"
 
-#define MARK_WARN_MS (5 * 60 * 1000)    /* least time between warnings */
 #define NOT_BACK "is the end of the pipeline an lkit sink (lout, lforward, " \
 	"lbuffer)? positions are not saved past the last mark that came back"
 
@@ -42,8 +42,6 @@ struct e2e e2e;
 static struct snap snaps[MARK_OUT];     /* outstanding, oldest first */
 static size_t snap_head, nsnaps;
 static size_t rcap;             /* room in e2e.retired */
-static int mark_warned;
-static long long mark_warn_ms;
 
 /* Whether a closed file must be kept until a mark covers its lines. */
 int
@@ -199,30 +197,15 @@ e2e_free(void)
 	e2e.msrc = NULL;
 }
 
-/* "30 s" or "500 ms" */
-static const char *
-ms_str(long long ms, char *b, size_t cap)
-{
-	if (ms % 1000)
-		snprintf(b, cap, "%lld ms", ms);
-	else
-		snprintf(b, cap, "%lld s", ms / 1000);
-	return b;
-}
-
 /* Says so when marks stopped coming back: once, then every few minutes. */
 void
 e2e_warn(long long now)
 {
 	char t[32];
 
-	if (!e2e.msrc || mark_src_waiting_ms(e2e.msrc) < o.e2e_ms ||
-	    (mark_warned && now - mark_warn_ms < MARK_WARN_MS))
-		return;
-	warn("no mark came back for %s: " NOT_BACK, ms_str(o.e2e_ms, t,
-	    sizeof(t)));
-	mark_warned = 1;
-	mark_warn_ms = now;
+	if (e2e.msrc && mark_src_warn_due(e2e.msrc, now, o.e2e_ms))
+		warn("no mark came back for %s: " NOT_BACK,
+		    opt_duration_str(o.e2e_ms, t, sizeof(t)));
 }
 
 /* When the next mark or warning is due, for next_timeout (-1: none). */
@@ -235,13 +218,9 @@ e2e_deadline(long long now)
 		return -1;
 	if (e2e.unmarked && nsnaps < MARK_OUT && mark_src_can_put(e2e.msrc))
 		t = e2e.mark_ms + MARK_MS;
-	if (mark_src_last(e2e.msrc) > mark_src_done(e2e.msrc)) {
-		w = now - mark_src_waiting_ms(e2e.msrc) + o.e2e_ms;
-		if (mark_warned && w < mark_warn_ms + MARK_WARN_MS)
-			w = mark_warn_ms + MARK_WARN_MS;
-		if (t < 0 || w < t)
-			t = w;
-	}
+	w = mark_src_warn_at(e2e.msrc, now, o.e2e_ms);
+	if (w >= 0 && (t < 0 || w < t))
+		t = w;
 	return t;
 }
 
@@ -280,6 +259,6 @@ e2e_finish(void)
 			die(EX_SYS, "poll:");
 	}
 	warn("the last mark did not come back within %s: " NOT_BACK,
-	    ms_str(o.e2e_ms, t, sizeof(t)));
+	    opt_duration_str(o.e2e_ms, t, sizeof(t)));
 	return -1;
 }
