@@ -14,16 +14,6 @@ if ! ltail --help | grep -q -- --end-to-end; then
 fi
 plan 15
 
-# bg NAME CMD...: runs (execs) CMD with its pid in NAME.pid, for a stage of
-# a pipeline in the background; pid_of NAME waits for the pid and prints it
-bg() {
-	_b=$1
-	shift
-	sh -c 'echo $$ >"$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid" && exec "$@"' \
-		"$_b" "$@"
-}
-pid_of() { wait_for "test -s $1.pid" 100 && cat "$1.pid"; }
-
 # start DIR PATTERN: ltail | lparse | lout >>DIR/out in the background,
 # the line numbers only; ltail's exit status goes to DIR/t.rc
 start() {
@@ -35,8 +25,6 @@ start() {
 	pipe=$!
 	tp=$(pid_of "$1/t") pp=$(pid_of "$1/p") op=$(pid_of "$1/o")
 }
-# dead PID: the process is gone or a zombie (its pipes are closed)
-dead() { ! grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status"; }
 # stop [PID]: kill -9 of PID, then SIGTERM to the stages left; waits for
 # the pipeline to end
 stop() {

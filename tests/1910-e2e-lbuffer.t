@@ -13,16 +13,6 @@ ROT="$DATA/ltail-rot.py"
 N=60000
 plan 8
 
-# bg NAME CMD...: runs (execs) CMD with its pid in NAME.pid
-bg() {
-	_b=$1
-	shift
-	sh -c 'echo $$ >"$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid" && exec "$@"' \
-		"$_b" "$@"
-}
-pid_of() { wait_for "test -s $1.pid" 100 && cat "$1.pid"; }
-dead() { ! grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status"; }
-
 # recv DIR: lrecv on $port (0 the first time) | lout >>DIR/out
 recv() {
 	rm -f "$1"/rv.pid "$1"/ro.pid "$1/port"

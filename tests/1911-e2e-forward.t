@@ -14,16 +14,6 @@ if ! ltail --help | grep -q -- --end-to-end; then
 fi
 plan 9
 
-# bg NAME CMD...: runs (execs) CMD with its pid in NAME.pid
-bg() {
-	_b=$1
-	shift
-	sh -c 'echo $$ >"$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid" && exec "$@"' \
-		"$_b" "$@"
-}
-pid_of() { wait_for "test -s $1.pid" 100 && cat "$1.pid"; }
-dead() { ! grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status"; }
-
 # recv DIR: lrecv on $port (0 the first time) | lout >>DIR/out
 recv() {
 	rm -f "$1"/rv.pid "$1"/ro.pid "$1/port"

@@ -84,6 +84,19 @@ wait_for() {
 	done
 }
 
+# For pipelines killed stage by stage: bg NAME CMD... runs (execs) CMD with
+# its pid in NAME.pid, as a stage of a pipeline in the background; pid_of
+# NAME waits for that pid and prints it; dead PID: the process is gone or
+# a zombie (its pipes are closed).
+bg() {
+	_b=$1
+	shift
+	sh -c 'echo $$ >"$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid" && exec "$@"' \
+		"$_b" "$@"
+}
+pid_of() { wait_for "test -s $1.pid" 100 && cat "$1.pid"; }
+dead() { ! grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status"; }
+
 # lrecv_start NAME [ARG...]: an lrecv on a free loopback port (or $LISTEN)
 # in the background, its output in $T/NAME.out and .err; sets $port and
 # $p_NAME to its Forward port.  lrecv_stop NAME: SIGTERM, wait, and the
