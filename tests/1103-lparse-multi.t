@@ -10,48 +10,8 @@ CASES=$DATA/lpfmt-multi.cases
 [ -r "$CASES" ] || { echo "Bail out! missing $CASES"; exit 1; }
 $PY -c 'import msgpack' || { echo "Bail out! python3-msgpack is missing"; exit 1; }
 
-# _case DIR: one TAP line for the case in DIR (as 1100-lparse-cases.t)
-_case() {
-	_d=$1
-	_name=$(cat "$_d/name")
-	_args=$(cat "$_d/args")
-	if ! _case_events "$_d" >"$T/case.in"; then
-		_notok "$_name"; echo "#   bad input lines"; return
-	fi
-	eval "set -- $_args"
-	lparse "$@" <"$T/case.in" >"$T/case.out" 2>"$T/case.err"
-	_rc=$?
-	if [ "$(cat "$_d/fail")" = 1 ]; then
-		if [ "$_rc" = "$(cat "$_d/code")" ] &&
-		    grep -qF -- "$(cat "$_d/want")" "$T/case.err"; then
-			_ok "$_name"
-		else
-			_notok "$_name"
-			echo "#   exit $_rc (want $(cat "$_d/code")), stderr:"
-			sed 's/^/#   /' "$T/case.err" | head -n 5
-		fi
-		return
-	fi
-	lout -f out_file --utc --time-format '%Y-%m-%dT%H:%M:%S.%N' \
-	    <"$T/case.out" | tr '\t' ' ' >"$T/case.got"
-	if [ "$_rc" = "$(cat "$_d/code")" ] &&
-	    cmp -s "$T/case.got" "$_d/want"; then
-		_ok "$_name"
-	else
-		_notok "$_name"
-		echo "#   lparse $_args: exit $_rc (want $(cat "$_d/code"))"
-		diff "$_d/want" "$T/case.got" | head -n 20 | sed 's/^/#   /'
-		sed 's/^/#   stderr: /' "$T/case.err" | head -n 5
-	fi
-}
-
-count=$(_split_cases "$CASES")
-plan $((count + 20))
-i=1
-while [ "$i" -le "$count" ]; do
-	_case "$T/cases/$i"
-	i=$((i + 1))
-done
+CASE_TIMES=1
+run_cases lparse "$CASES" 20
 
 # the multi example of man/lparse.1
 cat >"$T/mixed.json" <<'EOF'
