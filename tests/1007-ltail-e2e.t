@@ -20,16 +20,6 @@ for v in msgpack.Unpacker(open(sys.argv[1], "rb"), raw=True,
 ' "$1"
 }
 
-# bg NAME CMD...: runs (execs) CMD with its pid in NAME.pid, for a stage of
-# a pipeline in the background; pid_of NAME waits for the pid and prints it
-bg() {
-	_b=$1
-	shift
-	sh -c 'echo $$ >"$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid" && exec "$@"' \
-		"$_b" "$@"
-}
-pid_of() { wait_for "test -s $1.pid" && cat "$1.pid"; }
-
 cd "$T" || exit 1
 mkdir -m 700 run
 export XDG_RUNTIME_DIR=$T/run

@@ -14,17 +14,6 @@ if ! lrecv --help | grep -q -- --end-to-end; then
 fi
 plan 31
 
-# bg NAME CMD...: runs (execs) CMD with its pid in NAME.pid, for a stage of
-# a pipeline in the background; pid_of NAME waits for the pid and prints it
-bg() {
-	_b=$1
-	shift
-	sh -c 'echo $$ >"$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid" && exec "$@"' \
-		"$_b" "$@"
-}
-pid_of() { wait_for "test -s $1.pid" 100 && cat "$1.pid"; }
-# dead PID: the process is gone or a zombie (its pipes are closed)
-dead() { ! grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status"; }
 # stats DIR: lrecv's counters (SIGUSR1) added to DIR/r.err; count DIR NAME:
 # the counter NAME (events in, marks made) there now; made DIR: the marks
 # made so far; wait_made DIR N: waits until lrecv made more than N
