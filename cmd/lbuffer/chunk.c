@@ -117,7 +117,7 @@ chunk_new(uint64_t id, const char *key, size_t key_len)
 		memcpy(c->key, key, key_len);
 		c->key[key_len] = '\0';
 		c->key_len = key_len;
-		c->h = fnv(key, key_len);
+		c->h = hash_fnv64(key, key_len);
 		c->tags[0] = c->h;
 		c->ntags = 1;
 	}
@@ -275,11 +275,11 @@ static uint64_t
 group_hash(const char *tag, size_t len, int has_tkey, long long tkey,
     const char *kv, size_t kv_len)
 {
-	uint64_t h = tag ? fnv(tag, len) : 0;
+	uint64_t h = tag ? hash_fnv64(tag, len) : 0;
 
 	if (has_tkey)
 		h ^= (uint64_t)tkey * 0x9e3779b97f4a7c15ULL;
-	return h ^ (fnv(kv, kv_len) * 31);
+	return h ^ (hash_fnv64(kv, kv_len) * 31);
 }
 
 /* Sets the chunk keys c holds besides its tag: time bucket, record keys. */

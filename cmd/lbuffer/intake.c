@@ -27,7 +27,7 @@ tag_add(struct chunk *c, const char *tag, size_t len)
 
 	if (c->key || c->ntags < 0)
 		return;
-	h = fnv(tag, len);
+	h = hash_fnv64(tag, len);
 	for (i = 0; i < c->ntags; i++)
 		if (c->tags[i] == h)
 			return;

@@ -264,7 +264,7 @@ tag_env(const struct chunk *c)
 			n--;
 	}
 	snprintf(v, sizeof(v), "%.*s#%016llx", (int)n, c->key,
-	    (unsigned long long)fnv(c->key, c->key_len));
+	    (unsigned long long)hash_fnv64(c->key, c->key_len));
 	return v;
 }
 

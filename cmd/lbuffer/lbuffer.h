@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "hash.h"
 #include "stream.h"
 
 /*
@@ -165,18 +166,6 @@ wall(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static inline uint64_t
-fnv(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n--) {
-		h ^= (unsigned char)*p++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
 }
 
 struct pollfd;
