@@ -4,7 +4,7 @@
 # --dead-letter; when the retries run out it exits 4 with the count
 . "${0%/*}/lib.sh"
 . "$DATA/lhttp-lib.sh"
-plan 26
+plan 27
 
 RW="--retry-wait 20ms"
 
@@ -54,6 +54,9 @@ check_out "tags and times kept" "cat '$T'/dl/lhttp-*.lkit | lout | cut -d' ' -f1
 2023-11-14 22:13:22.000000000 +0000 t:
 2023-11-14 22:13:23.000000000 +0000 t:"
 check_out "one request" "show e requests" 1
+check "--dead-letter a/b: the directory and its parents are made" \
+	"ev e3 | $LH $RW --dead-letter '$T/dl2/a/b' $U/ 2>/dev/null &&
+	test \$(cat '$T'/dl2/a/b/lhttp-*.lkit | lout | wc -l) = 3"
 srv_stop e
 
 # one batch of three rejected: the others delivered, the count says 2

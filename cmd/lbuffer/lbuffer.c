@@ -359,7 +359,7 @@ setup(void)
 	    S_ISSOCK(st.st_mode)))
 		fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 	if (lb.o.dir) {
-		if (store_mkdir_p(lb.o.dir, p) < 0)
+		if (fs_mkdir_p(lb.o.dir, 1, p, sizeof(p)) < 0)
 			die(EX_SYS, "unable to create directory %s:", p);
 		status_lock();
 		recover_dir();

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "fs.h"
 #include "hash.h"
 #include "stream.h"
 
@@ -195,8 +196,6 @@ void store_path(char *p, const char *dir, uint64_t id, const char *ext);
 void store_data_path(char *p, const struct chunk *c);
 ssize_t store_pread(int fd, void *p, size_t n, uint64_t off);
 int store_pwrite(int fd, const void *p, size_t n, uint64_t off);
-int store_write(int fd, const void *p, size_t n);
-int store_mkdir_p(const char *dir, char *d);
 struct meta {
 	struct buf key, kv;
 	int has_key, has_tkey;

@@ -182,7 +182,7 @@ write_file(const char *name, const struct buf *b)
 	fd = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	if (store_write(fd, b->p, b->len) < 0 || close(fd) < 0) {
+	if (fs_write_all(fd, b->p, b->len) < b->len || close(fd) < 0) {
 		unlink(t);
 		return;
 	}

@@ -97,24 +97,6 @@ store_pwrite(int fd, const void *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* Writes n bytes; -1 with errno. */
-int
-store_write(int fd, const void *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = write(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		p = (const char *)p + r;
-		n -= r;
-	}
-	return 0;
-}
-
 static int
 dir_sync(const char *dir)
 {
@@ -126,24 +108,6 @@ dir_sync(const char *dir)
 	close(fd);
 	/* some file systems cannot fsync a directory */
 	return r < 0 && errno != EINVAL && errno != EBADF ? -1 : 0;
-}
-
-/* Creates dir and its parents; -1 with errno and the failing path in d. */
-int
-store_mkdir_p(const char *dir, char *d)
-{
-	char *s;
-
-	snprintf(d, PBUF, "%s", dir);
-	for (s = d + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(d, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return mkdir(d, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int
@@ -193,7 +157,7 @@ meta_write(const char *dir, uint64_t id, const struct chunk *c)
 		buf_putc(&b, '\n');
 	}
 	fd = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || store_write(fd, b.p, b.len) < 0 ||
+	if (fd < 0 || fs_write_all(fd, b.p, b.len) < b.len ||
 	    (lb.o.fsync != FS_NEVER && fsync(fd) < 0) || close(fd) < 0 ||
 	    rename(t, p) < 0) {
 		e = errno;
@@ -499,7 +463,7 @@ copy_file(const char *from, const char *to)
 		return -1;
 	}
 	while ((n = read(in_fd, b, sizeof(b))) > 0)
-		if (store_write(out_fd, b, n) < 0)
+		if (fs_write_all(out_fd, b, n) < (size_t)n)
 			break;
 	if (n != 0 || (lb.o.fsync != FS_NEVER && fsync(out_fd) < 0))
 		e = errno ? errno : EIO;
@@ -538,8 +502,8 @@ save_data(struct chunk *c, const char *dir, uint64_t id)
 	fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
-	if (store_write(fd, h, HDR) < 0 || store_write(fd, c->blk.p,
-	    c->blk.len) < 0 || (lb.o.fsync != FS_NEVER && fsync(fd) < 0)) {
+	if (fs_write_all(fd, h, HDR) < HDR || fs_write_all(fd, c->blk.p,
+	    c->blk.len) < c->blk.len || (lb.o.fsync != FS_NEVER && fsync(fd) < 0)) {
 		e = errno;
 		close(fd);
 		unlink(to);
@@ -570,7 +534,7 @@ save_reason(const char *dir, uint64_t id, const struct chunk *c,
 		n = sizeof(text) - 1;
 	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return -1;
-	r = store_write(fd, text, n);
+	r = fs_write_all(fd, text, n) < (size_t)n ? -1 : 0;
 	if (close(fd) < 0)
 		r = -1;
 	return r;
@@ -584,7 +548,7 @@ store_save_to(struct chunk *c, const char *dir, const char *why)
 	uint64_t id = c->id;
 	int tries;
 
-	if (store_mkdir_p(dir, p) < 0)
+	if (fs_mkdir_p(dir, 1, p, sizeof(p)) < 0)
 		return 0;
 	for (tries = 0; tries < 1000; tries++, id++) {
 		store_path(p, dir, id, "queued");

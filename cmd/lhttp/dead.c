@@ -1,6 +1,7 @@
 /* dead - lhttp's --dead-letter: rejected events, with the server's reason */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fs.h"
 #include "mp.h"
 #include "rec.h"
 #include "stream.h"
@@ -34,13 +36,13 @@ static struct {
 void
 dead_init(void)
 {
+	char d[PATH_MAX];
 	struct stat st;
 
 	if (!o.dead_letter)
 		return;
-	if (mkdir(o.dead_letter, 0755) < 0 && errno != EEXIST)
-		die(EX_SYS, "unable to create --dead-letter directory %s:",
-		    o.dead_letter);
+	if (fs_mkdir_p(o.dead_letter, 1, d, sizeof(d)) < 0)
+		die(EX_SYS, "unable to create --dead-letter directory %s:", d);
 	if (stat(o.dead_letter, &st) < 0 || !S_ISDIR(st.st_mode))
 		die(EX_SYS, "--dead-letter %s is not a directory",
 		    o.dead_letter);
@@ -192,9 +194,8 @@ dead_discard(void)
 int
 dead_commit(void)
 {
-	size_t off = 0;
 	struct stat st;
-	ssize_t w;
+	size_t off;
 
 	if (!dl.n)
 		return 0;
@@ -204,21 +205,12 @@ dead_commit(void)
 	}
 	if (fstat(dl.fd, &st) < 0)
 		st.st_size = -1;
-	while (off < dl.b.len) {
-		w = write(dl.fd, dl.b.p + off, dl.b.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			warn("unable to write %s:", dl.path);
-			if (off && st.st_size >= 0 &&
-			    ftruncate(dl.fd, st.st_size) < 0)
-				warn("unable to cut %s back:", dl.path);
-			dead_discard();
-			return -1;
-		}
-		off += (size_t)w;
+	if ((off = fs_write_all(dl.fd, dl.b.p, dl.b.len)) < dl.b.len) {
+		warn("unable to write %s:", dl.path);
+		if (off && st.st_size >= 0 && ftruncate(dl.fd, st.st_size) < 0)
+			warn("unable to cut %s back:", dl.path);
+		dead_discard();
+		return -1;
 	}
 	dead_discard();
 	return 0;

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "fs.h"
 
 #include "ltail.h"
 
@@ -191,22 +192,12 @@ pos_entries(struct buf *b)
 static int
 write_tmp(const char *p, size_t len)
 {
-	ssize_t w;
 	int fd, saved;
 
 	fd = open(pos_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
-	while (len) {
-		w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto fail;
-		p += w;
-		len -= w;
-	}
-	if (fsync(fd) < 0)
+	if (fs_write_all(fd, p, len) < len || fsync(fd) < 0)
 		goto fail;
 	return close(fd);
 fail:
