@@ -429,20 +429,12 @@ static int
 merge_wait(struct pollfd *pf, size_t n, struct waiter *wt)
 {
 	int timeout, ret, asked;
-	long long gone;
+	long long grace;
 
 	for (;;) {
-		if (sig_stop && !wt->stopping) {
-			wt->stopping = 1;
-			wt->stop_ms = clock_ms();
-		}
-		timeout = -1;
-		if (wt->stopping) {
-			gone = clock_ms() - wt->stop_ms;
-			if (gone >= 5000)
-				return 0;
-			timeout = gone > 4500 ? (int)(5000 - gone) : 500;
-		}
+		if ((grace = waiter_grace(wt, clock_ms())) == 0)
+			return 0;
+		timeout = (int)grace;
 		if (out.b.len && poll(pf, n, 0) == 0)
 			out_flush(&out);
 		asked = timeout;

@@ -40,26 +40,36 @@ waiter_watch_out(struct waiter *w, int out_fd)
 		w->out_fd = out_fd;
 }
 
+long long
+waiter_grace(struct waiter *w, long long last_ms)
+{
+	long long now, since, left;
+
+	if (sig_stop && !w->stopping) {
+		w->stopping = 1;
+		w->stop_ms = clock_ms();
+	}
+	if (!w->stopping)
+		return -1;
+	now = clock_ms();
+	since = last_ms > w->stop_ms ? last_ms : w->stop_ms;
+	left = STOP_MAX_MS - (now - w->stop_ms);
+	if (STOP_IDLE_MS - (now - since) < left)
+		left = STOP_IDLE_MS - (now - since);
+	return left > 0 ? left : 0;
+}
+
 int
 stream_wait(int fd, struct waiter *wt, void (*idle)(void *), void *arg)
 {
 	int timeout, w, mt, out = wt->out_fd > 0 ? wt->out_fd : -1;
-	long long gone, due;
+	long long grace, due;
 
 	for (;;) {
 		metrics_tick();         /* at its interval, busy or idle */
-		if (sig_stop && !wt->stopping) {
-			wt->stopping = 1;
-			wt->stop_ms = clock_ms();
-		}
-		timeout = -1;
-		if (wt->stopping) {
-			gone = clock_ms() - wt->stop_ms;
-			if (gone >= STOP_MAX_MS)
-				return 0;
-			timeout = STOP_MAX_MS - gone < STOP_IDLE_MS ?
-			    (int)(STOP_MAX_MS - gone) : STOP_IDLE_MS;
-		}
+		if ((grace = waiter_grace(wt, clock_ms())) == 0)
+			return 0;
+		timeout = (int)grace;
 		if (idle) {
 			w = sig_wait_out(fd, POLLIN, out, 0);
 			if (w == 1)

@@ -10,6 +10,16 @@ struct waiter {
 };
 
 /*
+ * The stop signal's grace for the input, the one policy of every program:
+ * once a stop signal came, the input counts as ended when nothing was read
+ * for half a second (since last_ms, the last read, or the stop) or five
+ * seconds have passed since the stop.  Notes a new stop in w.  Returns -1
+ * while no stop came, 0 once the input has ended, else the milliseconds
+ * left to wait for more.
+ */
+long long waiter_grace(struct waiter *w, long long last_ms);
+
+/*
  * Has stream_wait watch out_fd too (the stream's output, if it is a pipe
  * or socket): when its reader goes away while the program waits for
  * input, the program exits 128 + SIGPIPE at once, as a write would have

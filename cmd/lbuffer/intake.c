@@ -388,7 +388,7 @@ intake_end(int code)
 	lb.in.code = code;
 	chunk_close_all();
 	lb.status.dirty = 1;
-	if (lb.in.stopping)
+	if (lb.in.stop.stopping)
 		lb_shutdown();
 }
 

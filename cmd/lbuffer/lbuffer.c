@@ -29,8 +29,6 @@
 	"are written to stdout."
 
 #define KILL_GRACE_MS 2000
-#define STOP_IDLE_MS 500
-#define STOP_MAX_MS 5000
 
 enum {
 	O_CHUNK_SIZE = OPT_LONG, O_CHUNK_RECORDS, O_FLUSH_INTERVAL,
@@ -158,10 +156,7 @@ timers(long long now)
 	}
 	if (lb.hold.err && now >= lb.hold.next)
 		lb.hold.err = 0;
-	if (lb.in.stopping && !lb.in.done &&
-	    (now - lb.in.stop_ms >= STOP_MAX_MS ||
-	    now - (lb.in.last_read_ms > lb.in.stop_ms ? lb.in.last_read_ms :
-	    lb.in.stop_ms) >= STOP_IDLE_MS))
+	if (!lb.in.done && waiter_grace(&lb.in.stop, lb.in.last_read_ms) == 0)
 		intake_end(0);
 	if (lb.stop.shutting && !lb.stop.deadline_passed &&
 	    now >= lb.stop.shutdown_at) {
@@ -201,8 +196,9 @@ wake_in(long long now)
 		t = soonest(t, next_fsync);
 	if (lb.hold.err)
 		t = soonest(t, lb.hold.next);
-	if (lb.in.stopping && !lb.in.done)
-		t = soonest(t, now + 50);
+	if (lb.in.stop.stopping && !lb.in.done)
+		t = soonest(t, now + waiter_grace(&lb.in.stop,
+		    lb.in.last_read_ms));
 	if (lb.stop.shutting && !lb.stop.deadline_passed)
 		t = soonest(t, lb.stop.shutdown_at);
 	if (lb.stop.kill_at)
@@ -253,7 +249,7 @@ poll_set(struct pollfd *pf, int *in_slot)
 	pf[1].fd = job_chld_fd();
 	pf[1].events = POLLIN;
 	*in_slot = -1;
-	if (intake_ok() && !(lb.in.stopping && lb.in.done)) {
+	if (intake_ok() && !(lb.in.stop.stopping && lb.in.done)) {
 		*in_slot = n;
 		pf[n].fd = 0;
 		pf[n++].events = POLLIN;
@@ -290,9 +286,8 @@ loop(void)
 			sig_drain();
 			sig_service();
 		}
-		if (sig_stop && !lb.in.stopping) {
-			lb.in.stopping = 1;
-			lb.in.stop_ms = clock_ms();
+		if (sig_stop && !lb.in.stop.stopping) {
+			waiter_grace(&lb.in.stop, lb.in.last_read_ms);
 			if (lb.in.done)
 				lb_shutdown();
 		}

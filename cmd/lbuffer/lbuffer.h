@@ -12,6 +12,7 @@
 #include "fs.h"
 #include "hash.h"
 #include "stream.h"
+#include "wait.h"
 
 /*
  * On disk, under --dir, a chunk is two files: chunk-ID.meta (its tag key
@@ -132,9 +133,9 @@ struct lb {
 		struct reader *rd;
 		int done;               /* no more input */
 		int code;               /* exit status: 0, EX_DATA or EX_SYS */
-		int stopping;           /* a stop signal arrived */
+		struct waiter stop;     /* a stop signal's grace */
 		int overflow_error;     /* ended by --overflow-action error */
-		long long stop_ms, last_read_ms;
+		long long last_read_ms;
 	} in;
 	struct {                        /* a write to --dir failed */
 		int err;                /* its errno; 0 when not held */
