@@ -104,7 +104,7 @@ bench: deps
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = fuzz_stream fuzz_json fuzz_http fuzz_handshake fuzz_bulkresp \
-	fuzz_container fuzz_syslog_frame
+	fuzz_container fuzz_syslog_frame fuzz_jqfast
 fuzz: deps
 	@mkdir -p build-fuzz
 	@for t in $(FUZZ_TARGETS); do \

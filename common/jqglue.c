@@ -397,8 +397,8 @@ put_str(struct buf *b, jv s)
 	jv_free(s);
 }
 
-static void
-put_number(struct buf *b, double d)
+void
+jqglue_put_number(struct buf *b, double d)
 {
 	msgpack_packer pk;
 
@@ -435,7 +435,7 @@ jqglue_to_mp(struct buf *b, jv v)
 	switch (jv_get_kind(v)) {
 	case JV_KIND_FALSE: buf_putc(b, 0xc2); break;
 	case JV_KIND_TRUE: buf_putc(b, 0xc3); break;
-	case JV_KIND_NUMBER: put_number(b, jv_number_value(v)); break;
+	case JV_KIND_NUMBER: jqglue_put_number(b, jv_number_value(v)); break;
 	case JV_KIND_STRING: put_str(b, v); return;
 	case JV_KIND_OBJECT: put_object(b, v); return;
 	case JV_KIND_ARRAY:

@@ -58,6 +58,8 @@ void jqglue_put(struct jqglue *jg, struct buf *b, jv v);
 jv jqglue_from_mp(struct jqglue *jg, const char **p, const char *end);
 /* Appends v (consumed) as msgpack. */
 void jqglue_to_mp(struct buf *b, jv v);
+/* Appends number d as jqglue_to_mp writes a jv number. */
+void jqglue_put_number(struct buf *b, double d);
 /* Whether v (consumed) is neither false nor null (nor invalid). */
 int jqglue_truthy(jv v);
 
