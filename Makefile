@@ -12,7 +12,7 @@ EXAMPLEDIR ?= $(PREFIX)/share/doc/lkit/examples
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS ?= msgpack libpcre2-8 zlib libssl libcrypto
+PKGS ?= msgpack libpcre2-8 zlib libdeflate libzstd libssl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libjq-dev 1.6 ships no .pc file
@@ -104,7 +104,7 @@ bench: deps
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = fuzz_stream fuzz_json fuzz_http fuzz_handshake fuzz_bulkresp \
-	fuzz_container fuzz_syslog_frame fuzz_jqfast
+	fuzz_container fuzz_syslog_frame fuzz_jqfast fuzz_gz
 fuzz: deps
 	@mkdir -p build-fuzz
 	@for t in $(FUZZ_TARGETS); do \

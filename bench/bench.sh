@@ -247,6 +247,8 @@ stage "lforward --ack -> lrecv" "lforward lrecv" "$EVENTS" 0 \
 	"FWDOPTS=--ack ; $FWD"
 stage "lforward --ack --compress gzip -> lrecv" "lforward lrecv" "$EVENTS" 0 \
 	"FWDOPTS='--ack --compress gzip' ; $FWD"
+stage "lforward --ack --compress zstd -> lrecv" "lforward lrecv" "$EVENTS" 0 \
+	"FWDOPTS='--ack --compress zstd' ; $FWD"
 # lhttp and lsyslog into bench/sink.py, a local server that drops what it
 # gets (python: the rates are those of the pair)
 SINK="$here/sink.py"

@@ -4,9 +4,9 @@
 #include <sys/random.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <zlib.h>
 
 #include "fwd.h"
+#include "gz.h"
 #include "mp.h"
 
 static const char hexdig[] = "0123456789abcdef";
@@ -383,8 +383,8 @@ fwd_packed_head(struct buf *b, const char *tag, size_t tag_len, size_t n)
 }
 
 void
-fwd_packed_option(struct buf *b, uint64_t events, int gzip, const char *id,
-    size_t id_len)
+fwd_packed_option(struct buf *b, uint64_t events, int compressed,
+    const char *id, size_t id_len)
 {
 	msgpack_packer pk;
 
@@ -393,7 +393,8 @@ fwd_packed_option(struct buf *b, uint64_t events, int gzip, const char *id,
 	mp_packer_init(&pk, b);
 	msgpack_pack_uint64(&pk, events);
 	buf_put(b, "\xaa" "compressed", 11);
-	buf_put(b, gzip ? "\xa4gzip" : "\xa4text", 5);
+	buf_put(b, compressed == FWD_GZIP ? "\xa4gzip" :
+	    compressed == FWD_ZSTD ? "\xa4zstd" : "\xa4text", 5);
 	if (id) {
 		buf_put(b, "\xa5" "chunk", 6);
 		put_str(b, id, id_len);
@@ -403,20 +404,5 @@ fwd_packed_option(struct buf *b, uint64_t events, int gzip, const char *id,
 int
 fwd_gzip(struct buf *out, const char *p, size_t len, int level)
 {
-	z_stream zs;
-	int r;
-
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	buf_reserve(out, deflateBound(&zs, len) + 32);
-	zs.next_in = (unsigned char *)p;
-	zs.avail_in = len;
-	zs.next_out = (unsigned char *)out->p + out->len;
-	zs.avail_out = out->cap - out->len;
-	r = deflate(&zs, Z_FINISH);
-	out->len = out->cap - zs.avail_out;
-	deflateEnd(&zs);
-	return r == Z_STREAM_END ? 0 : -1;
+	return gz_compress(out, p, len, level);
 }

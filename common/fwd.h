@@ -104,12 +104,14 @@ void fwd_packed_head(struct buf *b, const char *tag, size_t tag_len, size_t n);
 
 /*
  * The option map that ends the request: {"size": events, "compressed":
- * "gzip" or "text", "chunk": id} (chunk left out when id is NULL).
+ * "gzip", "zstd" or "text", "chunk": id} (chunk left out when id is NULL);
+ * compressed is FWD_TEXT, FWD_GZIP or FWD_ZSTD.
  */
-void fwd_packed_option(struct buf *b, uint64_t events, int gzip,
+enum { FWD_TEXT, FWD_GZIP, FWD_ZSTD };
+void fwd_packed_option(struct buf *b, uint64_t events, int compressed,
     const char *id, size_t id_len);
 
-/* Appends p[0..len) as one gzip member; -1 if zlib fails. */
+/* Appends p[0..len) as one gzip member (gz_compress); -1 on failure. */
 int fwd_gzip(struct buf *out, const char *p, size_t len, int level);
 
 #endif

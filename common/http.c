@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
+#include "gz.h"
 #include "http.h"
 
 static const char *
@@ -578,59 +578,14 @@ http_multipart(const char *body, size_t len, const char *boundary, size_t blen,
 	}
 }
 
-/*
- * One inflate step into out, which may grow to max + 1 bytes (one more
- * than max tells it is too big): zlib's code.
- */
-static int
-inflate_step(z_stream *zs, struct buf *out, size_t max)
-{
-	size_t room = max - out->len;
-	int z;
-
-	room = room > 64 * 1024 ? 64 * 1024 : room + 1;
-	buf_reserve(out, room);
-	zs->next_out = (unsigned char *)out->p + out->len;
-	zs->avail_out = room;
-	z = inflate(zs, Z_NO_FLUSH);
-	out->len += room - zs->avail_out;
-	return z;
-}
-
 int
 http_gunzip(struct buf *out, const char *p, size_t n, size_t max)
 {
-	z_stream zs;
-	int z, r = HTTP_BAD;
-
-	if (out->len > max)
-		return HTTP_TOOBIG;
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 32 + MAX_WBITS) != Z_OK)
-		return HTTP_BAD;
-	zs.next_in = (unsigned char *)p;
-	for (;;) {
-		if (zs.avail_in == 0 && n > 0) {
-			zs.avail_in = n > UINT_MAX ? UINT_MAX : n;
-			n -= zs.avail_in;
-		}
-		z = inflate_step(&zs, out, max);
-		if (out->len > max) {
-			r = HTTP_TOOBIG;
-			break;
-		}
-		if (z == Z_STREAM_END && zs.avail_in == 0 && n == 0) {
-			r = HTTP_OK;
-			break;
-		}
-		if (z == Z_STREAM_END)
-			inflateReset(&zs);      /* another gzip member */
-		else if (z != Z_OK || (zs.avail_in == 0 && n == 0 &&
-		    zs.avail_out > 0))
-			break;                  /* corrupt, or cut short */
+	switch (gz_inflate_any(out, p, n, max)) {
+	case GZ_OK: return HTTP_OK;
+	case GZ_BIG: return HTTP_TOOBIG;
+	default: return HTTP_BAD;
 	}
-	inflateEnd(&zs);
-	return r;
 }
 
 static const char *

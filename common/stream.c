@@ -371,7 +371,7 @@ frame_begin(struct reader *r, const char *p, const char *end, uint32_t n)
 {
 	const char *fs = r->buf + r->frame_start;
 	struct mp_obj e;
-	int gz;
+	int codec;
 
 	mp_head(&p, end, &e);
 	r->ent_index = 0;
@@ -388,14 +388,15 @@ frame_begin(struct reader *r, const char *p, const char *end, uint32_t n)
 	}
 	r->opt = n == 3 ? p : NULL;
 	r->opt_len = n == 3 ? (size_t)(r->buf + r->frame_end - p) : 0;
-	gz = option_gzip(r->opt, r->opt ? r->opt + r->opt_len : NULL);
-	if (gz < 0)
+	codec = option_codec(r->opt, r->opt ? r->opt + r->opt_len : NULL);
+	if (codec < 0)
 		return reader_fail(r, fs, "unsupported \"compressed\" option");
-	if (gz == 1) {
+	if (codec > 0) {
 		if (!r->packed)
 			return reader_fail(r, fs, "\"compressed\" option on a Forward "
-			    "frame: gzip needs packed entries");
-		if (zstart(r, r->ent, r->ent_end - r->ent, fs) < 0)
+			    "frame: %s needs packed entries",
+			    codec == C_ZSTD ? "zstd" : "gzip");
+		if (zstart(r, r->ent, r->ent_end - r->ent, fs, codec) < 0)
 			return READ_ERR;
 	}
 	r->in_frame = 1;

@@ -1,15 +1,22 @@
-/* stream_gz - CompressedPackedForward: entries inflated a window at a time */
+/*
+ * stream_gz - CompressedPackedForward: the entries inflated whole (zstd,
+ * and gzip up to ZWHOLE: libdeflate), else a window at a time (zlib)
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "err.h"
+#include "gz.h"
 #include "mp.h"
 #include "stream_int.h"
 
-/* Finds "compressed" in an option map; returns 1 for "gzip", -1 unknown. */
+/*
+ * Finds "compressed" in an option map: C_GZIP for "gzip", C_ZSTD for
+ * "zstd", 0 for "text" or none, -1 for anything else.
+ */
 int
-option_gzip(const char *p, const char *end)
+option_codec(const char *p, const char *end)
 {
 	struct mp_obj m, k, v;
 	uint32_t i;
@@ -26,7 +33,9 @@ option_gzip(const char *p, const char *end)
 			if (v.type != MP_STR)
 				return -1;
 			if (v.len == 4 && memcmp(v.data, "gzip", 4) == 0)
-				return 1;
+				return C_GZIP;
+			if (v.len == 4 && memcmp(v.data, "zstd", 4) == 0)
+				return C_ZSTD;
 			if (v.len == 4 && memcmp(v.data, "text", 4) == 0)
 				return 0;
 			return -1;
@@ -40,10 +49,58 @@ option_gzip(const char *p, const char *end)
 	return 0;
 }
 
-/* Starts inflating the gzip members of src[0..len); 0, or READ_ERR. */
-int
-zstart(struct reader *r, const char *src, size_t len, const char *at)
+/*
+ * Inflates src[0..len) whole into z, up to max: the window then holds every
+ * entry and zend (or zerr) is set.  0 if done, -1 to inflate a window at a
+ * time instead (gzip that is bad or inflates beyond ZWHOLE: zlib's way
+ * gives the entries before the trouble and says what it is).
+ */
+static int
+zwhole(struct reader *r, const char *src, size_t len)
 {
+	size_t cap = r->max;
+	int ret;
+
+	r->z.len = 0;
+	if (r->codec == C_ZSTD) {
+		ret = zst_decompress(&r->z, src, len, cap);
+	} else {
+		if (cap > ZWHOLE)
+			cap = ZWHOLE;
+		if ((ret = gz_decompress(&r->z, src, len, cap)) != GZ_OK) {
+			if (r->z.cap > ZWIN)    /* the window is enough */
+				buf_free(&r->z);
+			return -1;
+		}
+	}
+	/* frame_save keeps next_in's place in buf */
+	r->zs.next_in = (unsigned char *)src + len;
+	r->zs.avail_in = 0;
+	if (ret == GZ_OK)
+		r->zend = 1;
+	else if (ret == GZ_BIG)
+		r->zerr = ZE_BIG;
+	else {
+		r->zerr = ZE_BAD;
+		r->zmsg = gz_why();
+	}
+	r->zout = r->z.len;
+	r->ent = r->z.p;
+	r->ent_end = r->z.p + r->z.len;
+	return 0;
+}
+
+/* Starts inflating the members of src[0..len); 0, or READ_ERR. */
+int
+zstart(struct reader *r, const char *src, size_t len, const char *at,
+    int codec)
+{
+	r->gz = 1;
+	r->codec = codec;
+	r->zend = r->zerr = r->zheld = 0;
+	r->zout = 0;
+	if (zwhole(r, src, len) == 0)
+		return 0;
 	if (r->zinit) {
 		inflateReset(&r->zs);
 	} else {
@@ -55,9 +112,6 @@ zstart(struct reader *r, const char *src, size_t len, const char *at)
 	}
 	r->zs.next_in = (unsigned char *)src;
 	r->zs.avail_in = len;           /* a bin's length fits 32 bits */
-	r->gz = 1;
-	r->zend = r->zerr = r->zheld = 0;
-	r->zout = 0;
 	if (r->z.cap < ZWIN) {
 		r->z.p = xrealloc(r->z.p, ZWIN);
 		r->z.cap = ZWIN;
@@ -159,16 +213,19 @@ static int
 zfail(struct reader *r)
 {
 	const char *fs = r->buf + r->frame_start;
+	const char *name = r->codec == C_ZSTD ? "zstd" : "gzip";
 
 	if (r->zerr == ZE_BIG) {
-		reader_fail(r, fs, "gzip entries inflate to more than %zu bytes "
-		    "(--max-event-size)", r->max);
+		reader_fail(r, fs, "%s entries inflate to more than %zu bytes "
+		    "(--max-event-size)", name, r->max);
 		r->toobig = 1;
 		return READ_ERR;
 	}
 	if (r->zerr == ZE_TRUNC)
-		return reader_fail(r, fs, "truncated gzip data in compressed entries");
-	return reader_fail(r, fs, "bad gzip data in compressed entries: %s", r->zmsg);
+		return reader_fail(r, fs, "truncated %s data in compressed "
+		    "entries", name);
+	return reader_fail(r, fs, "bad %s data in compressed entries: %s", name,
+	    r->zmsg);
 }
 
 /*

@@ -19,6 +19,7 @@
 #define TRIM_AT (4 * READ_SIZE)         /* reader_trim frees larger buffers */
 #define ZWIN (64 * 1024)                /* window of inflated entries */
 #define ZSTATE (40 * 1024)              /* zlib's inflate state and window */
+#define ZWHOLE (4u << 20)               /* gzip inflated whole up to this */
 
 struct reader {
 	int fd;
@@ -55,14 +56,18 @@ struct reader {
 	uint32_t ent_index;
 	const char *opt;
 	size_t opt_len;
-	/* a compressed frame: inflated a window at a time as entries go */
-	int gz;                 /* the entries are in z, from zs */
+	/*
+	 * a compressed frame: inflated whole into z (zstd; gzip up to
+	 * ZWHOLE, with libdeflate), else a window at a time as entries go
+	 */
+	int gz;                 /* the entries are in z */
+	int codec;              /* C_GZIP or C_ZSTD */
 	int zinit;              /* zs holds zlib's state */
 	int zend;               /* the last member ended with the input */
 	int zerr;               /* ZE_*: met before the bytes in z ran out */
 	int zheld;              /* zbyte was inflated ahead, not yet in z */
 	char zbyte;
-	const char *zmsg;       /* zlib's words for ZE_BAD */
+	const char *zmsg;       /* the library's words for ZE_BAD */
 	size_t zout;            /* bytes inflated from this frame */
 	z_stream zs;
 	struct buf z;           /* the window: inflated entries */
@@ -76,6 +81,7 @@ struct reader {
 };
 
 enum { ZE_BAD = 1, ZE_TRUNC, ZE_BIG };
+enum { C_GZIP = 1, C_ZSTD };
 
 /* stream.c: an error at byte `at` of the stream; returns READ_ERR. */
 int reader_fail(struct reader *r, const char *at, const char *fmt, ...)
@@ -85,10 +91,11 @@ int reader_fail(struct reader *r, const char *at, const char *fmt, ...)
 int reader_skip_count(struct reader *r, const char **p, const char *end,
     const char **bad);
 
-/* stream_gz.c: a CompressedPackedForward frame's entries, inflated a
- * window at a time. */
-int option_gzip(const char *p, const char *end);
-int zstart(struct reader *r, const char *src, size_t len, const char *at);
+/* stream_gz.c: a CompressedPackedForward frame's entries, inflated whole
+ * or a window at a time. */
+int option_codec(const char *p, const char *end);
+int zstart(struct reader *r, const char *src, size_t len, const char *at,
+    int codec);
 void zpeek(struct reader *r);
 int zentry(struct reader *r);
 

@@ -4,7 +4,7 @@
 set -u
 # the README lists the same packages (tests/0910-docs.t compares them)
 build_pkgs="build-essential pkg-config libmsgpack-dev libjq-dev libpcre2-dev
-zlib1g-dev libssl-dev libcurl4-openssl-dev"
+zlib1g-dev libdeflate-dev libzstd-dev libssl-dev libcurl4-openssl-dev"
 test_pkgs="python3-msgpack mandoc xxd procps zsh fish curl openssl nodejs
 systemd dpkg-dev debhelper lintian clickhouse-server rsyslog prometheus
 prometheus-node-exporter"

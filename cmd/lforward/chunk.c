@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "err.h"
 #include "fwd.h"
+#include "gz.h"
 
 #include "lforward.h"
+
+#define GZIP_LEVEL 1             /* fastest: requests go out often */
+#define ZSTD_LEVEL 1
 
 struct requests rq;
 
@@ -113,18 +116,31 @@ chunk_free_all(void)
 
 /* --- sealing ----------------------------------------------------------- */
 
-/* Completes the request: entries length, gzip, the option map. */
+/* --compress: the entries compressed after the head, in rq.gzb. */
+static void
+compress_entries(const struct chunk *c, size_t n)
+{
+	int r;
+
+	rq.gzb.len = 0;
+	buf_put(&rq.gzb, c->req.p, c->head);
+	if (o.compress == FWD_ZSTD)
+		r = zst_compress(&rq.gzb, c->req.p + c->head, n, ZSTD_LEVEL);
+	else
+		r = gz_compress(&rq.gzb, c->req.p + c->head, n, GZIP_LEVEL);
+	if (r < 0)
+		die(EX_SYS, "unable to compress a request: out of memory");
+}
+
+/* Completes the request: entries length, compression, the option map. */
 void
 chunk_seal(struct chunk *c)
 {
 	size_t n = c->req.len - c->head, before = c->req.len;
 	unsigned char *p;
 
-	if (o.gzip) {
-		rq.gzb.len = 0;
-		buf_put(&rq.gzb, c->req.p, c->head);
-		if (fwd_gzip(&rq.gzb, c->req.p + c->head, n, Z_BEST_SPEED))
-			die(EX_SYS, "gzip failed");
+	if (o.compress != FWD_TEXT) {
+		compress_entries(c, n);
 		n = rq.gzb.len - c->head;
 		/* a buffer of its size while in flight; the big one is reused */
 		if (rq.spare.cap)
@@ -139,7 +155,7 @@ chunk_seal(struct chunk *c)
 	p[0] = n >> 24; p[1] = n >> 16; p[2] = n >> 8; p[3] = (unsigned char)n;
 	if (o.ack && fwd_chunk_id(c->id) < 0)
 		die(EX_SYS, "unable to get random bytes");
-	fwd_packed_option(&c->req, c->n, o.gzip, o.ack ? c->id : NULL,
+	fwd_packed_option(&c->req, c->n, o.compress, o.ack ? c->id : NULL,
 	    FWD_CHUNK_LEN);
 	rq.held += c->req.len - before;
 	c->seq = ++rq.sealed;

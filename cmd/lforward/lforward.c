@@ -41,7 +41,8 @@ static const struct opt opts[] = {
 	    "until acked" },
 	{ O_ACK_TIMEOUT, "ack-timeout", "DURATION", "wait this long for an "
 	    "ack (default 190s)" },
-	{ O_COMPRESS, "compress", "gzip", "send CompressedPackedForward" },
+	{ O_COMPRESS, "compress", "gzip|zstd|text", "send CompressedPackedForward "
+	    "(zstd: Fluentd 1.19)" },
 	{ O_TIME_INT, "time-as-integer", NULL, "send times as integer "
 	    "seconds, not EventTime" },
 	{ O_CHUNK_SIZE, "chunk-limit-size", "SIZE", "largest request "
@@ -579,9 +580,14 @@ option(int c, const char *arg)
 	case O_ACK: o.ack = 1; break;
 	case O_ACK_TIMEOUT: o.ack_ms = opt_duration_arg(arg, "ack-timeout"); break;
 	case O_COMPRESS:
-		if (strcmp(arg, "gzip") != 0 && strcmp(arg, "text") != 0)
-			die(EX_USAGE, "--compress takes gzip or text");
-		o.gzip = strcmp(arg, "gzip") == 0;
+		if (strcmp(arg, "gzip") == 0)
+			o.compress = FWD_GZIP;
+		else if (strcmp(arg, "zstd") == 0)
+			o.compress = FWD_ZSTD;
+		else if (strcmp(arg, "text") == 0)
+			o.compress = FWD_TEXT;
+		else
+			die(EX_USAGE, "--compress takes gzip, zstd or text");
 		break;
 	case O_TIME_INT: o.time_int = 1; break;
 	case O_CHUNK_SIZE:

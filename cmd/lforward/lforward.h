@@ -25,7 +25,7 @@ enum { HB_TRANSPORT, HB_UDP, HB_NONE };
 
 /* The options (lforward.c), set once before the loop starts. */
 struct options {
-	int ack, gzip, time_int, hb, retry_forever, keepalive, tls, insecure;
+	int ack, compress, time_int, hb, retry_forever, keepalive, tls, insecure;
 	long long ack_ms, flush_ms, hb_ms, hard_ms, recover_ms, retry_ms;
 	long long retry_max_ms, retry_timeout_ms, retry_times, connect_ms;
 	long long send_ms, shutdown_ms;
