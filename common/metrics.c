@@ -91,30 +91,164 @@ put_label(struct buf *b, const char *s)
 	}
 }
 
+struct metrics_sink {
+	struct buf *b;
+	const char *name, *label;
+	double sum;             /* of the samples put, for "other" */
+};
+
+static const struct metric *own[METRICS_MAX];
+static size_t nown;
+static void (*dropped_fn)(struct metrics_sink *);
+static const double bounds[METRICS_NB] = { 0.001, 0.0025, 0.005, 0.01,
+	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+
+void
+metrics_add(const struct metric *m, size_t n)
+{
+	while (n-- > 0 && nown < METRICS_MAX)
+		own[nown++] = m++;
+}
+
+void
+metrics_dropped(void (*fn)(struct metrics_sink *))
+{
+	dropped_fn = fn;
+}
+
+void
+metrics_observe(struct metrics_hist *h, double s)
+{
+	size_t i;
+
+	if (!(s >= 0))
+		s = 0;          /* a clock step back, or NaN */
+	for (i = 0; i < METRICS_NB && s > bounds[i]; i++)
+		;
+	h->n[i]++;
+	h->count++;
+	h->sum += s;
+}
+
+static void
+put_head(struct buf *b, const char *name, const char *help, const char *type)
+{
+	buf_puts(b, "# HELP ");
+	buf_puts(b, name);
+	buf_putc(b, ' ');
+	buf_puts(b, help);
+	buf_puts(b, "\n# TYPE ");
+	buf_puts(b, name);
+	buf_putc(b, ' ');
+	buf_puts(b, type);
+	buf_putc(b, '\n');
+}
+
+/* NAME{program="P",pipeline="L"[,label="lv"]} V */
+static void
+put_sample(struct buf *b, const char *name, const char *label,
+    const char *lv, double v)
+{
+	char n[64];
+
+	buf_puts(b, name);
+	buf_puts(b, "{program=\"");
+	put_label(b, progname);
+	buf_puts(b, "\",pipeline=\"");
+	put_label(b, pipeline);
+	if (label && lv) {
+		buf_puts(b, "\",");
+		buf_puts(b, label);
+		buf_puts(b, "=\"");
+		put_label(b, lv);
+	}
+	snprintf(n, sizeof(n), "\"} %.15g\n", v);
+	buf_puts(b, n);
+}
+
+void
+metrics_put(struct metrics_sink *k, const char *lv, double v)
+{
+	put_sample(k->b, k->name, k->label, lv, v);
+	k->sum += v;
+}
+
+static void
+put_hist(struct buf *b, const char *name, const struct metrics_hist *h)
+{
+	char n[160], le[32];
+	uint64_t cum = 0;
+	size_t i;
+
+	for (i = 0; i <= METRICS_NB; i++) {
+		cum += h->n[i];
+		if (i < METRICS_NB)
+			snprintf(le, sizeof(le), "%g", bounds[i]);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		snprintf(n, sizeof(n), "%s_bucket", name);
+		put_sample(b, n, "le", le, (double)cum);
+	}
+	snprintf(n, sizeof(n), "%s_sum", name);
+	put_sample(b, n, NULL, NULL, h->sum);
+	snprintf(n, sizeof(n), "%s_count", name);
+	put_sample(b, n, NULL, NULL, (double)h->count);
+}
+
+static void
+put_own(struct buf *b, const struct metric *m)
+{
+	static const char *const types[] = { "counter", "gauge", "histogram" };
+	struct metrics_sink k = { b, m->name, m->label, 0 };
+
+	put_head(b, m->name, m->help, types[m->type]);
+	if (m->type == METRIC_HISTOGRAM)
+		put_hist(b, m->name, m->h);
+	else if (m->fn)
+		m->fn(&k);
+	else
+		put_sample(b, m->name, NULL, NULL, m->v ? (double)*m->v : 0);
+}
+
+/* lkit_events_dropped_total, by reason if the program gives them */
+static void
+put_dropped(struct buf *b, const char *name)
+{
+	struct metrics_sink k = { b, name, "reason", 0 };
+
+	if (!dropped_fn) {
+		put_sample(b, name, NULL, NULL, (double)stats.dropped);
+		return;
+	}
+	dropped_fn(&k);
+	if ((double)stats.dropped > k.sum)     /* none the program named */
+		put_sample(b, name, "reason", "other",
+		    (double)stats.dropped - k.sum);
+}
+
 static void
 put_text(struct buf *b)
 {
 	const uint64_t v[] = { stats.in, stats.out, stats.dropped,
 	    stats.bytes_in, stats.bytes_out };
-	char n[32];
 	size_t i;
 
 	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
-		buf_puts(b, "# HELP ");
-		buf_puts(b, fam[i].name);
-		buf_putc(b, ' ');
-		buf_puts(b, fam[i].help);
-		buf_puts(b, "\n# TYPE ");
-		buf_puts(b, fam[i].name);
-		buf_puts(b, " counter\n");
-		buf_puts(b, fam[i].name);
-		buf_puts(b, "{program=\"");
-		put_label(b, progname);
-		buf_puts(b, "\",pipeline=\"");
-		put_label(b, pipeline);
-		snprintf(n, sizeof(n), "\"} %llu\n", (unsigned long long)v[i]);
-		buf_puts(b, n);
+		put_head(b, fam[i].name, fam[i].help, "counter");
+		if (i == 2)
+			put_dropped(b, fam[i].name);
+		else
+			put_sample(b, fam[i].name, NULL, NULL, (double)v[i]);
 	}
+	for (i = 0; i < nown; i++)
+		put_own(b, own[i]);
+}
+
+void
+metrics_render(struct buf *b)
+{
+	stats_sync();
+	put_text(b);
 }
 
 /* Writes b to a temporary file beside mfile, then renames it over. */
@@ -167,8 +301,7 @@ metrics_write(void)
 	if (!mfile)
 		return 0;
 	last_ms = clock_ms();
-	stats_sync();
-	put_text(&b);
+	metrics_render(&b);
 	r = replace(&b, tmp, sizeof(tmp));
 	buf_free(&b);
 	if (r < 0 && !failing)

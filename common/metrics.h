@@ -2,6 +2,11 @@
 #ifndef LKIT_METRICS_H
 #define LKIT_METRICS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
 /* Option ids, clear of each program's own and of OPT_INPUT's. */
 enum { OPT_METRICS_FILE = 0x1100, OPT_METRICS_INTERVAL, OPT_PIPELINE };
 
@@ -46,5 +51,55 @@ int metrics_timeout(int timeout);
  * why it could not be written.
  */
 int metrics_write(void);
+
+/*
+ * A program's own families, written after the common five.  A family is
+ * a counter or a gauge with one value (v), or with one sample per value
+ * of one extra, bounded label (fn gives them with metrics_put); or a
+ * histogram of seconds (h) over METRICS_NB fixed buckets.
+ */
+enum { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
+
+#define METRICS_NB 12           /* 1ms .. 5s, then +Inf */
+
+struct metrics_hist {
+	uint64_t n[METRICS_NB + 1];     /* per bucket, not cumulative */
+	uint64_t count;
+	double sum;
+};
+
+struct metrics_sink;            /* the file being written */
+
+struct metric {
+	const char *name, *help;
+	int type;
+	const char *label;      /* the extra label's name, or NULL */
+	const uint64_t *v;      /* without fn and h: the one value */
+	void (*fn)(struct metrics_sink *);
+	const struct metrics_hist *h;   /* METRIC_HISTOGRAM */
+};
+
+/* Adds the n families of m (kept, not copied); at most METRICS_MAX. */
+#define METRICS_MAX 32
+void metrics_add(const struct metric *m, size_t n);
+
+/* From a family's fn: one sample, lv the extra label's value (or NULL). */
+void metrics_put(struct metrics_sink *, const char *lv, double v);
+
+/*
+ * Gives lkit_events_dropped_total a reason= label: fn puts one sample a
+ * reason; what stats.dropped holds beyond their sum, if anything, is
+ * reason="other".
+ */
+void metrics_dropped(void (*fn)(struct metrics_sink *));
+
+/* Counts one observation of seconds into h. */
+void metrics_observe(struct metrics_hist *h, double seconds);
+
+/* Appends the whole exposition text to b (stats synced first). */
+void metrics_render(struct buf *b);
+
+/* cmd/PROG/metrics.c: registers the program's own families. */
+void metrics_families(void);
 
 #endif

@@ -337,6 +337,7 @@ setup_signals(void)
 {
 	sig_init();
 	stats_init(sync_stats, extra_stats);
+	metrics_families();
 	sig_on_usr1(status_usr1);
 	job_init(lb.o.cmd ? (int)lb.o.threads : 1);
 	/* a file size limit shows as EFBIG, held like a full disk */

@@ -794,6 +794,7 @@ main(int argc, char **argv)
 	stream_tune_malloc();
 	sig_init();
 	stats_init(sync_stats, extra_stats);
+	metrics_families();
 	node_init();
 	if (o.hash_key)
 		chunk_ring_build();

@@ -163,6 +163,10 @@ backoff(int fails)
 	return w < o.retry_max_ms ? w : o.retry_max_ms;
 }
 
+/* metrics.c: the ack latency (node.c calls these) */
+void metrics_fwd_sent(const struct chunk *);
+void metrics_fwd_acked(const struct chunk *);
+
 /* chunk.c: requests: queues, sealing, choosing a server, retries */
 void chunk_push(struct queue *, struct chunk *);
 struct chunk *chunk_pop(struct queue *);

@@ -526,6 +526,7 @@ got_acks(struct node *n)
 			node_fail(n, "ack for a request not sent (mismatch)");
 			return;
 		}
+		metrics_fwd_acked(n->flight[i]);
 		chunk_delivered(n, n->flight[i]);
 		memmove(n->flight + i, n->flight + i + 1,
 		    (n->nflight - i - 1) * sizeof(n->flight[0]));
@@ -582,6 +583,7 @@ node_write(struct node *n)
 		chunk_delivered(n, c);
 	} else {
 		n->deadline = clock_ms() + o.ack_ms;
+		metrics_fwd_sent(c);
 	}
 }
 

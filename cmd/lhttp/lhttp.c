@@ -436,6 +436,7 @@ main(int argc, char **argv)
 	sig_init();
 	sig_on_hup(reopen);
 	stats_init(sync_stats, extra_stats);
+	metrics_families();
 	xfer_init();
 	intake_init();
 	run();

@@ -107,6 +107,9 @@ backoff(int fails)
 	return w < o.retry_max_ms ? w : o.retry_max_ms;
 }
 
+/* metrics.c: xfer.c calls it with the easy handle answered */
+void metrics_http_answered(void *);
+
 /* batch.c: batches: filling, sealing, queues, what became of them */
 void batch_add(const struct event *);
 void batch_seal_open(void);

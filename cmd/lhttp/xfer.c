@@ -325,6 +325,7 @@ finish(struct slot *s, CURLcode rc)
 		batch_failed(b, why);
 	} else {
 		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+		metrics_http_answered(s->easy);
 		switch (bulk_fate(status)) {
 		case BULK_OK:
 			if (o.format == F_ES)

@@ -300,6 +300,7 @@ main(int argc, char **argv)
 	out_init(&run.out, 1, "stdout");
 	run.rd = input_filter_reader(0, "stdin", &run.out);
 	stats_init(sync_stats, extra_stats);
+	metrics_families();
 	ret = record_run();
 	ret = filter_end(run.rd, ret, &run.out, errors_summary);
 	cleanup();

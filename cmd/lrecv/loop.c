@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "metrics.h"
 #include "net.h"
 #include "sig.h"
 #include "stream.h"
@@ -402,21 +403,38 @@ dispatch(struct item *it, uint32_t ev)
 	}
 }
 
-/* While stdout is full: wait for it (and signals) only. */
+/* The --metrics listener, or -1. */
+static int
+metrics_fd(void)
+{
+	int i;
+
+	for (i = 0; i < listeners.n; i++)
+		if (listeners.it[i].type == T_METRICS)
+			return listeners.it[i].fd;
+	return -1;
+}
+
+/* While stdout is full: wait for it (and signals, and health checks) only. */
 static void
 wait_stdout(void)
 {
-	struct pollfd p[2];
+	struct pollfd p[3];
 	long long t = clock_ms();
 
 	p[0].fd = sig_fd();
 	p[0].events = POLLIN;
 	p[1].fd = 1;
 	p[1].events = POLLOUT;
-	if (poll(p, 2, 1000) > 0 && p[0].revents) {
+	p[2].fd = metrics_fd();
+	p[2].events = POLLIN;
+	p[2].revents = 0;
+	if (poll(p, 3, metrics_timeout(1000)) > 0 && p[0].revents) {
 		sig_drain();
 		sig_service();
 	}
+	if (p[2].revents)
+		metrics_stalled(p[2].fd);       /* answered 503 at once */
 	loop.stalled_ms += clock_ms() - t;     /* no client's fault */
 	flush_out();
 }
@@ -509,7 +527,7 @@ loop_run(void)
 		}
 		if (loop.tls_more)
 			tls_resume();
-		n = epoll_wait(loop.ep, evs, 256, wait_ms());
+		n = epoll_wait(loop.ep, evs, 256, metrics_timeout(wait_ms()));
 		if (n < 0 && errno != EINTR)
 			die(EX_SYS, "epoll_wait:");
 		if (n <= 0 && (out.b.len || conns.ackq))

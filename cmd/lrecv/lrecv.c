@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "metrics.h"
 #include "net.h"
 #include "opt.h"
 #include "sig.h"
@@ -99,6 +100,7 @@ static const struct opt opts[] = {
 	{ O_E2E_TIMEOUT, "end-to-end-timeout", "DURATION", "give up a reply "
 	    "not confirmed by then: no ack, or 503 (default 30s)" },
 	{ O_STATS, "stats", NULL, "print counters to stderr at exit" },
+	OPT_METRICS,
 	OPT_STD,
 	OPT_END
 };
@@ -288,6 +290,7 @@ options(int argc, char **argv)
 				    "from 1 to 64M", arg);
 			break;
 		case O_STATS: o.stats = 1; break;
+		default: metrics_opt(c, arg); break;
 		}
 	}
 	if (!o.cert != !o.key)
@@ -323,6 +326,7 @@ main(int argc, char **argv)
 	loop_listen();
 	loop_run();
 	loop_end();
+	metrics_write();
 	if (o.stats)
 		stats_print();
 	if (counts.skipped)

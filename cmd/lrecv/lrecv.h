@@ -249,6 +249,8 @@ void syslog_in_end(void);
 /* metrics.c: the metrics endpoint and the counters */
 void metrics_init(void);
 void metrics_serve(struct conn *, const struct http_req *);
+int metrics_healthy(void);
+void metrics_stalled(int);
 
 /* loop.c: listeners, accepting, the epoll loop, stdout, the sweep */
 void loop_init(void);

@@ -526,6 +526,7 @@ main(int argc, char **argv)
 	rd = input_reader(0, "stdin", NULL, NULL);
 	reader_set_mark(rd, on_mark, NULL);
 	stats_init(sync_stats, extra_stats);
+	metrics_families();
 	run();
 	conn_abandon("not written before exit");
 	marks_settle();

@@ -558,6 +558,7 @@ main(int argc, char **argv)
 	sig_init();
 	sig_on_hup(hup);
 	stats_init(sync_stats, extra_stats);
+	metrics_families();
 	out_init(&out, 1, "stdout");
 	out_watched = out_is_pipe(1);
 	setup(argc, argv);

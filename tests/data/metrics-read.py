@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # metrics-read.py DIR SECONDS STOPFILE: reads every DIR/*.prom over and over
 # until STOPFILE exists (at most SECONDS), parsing each read as a whole
-# Prometheus text file of lkit's five counters.  Prints the number of good
+# Prometheus text file holding lkit's five counters.  Prints the number of good
 # reads and the distinct values of lkit_events_in_total seen per file;
 # exits 1 at the first read that is not a whole, valid file.
 import os, re, sys, time
@@ -9,27 +9,34 @@ import os, re, sys, time
 FAMS = ["lkit_events_in_total", "lkit_events_out_total",
         "lkit_events_dropped_total", "lkit_bytes_in_total",
         "lkit_bytes_out_total"]
-SAMPLE = re.compile(r'^([a-z_]+)\{program="([a-z]+)",pipeline="((?:[^"\\\n]|\\.)*)"\} (\d+)$')
+SAMPLE = re.compile(r'^([a-z_]+)\{program="([a-z]+)",pipeline="((?:[^"\\\n]|\\.)*)"(,[a-z]+="[^"\\\n]*")?\} ([0-9.e+]+)$')
 
 
 def parse(text):
-    """The values of a whole file, or raises ValueError."""
+    """lkit's five counters in a whole file (summed over reason=, and
+    with HELP and TYPE before every family's samples), or raises
+    ValueError."""
     if not text.endswith("\n"):
         raise ValueError("does not end in a newline")
-    lines = text.split("\n")[:-1]
-    if len(lines) != 3 * len(FAMS):
-        raise ValueError("%d lines" % len(lines))
-    vals = {}
-    for i, f in enumerate(FAMS):
-        h, t, s = lines[3 * i:3 * i + 3]
-        if not h.startswith("# HELP %s " % f):
-            raise ValueError("no HELP for " + f)
-        if t != "# TYPE %s counter" % f:
-            raise ValueError("no TYPE for " + f)
+    vals, helped, typed = {}, set(), set()
+    for s in text.split("\n")[:-1]:
+        if s.startswith("# HELP "):
+            helped.add(s.split(" ")[2])
+            continue
+        if s.startswith("# TYPE "):
+            typed.add(s.split(" ")[2])
+            continue
         m = SAMPLE.match(s)
-        if not m or m.group(1) != f:
+        if not m:
             raise ValueError("bad sample: %r" % s)
-        vals[f] = int(m.group(4))
+        f = re.sub(r'_(bucket|sum|count)$', '', m.group(1))
+        if f not in helped or f not in typed:
+            raise ValueError("no HELP or TYPE before " + s)
+        if m.group(1) in FAMS:
+            vals[m.group(1)] = vals.get(m.group(1), 0) + int(m.group(5))
+    for f in FAMS:
+        if f not in vals:
+            raise ValueError("no " + f)
     return vals
 
 
