@@ -1,4 +1,5 @@
 /* net - socket helpers: split addresses, listen, connect, match CIDR */
+#define _GNU_SOURCE             /* getaddrinfo_a */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -215,6 +216,166 @@ net_connect(const char *host, const char *port, int type, int *pending,
 		snprintf(err, errcap, "%s:%s: %s", host, port, strerror(saved));
 	}
 	return fd;
+}
+
+/* --- resolving without blocking ------------------------------------------ */
+
+/*
+ * A lookup: glibc's getaddrinfo_a runs it on its own thread, and the
+ * caller polls.  A numeric address needs no lookup: its answer is here
+ * at once.  A lookup abandoned while it runs cannot be freed (glibc
+ * still writes to it): it waits on the list of orphans, freed once done.
+ */
+struct net_resolve {
+	struct gaicb cb;
+	struct addrinfo hints;
+	struct addrinfo *now;   /* a numeric address, resolved at once */
+	int numeric;
+	struct net_resolve *next;       /* on the orphans' list */
+	char host[256], port[32];
+};
+
+static struct net_resolve *orphans;
+
+/* Frees the orphans whose lookups have ended. */
+static void
+orphans_reap(void)
+{
+	struct net_resolve **pp = &orphans, *r;
+
+	while ((r = *pp)) {
+		if (gai_error(&r->cb) == EAI_INPROGRESS) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		if (r->cb.ar_result)
+			freeaddrinfo(r->cb.ar_result);
+		free(r);
+	}
+}
+
+struct net_resolve *
+net_resolve_start(const char *host, const char *port, int type, char *err,
+    size_t errcap)
+{
+	struct gaicb *list[1];
+	struct net_resolve *r;
+	int e;
+
+	orphans_reap();
+	if (strlen(host) >= sizeof(r->host) ||
+	    strlen(port) >= sizeof(r->port) || !(r = calloc(1, sizeof(*r)))) {
+		snprintf(err, errcap, "%s:%s: unable to resolve: %s", host,
+		    port, strerror(ENOMEM));
+		return NULL;
+	}
+	memcpy(r->host, host, strlen(host) + 1);
+	memcpy(r->port, port, strlen(port) + 1);
+	r->hints.ai_family = AF_UNSPEC;
+	r->hints.ai_socktype = type;
+	r->hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(host, port, &r->hints, &r->now) == 0) {
+		r->numeric = 1;
+		return r;
+	}
+	r->now = NULL;
+	r->hints.ai_flags = 0;
+	r->cb.ar_name = r->host;
+	r->cb.ar_service = r->port;
+	r->cb.ar_request = &r->hints;
+	list[0] = &r->cb;
+	if ((e = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) != 0) {
+		snprintf(err, errcap, "%s:%s: %s", host, port, gai_strerror(e));
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int
+net_resolve_poll(struct net_resolve *r, struct addrinfo **res, char *err,
+    size_t errcap)
+{
+	int e;
+
+	if (r->numeric) {
+		*res = r->now;
+		r->now = NULL;
+		r->numeric = 0;
+		return *res ? 1 : -1;
+	}
+	if ((e = gai_error(&r->cb)) == EAI_INPROGRESS)
+		return 0;
+	if (e == 0 && r->cb.ar_result) {
+		*res = r->cb.ar_result;
+		r->cb.ar_result = NULL;
+		return 1;
+	}
+	snprintf(err, errcap, "%s:%s: %s", r->host, r->port, e ?
+	    gai_strerror(e) : "no address");
+	return -1;
+}
+
+void
+net_resolve_free(struct net_resolve *r)
+{
+	if (!r)
+		return;
+	if (r->now)
+		freeaddrinfo(r->now);
+	if (!r->numeric && r->cb.ar_name && gai_cancel(&r->cb) ==
+	    EAI_NOTCANCELED) {
+		r->next = orphans;      /* glibc still has it */
+		orphans = r;
+		return;
+	}
+	if (r->cb.ar_result)
+		freeaddrinfo(r->cb.ar_result);
+	free(r);
+}
+
+int
+net_addr_count(const struct addrinfo *res)
+{
+	int n = 0;
+
+	for (; res; res = res->ai_next)
+		n++;
+	return n;
+}
+
+int
+net_connect_ai(const struct addrinfo *res, int first, int type, int *pending,
+    char *addr, size_t addrcap, char *err, size_t errcap)
+{
+	const struct addrinfo *ai;
+	int n = net_addr_count(res), i, k, fd, saved = EHOSTUNREACH;
+
+	*pending = 0;
+	if (addrcap)
+		addr[0] = '\0';
+	for (k = 0; k < n; k++) {
+		for (ai = res, i = (first + k) % n; i > 0; i--)
+			ai = ai->ai_next;
+		net_addr_str(ai->ai_addr, addr, addrcap);
+		if ((fd = socket(ai->ai_family, type, 0)) < 0) {
+			saved = errno;
+			continue;
+		}
+		fd_flags(fd);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			return fd;
+		if (errno == EINPROGRESS) {
+			*pending = 1;
+			return fd;
+		}
+		saved = errno;
+		close(fd);
+	}
+	errno = saved;
+	snprintf(err, errcap, "%s: %s", addr, strerror(saved));
+	return -1;
 }
 
 int

@@ -38,6 +38,32 @@ int net_local_port(int fd);
 int net_connect(const char *host, const char *port, int type, int *pending,
     char *err, size_t errcap);
 
+/*
+ * Resolving a name without blocking (getaddrinfo_a): start a lookup of
+ * host:port for sockets of type, then poll it: 1 done with the addresses
+ * in *res (free them with freeaddrinfo), 0 still running, -1 failed with
+ * err filled.  A numeric address is done at once.  net_resolve_free ends
+ * a lookup, done or not (glibc's thread may go on; its memory is freed
+ * once it ends).  NULL from net_resolve_start: err says why.
+ */
+struct net_resolve;
+struct addrinfo;
+struct net_resolve *net_resolve_start(const char *host, const char *port,
+    int type, char *err, size_t errcap);
+int net_resolve_poll(struct net_resolve *r, struct addrinfo **res,
+    char *err, size_t errcap);
+void net_resolve_free(struct net_resolve *r);
+int net_addr_count(const struct addrinfo *res);
+
+/*
+ * net_connect on addresses resolved already: a socket of type to the
+ * first address of res that takes, starting with the one at index first
+ * (modulo their count) and going round.  addr gets the address tried
+ * last, as text.
+ */
+int net_connect_ai(const struct addrinfo *res, int first, int type,
+    int *pending, char *addr, size_t addrcap, char *err, size_t errcap);
+
 /* After a pending connect is writable: 0, or -1 with errno. */
 int net_connect_done(int fd);
 

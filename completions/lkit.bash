@@ -91,17 +91,22 @@ _lkit_spec()
 		;;
 	lrecv)
 		opts='--listen= --unix= --port-file= --no-udp --shared-key=
-		    --user= --self-hostname= --deny-keepalive --allow=
-		    --chunk-size-limit= --chunk-size-warn= --skip-invalid-event
+		    --user= --self-hostname= --deny-keepalive --allow= --client=
+		    --allow-anonymous-source= --chunk-size-limit=
+		    --chunk-size-warn= --skip-invalid-event
 		    --source-hostname-key= --source-address-key=
 		    --add-tag-prefix= --idle-timeout= --handshake-timeout=
 		    --request-timeout= --max-connections= --memory-limit= --cert=
-		    --key= --ca-file= --http= --body-size-limit=
+		    --key= --ca-file= --tls-client-name= --tls-min-version=
+		    --tls-ciphers= --key-passphrase-file= --http= --body-size-limit=
 		    --cors-allow-origins= --add-http-headers --add-remote-addr
+		    --trust-forwarded-for --http-204 --cors-allow-credentials
 		    --metrics= --syslog= --syslog-tag= --syslog-max-size=
+		    --metrics-file= --metrics-interval= --pipeline=
 		    --end-to-end --end-to-end-timeout= --stats -h
 		    --help -V --version'
-		values='--unix|--port-file|--cert|--key|--ca-file:@file'
+		values='--unix|--port-file|--cert|--key|--ca-file|--key-passphrase-file:@file
+		    --tls-min-version:1.2,1.3 --allow-anonymous-source:yes,no'
 		;;
 	lforward)
 		opts='--ack --ack-timeout= --compress= --time-as-integer
@@ -112,12 +117,16 @@ _lkit_spec()
 		    --retry-max-times= --retry-forever --keepalive
 		    --connect-timeout= --send-timeout= --balance= --shared-key=
 		    --self-hostname= --username= --password= --tls --ca-file=
-		    --cert= --key= --tls-verify-hostname= --insecure
+		    --cert= --key= --tls-verify-hostname= --insecure --tls-ca=
+		    --tls-cert= --tls-key= --tls-verify-name= --tls-insecure
+		    --tls-min-version= --tls-ciphers= --key-passphrase-file=
+		    --tls-key-passphrase-file= --dns-round-robin
 		    --shutdown-timeout= --skip-invalid --max-event-size=
 		    --metrics-file= --metrics-interval= --pipeline=
 		    --stats -h --help -V --version'
-		values='--compress:gzip,text --heartbeat:transport,udp,none
-		    --balance:hash: --ca-file|--cert|--key:@file'
+		values='--compress:gzip,zstd,text --heartbeat:transport,udp,none
+		    --balance:hash: --tls-min-version:1.2,1.3
+		    --ca-file|--cert|--key|--tls-ca|--tls-cert|--tls-key|--key-passphrase-file|--tls-key-passphrase-file:@file'
 		;;
 	lbuffer)
 		opts='-d= --dir= --chunk-limit-size= --chunk-limit-records=
@@ -142,7 +151,8 @@ _lkit_spec()
 		    --flush-interval= --workers= --method= -H= --header=
 		    -u= --user= --bearer= --bearer-file= --compress= --timeout=
 		    --connect-timeout= --tls-ca= --tls-cert= --tls-key=
-		    --tls-insecure --time-key= --time-format= --time-type=
+		    --tls-insecure --tls-min-version= --tls-ciphers=
+		    --tls-key-passphrase-file= --time-key= --time-format= --time-type=
 		    --tag-key= --utc --timezone= --index= --id-key= --pipeline=
 		    --dead-letter= --retry-wait= --retry-max-interval=
 		    --retry-timeout= --retry-max-times= --retry-forever
@@ -153,7 +163,8 @@ _lkit_spec()
 		    --method:POST,PUT --compress:gzip
 		    --time-format:iso8601,unixtime,float
 		    --time-type:float,unixtime,string --timezone:UTC
-		    --bearer-file|--tls-ca|--tls-cert|--tls-key|--dead-letter:@file'
+		    --bearer-file|--tls-ca|--tls-cert|--tls-key|--tls-key-passphrase-file|--dead-letter:@file
+		    --tls-min-version:1.2,1.3'
 		;;
 	lsyslog)
 		opts='-f= --format= --framing= --max-size= --message-key=
@@ -163,14 +174,16 @@ _lkit_spec()
 		    --retry-max-interval= --retry-timeout= --retry-max-times=
 		    --retry-forever --connect-timeout= --send-timeout=
 		    --shutdown-timeout= --buffer-limit= --tls-ca= --tls-cert=
-		    --tls-key= --tls-verify-name= --tls-insecure --skip-invalid
+		    --tls-key= --tls-verify-name= --tls-insecure --tls-min-version=
+		    --tls-ciphers= --tls-key-passphrase-file= --skip-invalid
 		    --max-event-size=
 		    --metrics-file= --metrics-interval= --pipeline=
 		    --stats -h --help -V --version'
 		values='-f|--format:rfc5424,rfc3164 --framing:octet,newline
 		    --severity:emerg,alert,crit,err,warning,notice,info,debug
 		    --facility:kern,user,mail,daemon,auth,syslog,lpr,news,uucp,cron,authpriv,ftp,ntp,audit,alert,clock,local0,local1,local2,local3,local4,local5,local6,local7
-		    --tls-ca|--tls-cert|--tls-key:@file'
+		    --tls-ca|--tls-cert|--tls-key|--tls-key-passphrase-file:@file
+		    --tls-min-version:1.2,1.3'
 		;;
 	*)
 		return 1

@@ -17,6 +17,7 @@
 #include "sig.h"
 #include "stats.h"
 #include "stream.h"
+#include "tls.h"
 #include "wait.h"
 
 #include "lforward.h"
@@ -33,6 +34,7 @@ enum {
 	O_RETRY_TIMES, O_RETRY_FOREVER, O_KEEPALIVE, O_CONNECT_TIMEOUT,
 	O_SEND_TIMEOUT, O_BALANCE, O_SHARED_KEY, O_SELF_HOST, O_USERNAME,
 	O_PASSWORD, O_TLS, O_CA, O_CERT, O_KEY, O_TLS_HOST, O_INSECURE,
+	O_TLS_MIN, O_TLS_CIPHERS, O_PASS_FILE, O_DNS_RR,
 	O_SHUTDOWN, O_BUFFER
 };
 
@@ -94,6 +96,22 @@ static const struct opt opts[] = {
 	{ O_TLS_HOST, "tls-verify-hostname", "NAME", "name the server "
 	    "certificate must carry (default: HOST)" },
 	{ O_INSECURE, "insecure", NULL, "do not verify server certificates" },
+	{ O_CA, "tls-ca", "FILE", "the same as --ca-file" },
+	{ O_CERT, "tls-cert", "FILE", "the same as --cert" },
+	{ O_KEY, "tls-key", "FILE", "the same as --key" },
+	{ O_TLS_HOST, "tls-verify-name", "NAME", "the same as "
+	    "--tls-verify-hostname" },
+	{ O_INSECURE, "tls-insecure", NULL, "the same as --insecure" },
+	{ O_TLS_MIN, "tls-min-version", "1.2|1.3", "lowest TLS version "
+	    "(default 1.2)" },
+	{ O_TLS_CIPHERS, "tls-ciphers", "LIST", "TLS 1.2 ciphers and TLS 1.3 "
+	    "suites allowed, colon-separated" },
+	{ O_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
+	    "encrypted --key: the first line of FILE" },
+	{ O_PASS_FILE, "tls-key-passphrase-file", "FILE", "the same as "
+	    "--key-passphrase-file" },
+	{ O_DNS_RR, "dns-round-robin", NULL, "each connection goes to the "
+	    "next address of the server's name" },
 	{ O_SHUTDOWN, "shutdown-timeout", "DURATION", "after SIGTERM, time "
 	    "left to deliver what is held (default 10s)" },
 	OPT_INPUT,
@@ -397,6 +415,8 @@ loop_once(void)
 		}
 		if (list[i]->ssl && SSL_pending(list[i]->ssl))
 			timeout = 0;
+		else if (list[i]->lookup && timeout > 5)
+			timeout = 5;    /* a name's lookup is polled */
 	}
 	r = poll(pf, np, metrics_timeout(timeout));
 	if (r < 0 && errno != EINTR)
@@ -465,6 +485,7 @@ count_undelivered(void)
 			chunk_lost(c, "not delivered before exit");
 		node_close(list[i]);
 		node_hb_close(list[i]);
+		node_free(list[i]);
 		buf_free(&list[i]->rb);
 		buf_free(&list[i]->hs);
 	}
@@ -649,6 +670,13 @@ option(int c, const char *arg)
 	case O_KEY: o.key = arg; break;
 	case O_TLS_HOST: o.tls_host = arg; break;
 	case O_INSECURE: o.insecure = 1; break;
+	case O_TLS_MIN:
+		if ((o.tls_min = tls_version_parse(arg)) < 0)
+			die(EX_USAGE, "--tls-min-version takes 1.2 or 1.3");
+		break;
+	case O_TLS_CIPHERS: o.ciphers = arg; break;
+	case O_PASS_FILE: o.pass_file = arg; break;
+	case O_DNS_RR: o.dns_rr = 1; break;
 	case O_SHUTDOWN: o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout"); break;
 	default: input_opt(c, arg); break;
 	}
@@ -705,10 +733,16 @@ options(int argc, char **argv)
 		opt_fail(&prog, "no server given: want at least one HOST:PORT");
 	if (o.hb_ms <= 0)
 		die(EX_USAGE, "--heartbeat-interval must be above 0");
-	if ((o.ca || o.cert || o.key || o.tls_host || o.insecure) && !o.tls)
+	if ((o.ca || o.cert || o.key || o.tls_host || o.insecure ||
+	    o.tls_min || o.ciphers || o.pass_file) && !o.tls)
 		die(EX_USAGE, "TLS options need --tls");
 	if (!o.cert != !o.key)
 		die(EX_USAGE, "--cert and --key go together");
+	if (o.pass_file && !o.key)
+		die(EX_USAGE, "--key-passphrase-file needs --key");
+	if (o.dns_rr && o.hb == HB_UDP)
+		die(EX_USAGE, "--dns-round-robin needs --heartbeat transport "
+		    "or none");
 	/* a request's entries have a 32-bit length: one event stays below */
 	if (input.max > 1u << 30)
 		die(EX_USAGE, "--max-event-size goes up to 1G");

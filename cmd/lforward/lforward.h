@@ -34,6 +34,9 @@ struct options {
 	double phi;
 	const char *secondary, *hash_key, *shared_key, *self_host;
 	const char *username, *password, *ca, *cert, *key, *tls_host;
+	const char *pass_file, *ciphers;        /* TLS: key passphrase file */
+	int tls_min;            /* TLS: the lowest version, 0 for 1.2 */
+	int dns_rr;             /* --dns-round-robin */
 	const char *lbuffer_chunk;      /* run by lbuffer: its chunk's id */
 };
 extern struct options o;
@@ -60,7 +63,7 @@ struct queue {
 };
 
 enum { N_DOWN, N_IDLE, N_CONNECTING, N_TLS, N_HELO, N_PONG, N_READY,
-	N_CLOSING };
+	N_CLOSING, N_RESOLVING };
 
 /* A server, its connection and its heartbeats. */
 struct node {
@@ -69,6 +72,12 @@ struct node {
 	int unix_path;          /* host is the path of a unix socket */
 	char tls_name[256];     /* ,name=: TLS verify name and label, or "" */
 	char *shared_key, *username, *password; /* per server, or NULL */
+	/* the name's addresses: a lookup under way, the last answer */
+	struct net_resolve *lookup;
+	struct addrinfo *addrs;
+	int lookup_failed;      /* the last lookup failed: lookup_err says */
+	char lookup_err[320];
+	unsigned rr;            /* --dns-round-robin: the next address */
 	int available;
 	int state, fd;
 	SSL *ssl;
@@ -195,6 +204,7 @@ void node_watch(struct node *, long long);
 void node_hb_io(struct node *, short);
 short node_hb_events(const struct node *);
 void node_hb_close(struct node *);
+void node_free(struct node *);
 
 /* intake.c: standard input into open requests; marks returned */
 void intake_init(void);

@@ -1,5 +1,4 @@
 /* node - lforward's servers: connection, TLS, handshake, sending, heartbeats */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -8,16 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "err.h"
 #include "fwd.h"
 #include "net.h"
+#include "tls.h"
 
 #include "lforward.h"
 
@@ -209,27 +208,8 @@ tls_new(const struct node *n, int fd)
 {
 	const char *name = n->tls_name[0] ? n->tls_name : o.tls_host ?
 	    o.tls_host : n->host;
-	unsigned char a[16];
-	SSL *ssl;
 
-	if (!(ssl = SSL_new(ssl_ctx)))
-		return NULL;
-	if (!SSL_set_fd(ssl, fd))
-		goto fail;
-	if (inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1) {
-		if (!o.insecure && !X509_VERIFY_PARAM_set1_ip_asc(
-		    SSL_get0_param(ssl), name))
-			goto fail;
-	} else {
-		SSL_set_tlsext_host_name(ssl, name);
-		if (!o.insecure && !SSL_set1_host(ssl, name))
-			goto fail;
-	}
-	SSL_set_connect_state(ssl);
-	return ssl;
-fail:
-	SSL_free(ssl);
-	return NULL;
+	return tls_client_new(ssl_ctx, fd, name, o.insecure);
 }
 
 static int
@@ -276,14 +256,93 @@ unix_connect(const char *path, int *pending, char *err, size_t errcap)
 	return -1;
 }
 
-/* A connection to the server, TCP, UDP or unix; -1 and err failed. */
+/* --- the server's name ----------------------------------------------------
+ *
+ * Every connection, data or heartbeat, looks the name up again (Fluentd's
+ * expire_dns_cache 0), on glibc's resolver thread: the loop never waits
+ * for it.  A data connection waits for the answer, for --connect-timeout
+ * at most; a heartbeat goes to the last answer's address meanwhile (or
+ * is skipped before the first).  One lookup at a time per server.
+ */
+
+/* Starts a lookup of n's name, unless one is under way. */
+static void
+lookup_start(struct node *n)
+{
+	if (n->unix_path || n->lookup)
+		return;
+	n->lookup = net_resolve_start(n->host, n->port, SOCK_STREAM,
+	    n->lookup_err, sizeof(n->lookup_err));
+	n->lookup_failed = !n->lookup;
+}
+
+/* Takes the answer of a lookup that has ended. */
+static void
+lookup_poll(struct node *n)
+{
+	struct addrinfo *res;
+	int r;
+
+	if (!n->lookup || (r = net_resolve_poll(n->lookup, &res, n->lookup_err,
+	    sizeof(n->lookup_err))) == 0)
+		return;
+	net_resolve_free(n->lookup);
+	n->lookup = NULL;
+	n->lookup_failed = r < 0;
+	if (r < 0)
+		return;
+	if (n->addrs)
+		freeaddrinfo(n->addrs);
+	n->addrs = res;
+}
+
+/*
+ * A connection of type to one of the addresses of the last answer: the
+ * first, or with --dns-round-robin the next in turn (advance: this one
+ * is the data connection's, it moves the turn on).
+ */
 static int
-node_socket(const struct node *n, int type, int *pending, char *err,
+addr_connect(struct node *n, int type, int advance, int *pending, char *err,
     size_t errcap)
 {
-	if (n->unix_path)
-		return unix_connect(n->host, pending, err, errcap);
-	return net_connect(n->host, n->port, type, pending, err, errcap);
+	char addr[NET_ADDR_MAX];
+	int first = 0;
+
+	if (o.dns_rr) {
+		first = (int)(n->rr % (unsigned)net_addr_count(n->addrs));
+		n->rr += advance;
+	}
+	return net_connect_ai(n->addrs, first, type, pending, addr,
+	    sizeof(addr), err, errcap);
+}
+
+/* The socket is there, its connect under way or done. */
+static void
+connecting(struct node *n)
+{
+	n->deadline = clock_ms() + o.connect_ms;
+	n->state = N_CONNECTING;
+	n->rb.len = 0;
+}
+
+/* The name's lookup ended: a connection to an address it gave. */
+static void
+resolved(struct node *n)
+{
+	char err[512];
+	int pend;
+
+	if (n->lookup_failed) {
+		node_fail(n, "unable to connect: %s", n->lookup_err);
+		return;
+	}
+	if ((n->fd = addr_connect(n, SOCK_STREAM, 1, &pend, err,
+	    sizeof(err))) < 0) {
+		node_fail(n, "unable to connect to %s:%s: %s", n->host, n->port,
+		    err);
+		return;
+	}
+	connecting(n);
 }
 
 static void
@@ -292,14 +351,31 @@ node_connect(struct node *n)
 	char err[512];
 	int pend;
 
-	n->fd = node_socket(n, SOCK_STREAM, &pend, err, sizeof(err));
-	if (n->fd < 0) {
+	if (!n->unix_path) {
+		lookup_start(n);
+		lookup_poll(n);         /* a numeric address is done at once */
+		n->state = N_RESOLVING;
+		n->deadline = clock_ms() + o.connect_ms;
+		if (!n->lookup)
+			resolved(n);
+		return;
+	}
+	if ((n->fd = unix_connect(n->host, &pend, err, sizeof(err))) < 0) {
 		node_fail(n, "unable to connect: %s", err);
 		return;
 	}
-	n->deadline = clock_ms() + o.connect_ms;
-	n->state = N_CONNECTING;
-	n->rb.len = 0;
+	connecting(n);
+}
+
+/* Frees what the name's lookups hold (at the end). */
+void
+node_free(struct node *n)
+{
+	net_resolve_free(n->lookup);
+	n->lookup = NULL;
+	if (n->addrs)
+		freeaddrinfo(n->addrs);
+	n->addrs = NULL;
 }
 
 /* The connection is up (TCP, then TLS): handshake or ready. */
@@ -316,74 +392,30 @@ connected(struct node *n)
 	n->deadline = clock_ms() + o.connect_ms;
 }
 
-/* send/recv through TLS or not: bytes, 0 would block, -1 error. */
+/* Sends through TLS or not: bytes, 0 would block, -1 error (errno). */
 static ssize_t
 io_send(struct node *n, const char *p, size_t len)
 {
 	ssize_t r;
-	int e;
+	short want;
 
-	if (!n->ssl) {
-		r = send(n->fd, p, len, MSG_NOSIGNAL);
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		return r;
-	}
-	ERR_clear_error();
-	r = SSL_write(n->ssl, p, (int)(len > (1u << 30) ? 1u << 30 : len));
-	if (r > 0)
-		return r;
-	e = SSL_get_error(n->ssl, (int)r);
-	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+	if ((r = tls_send(n->fd, n->ssl, p, len, &want)) < 0 &&
+	    errno == EAGAIN)
 		return 0;
-	errno = EPROTO;
-	return -1;
-}
-
-static ssize_t
-io_recv(struct node *n, char *p, size_t len)
-{
-	ssize_t r;
-	int e;
-
-	if (!n->ssl) {
-		r = recv(n->fd, p, len, 0);
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return -2;
-		return r;
-	}
-	ERR_clear_error();
-	r = SSL_read(n->ssl, p, (int)len);
-	if (r > 0)
-		return r;
-	e = SSL_get_error(n->ssl, (int)r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-		return -2;
-	if (e == SSL_ERROR_ZERO_RETURN)
-		return 0;
-	errno = e == SSL_ERROR_SYSCALL && errno ? errno : EPROTO;
-	return r == 0 && e == SSL_ERROR_SYSCALL ? 0 : -1;
+	return r;
 }
 
 static void
 tls_step(struct node *n)
 {
-	int r, e;
-	long v;
+	char err[512];
+	short want;
+	int r = tls_handshake(n->ssl, &want, err, sizeof(err));
 
-	ERR_clear_error();
-	if ((r = SSL_do_handshake(n->ssl)) == 1) {
+	if (r > 0)
 		connected(n);
-		return;
-	}
-	e = SSL_get_error(n->ssl, r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-		return;
-	v = SSL_get_verify_result(n->ssl);
-	node_fail(n, "TLS handshake failed: %s", v != X509_V_OK ?
-	    X509_verify_cert_error_string(v) :
-	    ERR_reason_error_string(ERR_get_error()) ?
-	    ERR_reason_error_string(ERR_peek_last_error()) : "error");
+	else if (r < 0)
+		node_fail(n, "%s", err);
 }
 
 /* Reads replies into n->rb; 0 ok, 1 the server closed, -1 failed. */
@@ -392,10 +424,13 @@ read_replies(struct node *n)
 {
 	ssize_t r;
 
+	short want;
+
 	for (;;) {
 		buf_reserve(&n->rb, REPLY_MAX);
-		r = io_recv(n, n->rb.p + n->rb.len, n->rb.cap - n->rb.len);
-		if (r == -2)
+		r = tls_recv(n->fd, n->ssl, n->rb.p + n->rb.len,
+		    n->rb.cap - n->rb.len, 0, &want);
+		if (r < 0 && errno == EAGAIN)
 			return 0;
 		if (r == 0)
 			return 1;
@@ -666,6 +701,14 @@ node_timers(struct node *n)
 {
 	long long now = clock_ms();
 
+	if (n->state == N_RESOLVING) {
+		if (!n->lookup)
+			resolved(n);
+		else if (now > n->deadline)
+			node_fail(n, "unable to connect: timed out "
+			    "resolving %s (--connect-timeout)", n->host);
+		return;
+	}
 	if (n->fd < 0) {
 		if (n->q.head && node_usable(n))
 			node_connect(n);
@@ -720,19 +763,18 @@ node_hb_close(struct node *n)
 static void
 hb_tls_step(struct node *n)
 {
-	int r, e;
+	char err[512];
+	short want;
+	int r = tls_handshake(n->hb_ssl, &want, err, sizeof(err));
 
-	ERR_clear_error();
-	if ((r = SSL_do_handshake(n->hb_ssl)) == 1) {
+	if (r > 0) {
 		heartbeat(n);
 		SSL_shutdown(n->hb_ssl);        /* close_notify */
 		shutdown(n->hb_fd, SHUT_WR);
 		n->hb_linger = 1;
-		return;
-	}
-	e = SSL_get_error(n->hb_ssl, r);
-	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+	} else if (r < 0) {
 		node_hb_close(n);
+	}
 }
 
 /* The heartbeat's connection is up. */
@@ -769,11 +811,18 @@ static void
 hb_send(struct node *n)
 {
 	char err[256];
-	int pend;
+	int pend, type = o.hb == HB_UDP ? SOCK_DGRAM : SOCK_STREAM;
 
 	node_hb_close(n);       /* the last one got no answer, or lingers */
-	n->hb_fd = node_socket(n, o.hb == HB_UDP ? SOCK_DGRAM : SOCK_STREAM,
-	    &pend, err, sizeof(err));
+	if (n->unix_path) {
+		n->hb_fd = unix_connect(n->host, &pend, err, sizeof(err));
+	} else {
+		lookup_start(n);        /* the next one has a fresh answer */
+		lookup_poll(n);
+		if (!n->addrs)
+			return;         /* none yet: skipped */
+		n->hb_fd = addr_connect(n, type, 0, &pend, err, sizeof(err));
+	}
 	if (n->hb_fd < 0)
 		return;
 	n->hb_sent = clock_ms();
@@ -823,6 +872,7 @@ node_hb_io(struct node *n, short rev)
 void
 node_watch(struct node *n, long long now)
 {
+	lookup_poll(n);
 	if (o.hb != HB_NONE && !n->secondary && now >= n->hb_next) {
 		hb_send(n);
 		n->hb_next = now + o.hb_ms;
@@ -832,28 +882,24 @@ node_watch(struct node *n, long long now)
 
 /* --- setup --------------------------------------------------------------- */
 
+/* The client context: a file that does not load is a usage error. */
 static void
 setup_tls(void)
 {
+	struct tls_opts to = { 0 };
+	char err[512];
+
 	if (!o.tls)
 		return;
-	if (!(ssl_ctx = SSL_CTX_new(TLS_client_method())))
-		die(EX_SYS, "unable to set up TLS");
-	SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
-	if (o.insecure) {
-		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
-	} else {
-		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
-		if (o.ca ? !SSL_CTX_load_verify_locations(ssl_ctx, o.ca, NULL) :
-		    !SSL_CTX_set_default_verify_paths(ssl_ctx))
-			die(EX_USAGE, "unable to load CA certificates %s",
-			    o.ca ? o.ca : "(system default)");
-	}
-	if (o.cert && (SSL_CTX_use_certificate_chain_file(ssl_ctx, o.cert) != 1
-	    || SSL_CTX_use_PrivateKey_file(ssl_ctx, o.key, SSL_FILETYPE_PEM) != 1
-	    || SSL_CTX_check_private_key(ssl_ctx) != 1))
-		die(EX_USAGE, "unable to load the client certificate %s and key "
-		    "%s", o.cert, o.key);
+	to.ca = o.ca;
+	to.cert = o.cert;
+	to.key = o.key;
+	to.pass_file = o.pass_file;
+	to.ciphers = o.ciphers;
+	to.min_version = o.tls_min;
+	to.insecure = o.insecure;
+	if (!(ssl_ctx = tls_client_ctx(&to, err, sizeof(err))))
+		die(EX_USAGE, "%s", err);
 }
 
 /* The TLS context and the host name sent in PING. */

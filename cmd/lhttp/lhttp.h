@@ -29,6 +29,9 @@ struct options {
 	int time_type, time_type_set;
 	const char *user, *bearer, *bearer_file;
 	const char *tls_ca, *tls_cert, *tls_key;
+	const char *tls_ciphers, *tls_pass_file;
+	int tls_min;            /* 0 or 1.3: CURL_SSLVERSION_TLSv1_3 */
+	char tls_pass[1024];    /* --tls-key-passphrase-file's line */
 	const char *time_key, *tag_key, *time_format, *tz;
 	const char *index, *id_key, *pipeline, *dead_letter;
 	const char **headers;           /* --header, in order */

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "metrics.h"
 #include "sig.h"
+#include "tls.h"
 
 #include "bulkresp.h"
 #include "lhttp.h"
@@ -179,6 +180,28 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		die(EX_SYS, "libcurl refused option " #opt); \
 } while (0)
 
+/*
+ * The TLS version (1.2 and later unless --tls-min-version 1.3), the
+ * cipher list split as common/tls does, the key's passphrase.
+ */
+static void
+tls_set(CURL *e)
+{
+	char v12[1024], v13[1024];
+
+	SET(e, CURLOPT_SSLVERSION, o.tls_min == TLS1_3_VERSION ?
+	    (long)CURL_SSLVERSION_TLSv1_3 : (long)CURL_SSLVERSION_TLSv1_2);
+	if (o.tls_ciphers && tls_ciphers_split(o.tls_ciphers, v12, sizeof(v12),
+	    v13, sizeof(v13)) == 0) {
+		if (v12[0])
+			SET(e, CURLOPT_SSL_CIPHER_LIST, v12);
+		if (v13[0])
+			SET(e, CURLOPT_TLS13_CIPHERS, v13);
+	}
+	if (o.tls_pass_file)
+		SET(e, CURLOPT_KEYPASSWD, o.tls_pass);
+}
+
 static void
 slot_init(struct slot *s)
 {
@@ -213,6 +236,7 @@ slot_init(struct slot *s)
 		SET(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		SET(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	tls_set(e);
 }
 
 void

@@ -1,6 +1,5 @@
 /* conn - lrecv's connections: opening, I/O, TLS, closing, the memory budget */
 #include <errno.h>
-#include <limits.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +7,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "err.h"
@@ -187,35 +185,18 @@ conn_closing(struct conn *c)
 	todo_add(c);
 }
 
-/* send(2) or SSL_write: bytes sent, -1 with errno (EAGAIN to wait). */
-static ssize_t
-conn_send(struct conn *c, const char *p, size_t n)
-{
-	int r, e;
-
-	if (!c->ssl)
-		return send(c->it.fd, p, n, MSG_NOSIGNAL);
-	ERR_clear_error();
-	if ((r = SSL_write(c->ssl, p, (int)n)) > 0)
-		return r;
-	e = SSL_get_error(c->ssl, r);
-	errno = e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN :
-	    e == SSL_ERROR_SYSCALL && errno ? errno : EPROTO;
-	return -1;
-}
-
 /* Sends what wb holds; -1 if the connection is dropped. */
 int
 conn_write(struct conn *c)
 {
 	ssize_t n;
+	short want;
 
 	if (c->dead)
 		return -1;
 	while (c->woff < c->wb.len) {
-		n = conn_send(c, c->wb.p + c->woff, c->wb.len - c->woff);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = tls_send(c->it.fd, c->ssl, c->wb.p + c->woff,
+		    c->wb.len - c->woff, &want);
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0) {
@@ -339,9 +320,8 @@ conn_reply_after_flush(struct conn *c, const char *p, size_t n,
 static void
 tls_conn(struct conn *c)
 {
-	if (!(c->ssl = SSL_new(ssl_ctx)) || !SSL_set_fd(c->ssl, c->it.fd))
-		die(EX_SYS, "unable to set up a TLS connection:");
-	SSL_set_accept_state(c->ssl);
+	if (!(c->ssl = tls_server_new(ssl_ctx, c->it.fd)))
+		die(EX_SYS, "unable to set up a TLS connection");
 	c->state = S_TLS;
 }
 
@@ -352,48 +332,23 @@ tls_conn(struct conn *c)
 int
 conn_tls_accept(struct conn *c)
 {
-	int r, e;
-	unsigned long err;
+	char err[512];
+	short want;
+	int r = tls_handshake(c->ssl, &want, err, sizeof(err));
 
-	ERR_clear_error();
-	if ((r = SSL_accept(c->ssl)) == 1) {
+	if (r > 0) {
 		c->state = S_DATA;
 		if (o.shared_key && c->kind == K_FWD)
 			fwd_in_helo(c);
 		return 0;
 	}
-	e = SSL_get_error(c->ssl, r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+	if (r == 0)
 		return 1;
-	err = ERR_peek_last_error();
-	if (c->got_data || err)
-		warn("%s: TLS handshake failed: %s", c->name, err ?
-		    ERR_reason_error_string(err) : "connection closed");
+	/* a peer gone without a word (a heartbeat, a probe) is not said */
+	if (c->got_data || r == -1)
+		warn("%s: %s", c->name, err);
 	c->eof = 1;
 	return -1;
-}
-
-/* SSL_read or SSL_peek, with conn_io's results. */
-static ssize_t
-tls_io(struct conn *c, char *p, size_t cap, int peek)
-{
-	int n, e, cn = cap > INT_MAX ? INT_MAX : (int)cap;
-
-	ERR_clear_error();
-	errno = 0;      /* SSL_ERROR_SYSCALL without errno: the peer left */
-	n = peek ? SSL_peek(c->ssl, p, cn) : SSL_read(c->ssl, p, cn);
-	if (n > 0)
-		return n;
-	e = SSL_get_error(c->ssl, n);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-		return -1;
-	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !errno))
-		return 0;
-	if (c->state != S_CLOSING)
-		warn("%s: TLS read failed: %s", c->name, e == SSL_ERROR_SSL ?
-		    ERR_reason_error_string(ERR_peek_last_error()) :
-		    strerror(errno));
-	return -2;
 }
 
 /*
@@ -404,16 +359,17 @@ ssize_t
 conn_io(struct conn *c, char *p, size_t cap, int peek)
 {
 	ssize_t n;
+	short want;
 
-	if (c->ssl)
-		return tls_io(c, p, cap, peek);
-	n = recv(c->it.fd, p, cap, peek ? MSG_PEEK : 0);
+	n = tls_recv(c->it.fd, c->ssl, p, cap, peek, &want);
 	if (n >= 0)
 		return n;
-	if (errno == EAGAIN || errno == EINTR)
+	if (errno == EAGAIN)
 		return -1;
-	if (c->state != S_CLOSING)
-		warn("%s: unable to read: %s", c->name, strerror(errno));
+	/* reset before a byte came: a heartbeat closed with SO_LINGER 0 */
+	if (c->state != S_CLOSING && (errno != ECONNRESET || c->got_data))
+		warn("%s: %s: %s", c->name, c->ssl ? "TLS read failed" :
+		    "unable to read", strerror(errno));
 	return -2;
 }
 
@@ -448,7 +404,7 @@ conn_pending(const struct conn *c, uint64_t *off)
 		*off = c->nreq;
 		return c->hin.len > 0;
 	}
-	if (c->mode == M_JSON && c->jin.len) {
+	if ((c->mode == M_JSON || o.skip_invalid) && c->jin.len) {
 		*off = c->jbase;
 		return 1;
 	}
@@ -650,29 +606,29 @@ conn_timers(struct conn *c, long long now)
 	}
 }
 
-/* The TLS context of --cert, --key and --ca-file, if --cert is set. */
+/*
+ * The TLS context of --cert, --key and --ca-file, if --cert is set: a
+ * file that does not load is a usage error, as in the other programs.
+ */
 void
 conn_tls_init(void)
 {
+	struct tls_opts to = { 0 };
+	char err[512];
+	int i;
+
 	if (!o.cert)
 		return;
-	if (!(ssl_ctx = SSL_CTX_new(TLS_server_method())))
-		die(EX_SYS, "unable to set up TLS");
-	SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
-#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
-	SSL_CTX_set_options(ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-#endif
-	if (SSL_CTX_use_certificate_chain_file(ssl_ctx, o.cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ssl_ctx, o.key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ssl_ctx) != 1)
-		die(EX_USAGE, "unable to load the certificate %s and key %s: %s",
-		    o.cert, o.key, ERR_reason_error_string(ERR_get_error()));
-	if (o.ca) {
-		if (SSL_CTX_load_verify_locations(ssl_ctx, o.ca, NULL) != 1)
-			die(EX_USAGE, "unable to load CA certificates %s", o.ca);
-		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER |
-		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-	}
+	to.ca = o.ca;
+	to.cert = o.cert;
+	to.key = o.key;
+	to.pass_file = o.pass_file;
+	to.ciphers = o.ciphers;
+	to.min_version = o.tls_min;
+	for (i = 0; i < o.nclient_names; i++)
+		to.names[to.nnames++] = o.client_names[i];
+	if (!(ssl_ctx = tls_server_ctx(&to, err, sizeof(err))))
+		die(EX_USAGE, "%s", err);
 }
 
 void

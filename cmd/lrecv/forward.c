@@ -65,9 +65,10 @@ fwd_in_helo(struct conn *c)
 	c->state = S_PING;
 }
 
-/* Does the PING name a --user with its password? */
+/* Does the PING name a --user (of cl's users=) with its password? */
 static int
-user_ok(const struct fwd_ping *pg, const struct conn *c)
+user_ok(const struct fwd_ping *pg, const struct conn *c,
+    const struct client *cl)
 {
 	struct fwd_str auth = { (char *)c->auth, sizeof(c->auth) }, u, pw;
 	char hex[FWD_DIGEST_LEN + 1];
@@ -76,7 +77,8 @@ user_ok(const struct fwd_ping *pg, const struct conn *c)
 	for (i = 0; i < o.nusers; i++) {
 		u.p = o.users[i].name;
 		u.len = strlen(u.p);
-		if (u.len != pg->user.len || memcmp(u.p, pg->user.p, u.len))
+		if (u.len != pg->user.len || memcmp(u.p, pg->user.p, u.len) ||
+		    !client_user_ok(cl, u.p, u.len))
 			continue;
 		pw.p = o.users[i].pass;
 		pw.len = strlen(pw.p);
@@ -92,15 +94,26 @@ static void
 check_ping(struct conn *c, const struct fwd_ping *pg)
 {
 	struct fwd_str nonce = { (char *)c->nonce, sizeof(c->nonce) };
+	const struct client *cl = client_find((struct sockaddr *)&c->sa);
 	struct fwd_str key = { o.shared_key, strlen(o.shared_key) };
 	struct fwd_str me = { self_hostname(), strlen(self_hostname()) };
 	struct fwd_pong po = { 1, { "", 0 }, me, { NULL, 0 } };
-	char hex[FWD_DIGEST_LEN + 1];
+	char hex[FWD_DIGEST_LEN + 1], why[NET_ADDR_MAX + 40];
 
 	if (pg->host.len == me.len && memcmp(pg->host.p, me.p, me.len) == 0) {
 		refuse(c, "same hostname between input and output: invalid "
 		    "configuration");
 		return;
+	}
+	if (!cl && o.deny_anon) {
+		snprintf(why, sizeof(why), "anonymous source host '%s' denied",
+		    c->addr);
+		refuse(c, why);
+		return;
+	}
+	if (cl && cl->key) {
+		key.p = cl->key;
+		key.len = strlen(cl->key);
 	}
 	fwd_digest(hex, &pg->salt, &pg->host, &nonce, &key);
 	if (pg->digest.len != FWD_DIGEST_LEN ||
@@ -108,7 +121,7 @@ check_ping(struct conn *c, const struct fwd_ping *pg)
 		refuse(c, "shared_key mismatch");
 		return;
 	}
-	if (o.nusers && !user_ok(pg, c)) {
+	if (o.nusers && !user_ok(pg, c, cl)) {
 		refuse(c, "username/password mismatch");
 		return;
 	}
@@ -295,6 +308,19 @@ new_reader(struct conn *c)
 	reader_set_max(c->r, o.chunk_limit);
 	reader_set_skip_invalid(c->r, o.skip_invalid);
 	reader_set_frame_end(c->r, 1);
+	mp_scan_init(&c->ms);
+}
+
+/* Takes msgpack request bytes: through skip_in with --skip-invalid-event. */
+static void
+msgpack_in(struct conn *c, const char *p, size_t n)
+{
+	if (!o.skip_invalid) {
+		reader_feed(c->r, p, n);
+		return;
+	}
+	buf_put(&c->jin, p, n);
+	skip_in(c, 0);
 }
 
 /* Advances the scan of p[0..len); the end of the value, or 0 if unseen. */
@@ -378,7 +404,10 @@ json_value(struct conn *c, size_t end)
 	}
 	c->js.pos = c->js.start + used;         /* what follows is looked at */
 	c->js.started = c->js.depth = c->js.str = c->js.esc = 0;
-	reader_feed(c->r, scratch.json_mp.p, scratch.json_mp.len);
+	if (o.skip_invalid)
+		skip_value(c, scratch.json_mp.p, scratch.json_mp.len);
+	else
+		reader_feed(c->r, scratch.json_mp.p, scratch.json_mp.len);
 	drain(c);
 	return c->state == S_DATA ? 0 : -1;
 }
@@ -442,9 +471,11 @@ ping_read(struct conn *c)
 		return 0;
 	c->mode = M_MSGPACK;
 	new_reader(c);
-	reader_feed(c->r, c->tin.p + used, c->tin.len - used);
+	if (c->tin.len > used)
+		msgpack_in(c, c->tin.p + used, c->tin.len - used);
 	buf_free(&c->tin);
-	drain(c);
+	if (c->state == S_DATA)
+		drain(c);
 	return 1;
 }
 
@@ -477,7 +508,7 @@ data_read(struct conn *c)
 
 	if (c->mode == M_UNKNOWN && (r = sniff(c)) <= 0)
 		return r;
-	if (c->mode == M_JSON) {
+	if (c->mode == M_JSON || o.skip_invalid) {
 		buf_reserve(&c->jin, JSON_READ);
 		p = c->jin.p + c->jin.len;
 		cap = c->jin.cap - c->jin.len;
@@ -495,6 +526,13 @@ data_read(struct conn *c)
 	if (c->mode == M_JSON) {
 		c->jin.len += n;
 		json_events(c, n == 0);
+	} else if (o.skip_invalid) {
+		c->jin.len += n;
+		if (skip_in(c, n == 0) < 0)
+			return 0;
+		if (n == 0)
+			reader_feed_eof(c->r);
+		drain(c);
 	} else {
 		if (n > 0)
 			reader_commit(c->r, n);

@@ -38,8 +38,9 @@ cors_ok(const char *origin, size_t n)
 }
 
 /*
- * Queues a response; code 200 has an empty body, others say why.  flags
- * R_E2E: it waits for the events to be delivered (--end-to-end).
+ * Queues a response; codes 200 and 204 have an empty body, others say
+ * why.  flags R_E2E: it waits for the events to be delivered
+ * (--end-to-end).
  */
 static void
 reply(struct conn *c, int code, const char *why, int keep,
@@ -49,16 +50,17 @@ reply(struct conn *c, int code, const char *why, int keep,
 	char body[600], extra[600] = "";
 	int n = 0;
 
-	if (code != 200 && why)
+	if (code >= 300 && why)
 		n = snprintf(body, sizeof(body), "%d %s\n", code, why);
 	if (origin && (size_t)snprintf(extra, sizeof(extra),
-	    "Access-Control-Allow-Origin: %.*s\r\n", (int)olen, origin) >=
+	    "Access-Control-Allow-Origin: %.*s\r\n%s", (int)olen, origin,
+	    o.cors_cred ? "Access-Control-Allow-Credentials: true\r\n" : "") >=
 	    sizeof(extra))
 		extra[0] = '\0';
 	b->len = 0;
 	http_response(b, code, "text/plain", extra[0] ? extra : NULL, n, keep);
 	buf_put(b, body, n);
-	if (code != 200)
+	if (code >= 300)
 		counts.http_errors++;
 	conn_reply_after_flush(c, b->p, b->len, R_RAW | flags);
 	if (!keep)
@@ -112,6 +114,32 @@ record_time(const char **rec, size_t *len, int64_t *sec, uint32_t *nsec)
 	*len = scratch.rec.len;
 }
 
+/*
+ * The client's address; with --trust-forwarded-for the first address of
+ * an X-Forwarded-For header (white space trimmed), as in_http takes it.
+ */
+static const char *
+remote_addr(const struct conn *c, const struct http_req *rq, size_t *len)
+{
+	const char *v, *e;
+	size_t n;
+
+	if (o.trust_xff && (v = http_header(rq, "x-forwarded-for", &n))) {
+		e = memchr(v, ',', n);
+		n = e ? (size_t)(e - v) : n;
+		while (n && (*v == ' ' || *v == '\t'))
+			v++, n--;
+		while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			n--;
+		if (n) {
+			*len = n < NET_ADDR_MAX ? n : NET_ADDR_MAX;
+			return v;
+		}
+	}
+	*len = strlen(c->addr);
+	return c->addr;
+}
+
 /* Adds HTTP_* headers and REMOTE_ADDR as asked, into scratch.fields. */
 static void
 http_fields(struct conn *c, const struct http_req *rq, const char **rec,
@@ -139,8 +167,10 @@ http_fields(struct conn *c, const struct http_req *rq, const char **rec,
 		rec_str(&r, key, k < sizeof(key) ? k : sizeof(key) - 1,
 		    rq->hdr[h].value, rq->hdr[h].vlen);
 	}
-	if (o.add_remote)
-		rec_str(&r, "REMOTE_ADDR", 11, c->addr, strlen(c->addr));
+	if (o.add_remote) {
+		p = remote_addr(c, rq, &k);
+		rec_str(&r, "REMOTE_ADDR", 11, p, k);
+	}
 	rec_end(&r);
 	*rec = scratch.fields.p;
 	*len = scratch.fields.len;
@@ -307,24 +337,27 @@ http_payload(const struct http_req *rq, const char *body, size_t blen,
 	if (CT("application/msgpack") || CT("application/x-msgpack"))
 		return mp_values(body, blen, why);
 	if (CT("application/x-www-form-urlencoded")) {
-		if (http_param(body, blen, "json", pv))
+		if (http_param(body, blen, "json", pv) ||
+		    http_param(body, blen, "ndjson", pv))
 			return json_values(pv->p, pv->len, why);
 		if (http_param(body, blen, "msgpack", pv))
 			return mp_values(pv->p, pv->len, why);
 	}
 	if (CT("multipart/form-data") && (b = http_boundary(ct, cl, &bl))) {
-		if (http_multipart(body, blen, b, bl, "json", &v, &vl) == 1)
+		if (http_multipart(body, blen, b, bl, "json", &v, &vl) == 1 ||
+		    http_multipart(body, blen, b, bl, "ndjson", &v, &vl) == 1)
 			return json_values(v, vl, why);
 		if (http_multipart(body, blen, b, bl, "msgpack", &v, &vl) == 1)
 			return mp_values(v, vl, why);
 	}
 #undef CT
-	if (http_param(rq->query, rq->query_len, "json", pv))
+	if (http_param(rq->query, rq->query_len, "json", pv) ||
+	    http_param(rq->query, rq->query_len, "ndjson", pv))
 		return json_values(pv->p, pv->len, why);
 	if (http_param(rq->query, rq->query_len, "msgpack", pv))
 		return mp_values(pv->p, pv->len, why);
-	*why = "no records: send a JSON, NDJSON or msgpack body, or a json= or "
-	    "msgpack= parameter";
+	*why = "no records: send a JSON, NDJSON or msgpack body, or a json=, "
+	    "ndjson= or msgpack= parameter";
 	return -1;
 }
 
@@ -444,8 +477,8 @@ http_events(struct conn *c, const struct http_req *rq,
 	}
 	http_walk(c, rq, 1, h->has_time ? &h->qs : NULL, h->qn, &why);
 	counts.http_requests++;
-	reply(c, 200, NULL, rq->keepalive, h->origin, h->olen,
-	    o.e2e ? R_E2E : 0);
+	reply(c, o.http_204 ? 204 : 200, NULL, rq->keepalive, h->origin,
+	    h->olen, o.e2e ? R_E2E : 0);
 }
 
 /* CORS preflight: allowed origins get the methods and headers. */
@@ -458,8 +491,10 @@ preflight(struct conn *c, const struct http_req *rq, const char *origin,
 
 	snprintf(extra, sizeof(extra), "Access-Control-Allow-Origin: %.*s\r\n"
 	    "Access-Control-Allow-Methods: POST, GET, OPTIONS\r\n"
-	    "Access-Control-Allow-Headers: Content-Type, Content-Encoding\r\n",
-	    origin ? (int)olen : 1, origin ? origin : "*");
+	    "Access-Control-Allow-Headers: Content-Type, Content-Encoding\r\n"
+	    "%s", origin ? (int)olen : 1, origin ? origin : "*",
+	    o.cors_cred && origin ? "Access-Control-Allow-Credentials: "
+	    "true\r\n" : "");
 	b->len = 0;
 	http_response(b, 200, "text/plain", extra, 0, rq->keepalive);
 	conn_reply_after_flush(c, b->p, b->len, R_RAW);

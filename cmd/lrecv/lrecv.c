@@ -29,7 +29,9 @@ enum {
 	O_IDLE, O_MAX_CONN, O_DENY_KEEPALIVE, O_CERT, O_KEY, O_CA, O_HTTP,
 	O_BODY_LIMIT, O_CORS, O_ADD_HEADERS, O_ADD_REMOTE, O_METRICS, O_STATS,
 	O_MEM_LIMIT, O_HANDSHAKE_TIMEOUT, O_REQUEST_TIMEOUT, O_E2E,
-	O_E2E_TIMEOUT, O_SYSLOG, O_SYSLOG_TAG, O_SYSLOG_MAX
+	O_E2E_TIMEOUT, O_SYSLOG, O_SYSLOG_TAG, O_SYSLOG_MAX,
+	O_TLS_MIN, O_TLS_CIPHERS, O_PASS_FILE, O_CLIENT_NAME,
+	O_CLIENT, O_ALLOW_ANON, O_HTTP_204, O_TRUST_XFF, O_CORS_CRED
 };
 
 static const struct opt opts[] = {
@@ -49,12 +51,16 @@ static const struct opt opts[] = {
 	    "to keep connections open" },
 	{ O_ALLOW, "allow", "CIDR[,CIDR...]", "accept clients from these "
 	    "addresses only (repeatable)" },
+	{ O_CLIENT, "client", "CIDR[,shared_key=K][,users=A:B]", "clients "
+	    "from CIDR use key K, users A and B only (repeatable)" },
+	{ O_ALLOW_ANON, "allow-anonymous-source", "yes|no", "no: only "
+	    "--client networks pass the handshake (default yes)" },
 	{ O_CHUNK_LIMIT, "chunk-size-limit", "SIZE", "drop larger requests, "
 	    "unacked, and close (default 64M)" },
 	{ O_CHUNK_WARN, "chunk-size-warn", "SIZE", "log requests larger than "
 	    "SIZE" },
-	{ O_SKIP_INVALID, "skip-invalid-event", NULL, "skip bad events and go "
-	    "on, instead of closing the connection" },
+	{ O_SKIP_INVALID, "skip-invalid-event", NULL, "drop invalid entries "
+	    "alone and ack their request, instead of closing" },
 	{ O_SRC_HOST_KEY, "source-hostname-key", "KEY", "add the client's "
 	    "host name to each record as KEY" },
 	{ O_SRC_ADDR_KEY, "source-address-key", "KEY", "add the client's "
@@ -77,6 +83,14 @@ static const struct opt opts[] = {
 	{ O_KEY, "key", "FILE", "the private key of --cert (PEM)" },
 	{ O_CA, "ca-file", "FILE", "require client certificates signed by "
 	    "these CAs" },
+	{ O_CLIENT_NAME, "tls-client-name", "NAME", "with --ca-file: require "
+	    "a client certificate for NAME (repeatable)" },
+	{ O_TLS_MIN, "tls-min-version", "1.2|1.3", "lowest TLS version "
+	    "(default 1.2)" },
+	{ O_TLS_CIPHERS, "tls-ciphers", "LIST", "TLS 1.2 ciphers and TLS 1.3 "
+	    "suites allowed, colon-separated" },
+	{ O_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
+	    "encrypted --key: the first line of FILE" },
 	{ O_HTTP, "http", "[ADDR]:PORT", "accept HTTP POST /TAG (Fluentd "
 	    "in_http) here" },
 	{ O_BODY_LIMIT, "body-size-limit", "SIZE", "largest HTTP body, "
@@ -87,6 +101,12 @@ static const struct opt opts[] = {
 	    "to records as HTTP_NAME" },
 	{ O_ADD_REMOTE, "add-remote-addr", NULL, "add the client address to "
 	    "records as REMOTE_ADDR" },
+	{ O_TRUST_XFF, "trust-forwarded-for", NULL, "REMOTE_ADDR is the first "
+	    "X-Forwarded-For address, if any" },
+	{ O_HTTP_204, "http-204", NULL, "answer 204 No Content, not 200 "
+	    "(in_http use_204_response)" },
+	{ O_CORS_CRED, "cors-allow-credentials", NULL, "send "
+	    "Access-Control-Allow-Credentials: true to allowed origins" },
 	{ O_METRICS, "metrics", "[ADDR]:PORT", "serve /metrics (Prometheus) "
 	    "and /api/plugins.json here" },
 	{ O_SYSLOG, "syslog", "tcp|udp|tls:[ADDR]:PORT", "accept syslog "
@@ -108,7 +128,7 @@ static const struct opt opts[] = {
 static const struct opt_exit exits[] = {
 	{ 0, "stopped by a signal" },
 	{ 2, "usage error" },
-	{ 4, "system failure: a port, a certificate, standard output" },
+	{ 4, "system failure: a port, standard output" },
 	{ 141, "the reader of standard output went away" },
 	OPT_EXIT_END
 };
@@ -229,6 +249,15 @@ options(int argc, char **argv)
 		case O_SELF_HOST: o.self_host = arg; break;
 		case O_DENY_KEEPALIVE: o.deny_keepalive = 1; break;
 		case O_ALLOW: add_allow(arg); break;
+		case O_CLIENT: client_add(arg); break;
+		case O_ALLOW_ANON:
+			if (strcmp(arg, "yes") && strcmp(arg, "no") &&
+			    strcmp(arg, "true") && strcmp(arg, "false"))
+				die(EX_USAGE, "bad value '%s' for "
+				    "--allow-anonymous-source: want yes or no",
+				    arg);
+			o.deny_anon = !strcmp(arg, "no") || !strcmp(arg, "false");
+			break;
 		case O_CHUNK_LIMIT:
 			o.chunk_limit = opt_size_arg(arg, "chunk-size-limit");
 			break;
@@ -265,9 +294,25 @@ options(int argc, char **argv)
 		case O_CORS: o.cors = arg; break;
 		case O_ADD_HEADERS: o.add_headers = 1; break;
 		case O_ADD_REMOTE: o.add_remote = 1; break;
+		case O_TRUST_XFF: o.trust_xff = 1; break;
+		case O_HTTP_204: o.http_204 = 1; break;
+		case O_CORS_CRED: o.cors_cred = 1; break;
 		case O_CERT: o.cert = arg; break;
 		case O_KEY: o.key = arg; break;
 		case O_CA: o.ca = arg; break;
+		case O_TLS_MIN:
+			if ((o.tls_min = tls_version_parse(arg)) < 0)
+				die(EX_USAGE, "--tls-min-version takes 1.2 or "
+				    "1.3");
+			break;
+		case O_TLS_CIPHERS: o.ciphers = arg; break;
+		case O_PASS_FILE: o.pass_file = arg; break;
+		case O_CLIENT_NAME:
+			if (o.nclient_names == TLS_NAMES_MAX)
+				die(EX_USAGE, "more than %d --tls-client-name",
+				    TLS_NAMES_MAX);
+			o.client_names[o.nclient_names++] = arg;
+			break;
 		case O_E2E: o.e2e = 1; break;
 		case O_E2E_TIMEOUT:
 			e2e_timeout_set = 1;
@@ -297,11 +342,22 @@ options(int argc, char **argv)
 		die(EX_USAGE, "--cert and --key go together");
 	if (o.ca && !o.cert)
 		die(EX_USAGE, "--ca-file needs --cert and --key");
+	if ((o.tls_min || o.ciphers || o.pass_file) && !o.cert)
+		die(EX_USAGE, "TLS options need --cert and --key");
+	if (o.nclient_names && !o.ca)
+		die(EX_USAGE, "--tls-client-name needs --ca-file (client "
+		    "certificates)");
 	if (optind != argc)
 		opt_fail(&prog, "unexpected operand '%s': lrecv takes its "
 		    "addresses as options", argv[optind]);
 	if (o.nusers && !o.shared_key)
 		die(EX_USAGE, "--user needs --shared-key (the handshake)");
+	client_check();
+	if (o.trust_xff && !o.add_remote)
+		die(EX_USAGE, "--trust-forwarded-for needs --add-remote-addr");
+	if (o.cors_cred && (!o.cors || strchr(o.cors, '*')))
+		die(EX_USAGE, "--cors-allow-credentials needs "
+		    "--cors-allow-origins with no *: the origin is echoed");
 	if (o.self_host && !o.shared_key)
 		warn("--self-hostname is used only with --shared-key");
 	if (e2e_timeout_set && !o.e2e)
@@ -339,6 +395,7 @@ main(int argc, char **argv)
 		free(o.users[i].name);
 		free(o.users[i].pass);
 	}
+	client_free();
 	conn_tls_end();
 	return EX_OK;
 }

@@ -11,14 +11,17 @@
 #include "clock.h"
 #include "fwd.h"
 #include "http.h"
+#include "mp.h"
 #include "net.h"
 #include "stream.h"
+#include "tls.h"
 
 #define MAX_LISTEN 8
 #define MAX_USERS 32
 #define MAX_SYSLOG 8             /* --syslog listeners */
 #define NKIND 4
 #define MAX_ALLOW 64
+#define MAX_CLIENTS 64           /* --client */
 #define HIGH_WATER (8u * 1024 * 1024)   /* stdout bytes held before pausing */
 #define TRIM_BYTES (512u * 1024)        /* larger idle buffers are freed */
 
@@ -91,6 +94,7 @@ struct conn {
 	int continued;          /* HTTP: 100 Continue sent for this request */
 	struct buf jin;         /* JSON mode: text not yet converted */
 	struct jscan js;
+	struct mp_scan ms;      /* --skip-invalid-event: the request in jin */
 	uint64_t jbase;         /* stream offset of jin.p[0] */
 	uint64_t jval;          /* stream offset of the value being read */
 	struct buf wb;          /* replies to send */
@@ -121,6 +125,14 @@ struct user {
 	char *pass;
 };
 
+/* --client: Fluentd's <security><client>. */
+struct client {
+	struct net_cidr net;
+	char *key;              /* shared_key=, or NULL: --shared-key's */
+	char *users[MAX_USERS]; /* users=: the --user names allowed */
+	int nusers;             /* 0: every --user */
+};
+
 /* The options (lrecv.c), set once before the loop starts. */
 struct options {
 	const char *listen[MAX_LISTEN];
@@ -128,12 +140,19 @@ struct options {
 	const char *unix_path, *port_file, *shared_key, *self_host;
 	const char *tag_prefix, *src_host_key, *src_addr_key;
 	const char *cert, *key, *ca, *http, *metrics, *cors;
+	const char *pass_file, *ciphers;        /* TLS: key passphrase file */
+	int tls_min;            /* TLS: the lowest version, 0 for 1.2 */
+	const char *client_names[TLS_NAMES_MAX];       /* --tls-client-name */
+	int nclient_names;
 	int add_headers, add_remote;
+	int http_204, trust_xff, cors_cred;     /* --http-204 ... */
 	size_t body_limit;
 	struct user users[MAX_USERS];
 	int nusers;
 	struct net_cidr allow[MAX_ALLOW];
 	int nallow;
+	struct client clients[MAX_CLIENTS];
+	int nclients, deny_anon;        /* --allow-anonymous-source no */
 	size_t chunk_limit, chunk_warn, mem_limit;
 	const char *syslog[MAX_SYSLOG];        /* tcp:HOST:PORT, udp:, tls: */
 	int nsyslog;
@@ -221,6 +240,17 @@ void fwd_in_helo(struct conn *);
 void fwd_in_read(struct conn *);
 void fwd_in_source_keys(struct conn *, const char **, size_t *);
 void fwd_in_ack(struct conn *, const char *, size_t);
+
+/* skip.c: --skip-invalid-event, bad entries dropped, their frame acked */
+void skip_value(struct conn *, const char *, size_t);
+int skip_in(struct conn *, int);
+
+/* client.c: --client, --allow-anonymous-source */
+void client_add(const char *);
+void client_check(void);
+const struct client *client_find(const struct sockaddr *);
+int client_user_ok(const struct client *, const char *, size_t);
+void client_free(void);
 
 /* http_in.c: HTTP input */
 void http_in_read(struct conn *);

@@ -11,7 +11,7 @@
 #include "clock.h"
 #include "err.h"
 #include "net.h"
-#include "syslog_tls.h"
+#include "tls.h"
 
 #include "lsyslog.h"
 
@@ -211,7 +211,7 @@ static void
 tls_step(void)
 {
 	char err[512];
-	int r = syslog_tls_handshake(c.ssl, &c.want, err, sizeof(err));
+	int r = tls_handshake(c.ssl, &c.want, err, sizeof(err));
 
 	if (r < 0)
 		fail("%s", err);
@@ -227,7 +227,7 @@ connected(void)
 		up();
 		return;
 	}
-	c.ssl = syslog_tls_new(ctx, c.fd, o.tls_host ? o.tls_host : o.host,
+	c.ssl = tls_client_new(ctx, c.fd, o.tls_host ? o.tls_host : o.host,
 	    o.insecure);
 	if (!c.ssl) {
 		fail("unable to start TLS");
@@ -315,12 +315,10 @@ read_side(void)
 	int k;
 
 	for (k = 0; k < 64; k++) {
-		if (c.ssl) {
-			r = syslog_tls_recv(c.ssl, junk, sizeof(junk), &want);
-		} else if ((r = recv(c.fd, junk, sizeof(junk), MSG_DONTWAIT)) <
-		    0 && (errno == EAGAIN || errno == EINTR)) {
+		r = c.ssl ? tls_recv(c.fd, c.ssl, junk, sizeof(junk), 0,
+		    &want) : recv(c.fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			r = -2;
-		}
 		if (r <= 0)
 			break;
 	}
@@ -340,15 +338,17 @@ write_stream(void)
 	const char *p;
 	size_t len;
 	ssize_t r;
+	short want;
 
 	while (queue_count()) {
 		p = q.b.p + q.head + q.wpos;
 		len = q.b.len - q.head - q.wpos;
-		if (c.ssl)
-			r = syslog_tls_send(c.ssl, p, len, &c.want);
-		else if ((r = send(c.fd, p, len, MSG_NOSIGNAL)) < 0 &&
-		    (errno == EAGAIN || errno == EINTR))
+		if ((r = tls_send(c.fd, c.ssl, p, len, &want)) < 0 &&
+		    errno == EAGAIN) {
+			if (c.ssl)
+				c.want = want;
 			r = 0;
+		}
 		if (r < 0) {
 			fail("unable to send: %s", strerror(errno));
 			return;
@@ -573,10 +573,17 @@ conn_abandon(const char *why)
 void
 conn_init(void)
 {
-	struct syslog_tls_opts to = { o.ca, o.cert, o.key, o.insecure };
+	struct tls_opts to = { 0 };
 	char err[512];
 
-	if (o.proto == P_TLS && !(ctx = syslog_tls_ctx(&to, err, sizeof(err))))
+	to.ca = o.ca;
+	to.cert = o.cert;
+	to.key = o.key;
+	to.insecure = o.insecure;
+	to.pass_file = o.pass_file;
+	to.ciphers = o.ciphers;
+	to.min_version = o.tls_min;
+	if (o.proto == P_TLS && !(ctx = tls_client_ctx(&to, err, sizeof(err))))
 		die(EX_USAGE, "%s", err);
 }
 

@@ -17,6 +17,7 @@
 #include "sig.h"
 #include "stats.h"
 #include "stream.h"
+#include "tls.h"
 
 #include "lsyslog.h"
 
@@ -31,7 +32,8 @@ enum {
 	O_APPNAME_KEY, O_APPNAME, O_PROCID_KEY, O_MSGID_KEY, O_SD_KEY,
 	O_RETRY_WAIT, O_RETRY_MAX_INT, O_RETRY_TIMEOUT, O_RETRY_TIMES,
 	O_RETRY_FOREVER, O_CONNECT_TIMEOUT, O_SEND_TIMEOUT, O_SHUTDOWN,
-	O_BUFFER, O_CA, O_CERT, O_KEY, O_TLS_HOST, O_INSECURE
+	O_BUFFER, O_CA, O_CERT, O_KEY, O_TLS_HOST, O_INSECURE, O_TLS_MIN,
+	O_TLS_CIPHERS, O_PASS_FILE
 };
 
 static const struct opt opts[] = {
@@ -89,6 +91,12 @@ static const struct opt opts[] = {
 	    "certificate must carry (default: HOST)" },
 	{ O_INSECURE, "tls-insecure", NULL, "do not verify the server "
 	    "certificate" },
+	{ O_TLS_MIN, "tls-min-version", "1.2|1.3", "lowest TLS version "
+	    "(default 1.2)" },
+	{ O_TLS_CIPHERS, "tls-ciphers", "LIST", "TLS 1.2 ciphers and TLS 1.3 "
+	    "suites allowed, colon-separated" },
+	{ O_PASS_FILE, "tls-key-passphrase-file", "FILE", "the passphrase of "
+	    "an encrypted --tls-key: the first line of FILE" },
 	OPT_INPUT,
 	OPT_METRICS,
 	OPT_STD,
@@ -414,6 +422,12 @@ option(int c, const char *arg)
 	case O_KEY: o.key = arg; break;
 	case O_TLS_HOST: o.tls_host = arg; break;
 	case O_INSECURE: o.insecure = 1; break;
+	case O_TLS_MIN:
+		if ((o.tls_min = tls_version_parse(arg)) < 0)
+			die(EX_USAGE, "--tls-min-version takes 1.2 or 1.3");
+		break;
+	case O_TLS_CIPHERS: o.ciphers = arg; break;
+	case O_PASS_FILE: o.pass_file = arg; break;
 	default: input_opt(c, arg); break;
 	}
 }
@@ -437,9 +451,11 @@ check_options(void)
 	if (o.format == F_3164 && (o.msgid_key || o.nsd))
 		die(EX_USAGE, "--msgid-key and --sd-key are for --format "
 		    "rfc5424 (RFC 3164 has no such fields)");
-	if ((o.ca || o.cert || o.key || o.tls_host || o.insecure) &&
-	    o.proto != P_TLS)
+	if ((o.ca || o.cert || o.key || o.tls_host || o.insecure ||
+	    o.tls_min || o.ciphers || o.pass_file) && o.proto != P_TLS)
 		die(EX_USAGE, "TLS options need a tls: server");
+	if (o.pass_file && !o.key)
+		die(EX_USAGE, "--tls-key-passphrase-file needs --tls-key");
 	if (!o.cert != !o.key)
 		die(EX_USAGE, "--tls-cert and --tls-key go together");
 }

@@ -36,6 +36,8 @@ struct options {
 	size_t buffer_limit;
 	const char *ca, *cert, *key, *tls_host;
 	int insecure;
+	const char *pass_file, *ciphers;        /* TLS: key passphrase file */
+	int tls_min;            /* TLS: the lowest version, 0 for 1.2 */
 };
 extern struct options o;
 

@@ -10,7 +10,7 @@ complete -c $prog -a '(__fish_print_hostnames)'
 for spec in \
     '|--ack||ask for an ack of every request; resend until acked' \
     '|--ack-timeout|-|wait this long for an ack (default 190s)' \
-    '|--compress|gzip text|send CompressedPackedForward' \
+    '|--compress|gzip zstd text|send CompressedPackedForward (zstd: Fluentd 1.19)' \
     '|--time-as-integer||send times as integer seconds, not EventTime' \
     '|--chunk-limit-size|-|largest request (default 1M)' \
     '|--chunk-limit-records|-|most events in a request' \
@@ -41,6 +41,16 @@ for spec in \
     '|--key|@file|client private key (PEM)' \
     '|--tls-verify-hostname|-|name the server certificate must carry' \
     '|--insecure||do not verify server certificates' \
+    '|--tls-ca|@file|the same as --ca-file' \
+    '|--tls-cert|@file|the same as --cert' \
+    '|--tls-key|@file|the same as --key' \
+    '|--tls-verify-name|-|the same as --tls-verify-hostname' \
+    '|--tls-insecure||the same as --insecure' \
+    '|--tls-min-version|-|lowest TLS version, 1.2 or 1.3 (default 1.2)' \
+    '|--tls-ciphers|-|TLS 1.2 ciphers and TLS 1.3 suites allowed, colon-separated' \
+    '|--key-passphrase-file|@file|the passphrase of an encrypted --key' \
+    '|--tls-key-passphrase-file|@file|the same as --key-passphrase-file' \
+    '|--dns-round-robin||each connection to the next address of the name' \
     '|--shutdown-timeout|-|after SIGTERM, time left to deliver (default 10s)' \
     '|--skip-invalid||skip bad input, count it and report at exit' \
     '|--max-event-size|-|largest event accepted (default 64M)' \

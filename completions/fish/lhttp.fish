@@ -22,6 +22,9 @@ for spec in \
     '|--tls-cert|@file|client certificate (PEM)' \
     '|--tls-key|@file|client private key (PEM)' \
     '|--tls-insecure||do not verify the server certificate' \
+    '|--tls-min-version|-|lowest TLS version, 1.2 or 1.3 (default 1.2)' \
+    '|--tls-ciphers|-|TLS 1.2 ciphers and TLS 1.3 suites allowed, colon-separated' \
+    '|--tls-key-passphrase-file|@file|the passphrase of an encrypted --tls-key' \
     '|--time-key|-|add the event time to the record as KEY' \
     '|--time-format|iso8601 unixtime float|format of the --time-key value' \
     '|--time-type|float unixtime string|type of the --time-key value' \

@@ -14,9 +14,11 @@ for spec in \
     '|--self-hostname|-|hostname sent in PONG' \
     '|--deny-keepalive||tell clients (HELO) not to keep connections open' \
     '|--allow|-|accept clients from these addresses only (CIDR list)' \
+    '|--client|-|shared key and users for a network (CIDR[,shared_key=K][,users=A:B])' \
+    '|--allow-anonymous-source|yes no|no: only --client networks pass the handshake' \
     '|--chunk-size-limit|-|drop larger requests, unacked (default 64M)' \
     '|--chunk-size-warn|-|log requests larger than SIZE' \
-    '|--skip-invalid-event||skip bad events instead of closing the connection' \
+    '|--skip-invalid-event||drop invalid entries alone and ack their request' \
     '|--source-hostname-key|-|add the client host name to records as KEY' \
     '|--source-address-key|-|add the client address to records as KEY' \
     '|--add-tag-prefix|-|prepend PREFIX. to every tag' \
@@ -28,12 +30,22 @@ for spec in \
     '|--cert|@file|serve TLS with this certificate chain (PEM)' \
     '|--key|@file|the private key of --cert (PEM)' \
     '|--ca-file|@file|require client certificates signed by these CAs' \
+    '|--tls-client-name|-|require a client certificate for NAME (repeatable)' \
+    '|--tls-min-version|-|lowest TLS version, 1.2 or 1.3 (default 1.2)' \
+    '|--tls-ciphers|-|TLS 1.2 ciphers and TLS 1.3 suites allowed, colon-separated' \
+    '|--key-passphrase-file|@file|the passphrase of an encrypted --key' \
     '|--http|-|accept HTTP POST /TAG here ([ADDR]:PORT)' \
     '|--body-size-limit|-|largest HTTP body, else 413 (default 32M)' \
     '|--cors-allow-origins|-|answer CORS for these origins (* for any)' \
     '|--add-http-headers||add the request headers to records as HTTP_NAME' \
     '|--add-remote-addr||add the client address to records as REMOTE_ADDR' \
+    '|--trust-forwarded-for||REMOTE_ADDR from the first X-Forwarded-For address' \
+    '|--http-204||answer 204 No Content, not 200' \
+    '|--cors-allow-credentials||send Access-Control-Allow-Credentials: true' \
     '|--metrics|-|serve /metrics and /api/plugins.json here ([ADDR]:PORT)' \
+    '|--metrics-file|@file|write counters to FILE in the Prometheus text format' \
+    '|--metrics-interval|-|rewrite the metrics file this often (default 10s)' \
+    '|--pipeline|-|the pipeline label of the metrics (default empty)' \
     '|--syslog|-|accept syslog (RFC 5424, 3164) here (tcp:, udp: or tls:[ADDR]:PORT)' \
     '|--syslog-tag|-|tag syslog events PREFIX.FACILITY.SEVERITY (default syslog)' \
     '|--syslog-max-size|-|drop larger syslog messages (default 64k)' \

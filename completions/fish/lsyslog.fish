@@ -37,6 +37,9 @@ for spec in \
     '|--tls-key|@file|client private key (PEM)' \
     '|--tls-verify-name|-|name the server certificate must carry' \
     '|--tls-insecure||do not verify the server certificate' \
+    '|--tls-min-version|-|lowest TLS version, 1.2 or 1.3 (default 1.2)' \
+    '|--tls-ciphers|-|TLS 1.2 ciphers and TLS 1.3 suites allowed, colon-separated' \
+    '|--tls-key-passphrase-file|@file|the passphrase of an encrypted --tls-key' \
     '|--skip-invalid||skip bad input, count it and report at exit' \
     '|--max-event-size|-|largest event accepted (default 64M)' \
     '|--metrics-file|@file|write counters to FILE in the Prometheus text format' \
