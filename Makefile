@@ -133,7 +133,7 @@ install: all
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(TOOLS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 man/lkit-stream.5 $(DESTDIR)$(MANDIR)/man5
-	install -m 0644 man/lkit.7 $(DESTDIR)$(MANDIR)/man7
+	install -m 0644 man/lkit.7 man/lkit-migrate.7 $(DESTDIR)$(MANDIR)/man7
 	for t in $(TOOLS); do \
 		install -m 0644 completions/lkit.bash \
 			$(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; \
@@ -174,6 +174,7 @@ uninstall:
 	done
 	rm -f $(DESTDIR)$(MANDIR)/man5/lkit-stream.5 \
 		$(DESTDIR)$(MANDIR)/man7/lkit.7 $(DESTDIR)$(ZSHCOMPDIR)/_lkit \
+		$(DESTDIR)$(MANDIR)/man7/lkit-migrate.7 \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/lkit@.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/lkit-aggregator@.service
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
