@@ -13,6 +13,7 @@
 #include "mp.h"
 
 #include "../cmd/lreform/jqfast.c"
+#include "../cmd/lreform/jqfast_parse.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
