@@ -1,4 +1,7 @@
 /* input - shared input options, reader set-up and the skip report */
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "err.h"
 #include "input.h"
 #include "metrics.h"
@@ -28,11 +31,42 @@ input_opt(int id, const char *arg)
 	return metrics_opt(id, arg);
 }
 
+#if defined(__linux__) && !defined(F_SETPIPE_SZ)
+#define F_SETPIPE_SZ 1031       /* fcntl.h gives these only with _GNU_SOURCE */
+#define F_GETPIPE_SZ 1032
+#endif
+/*
+ * 256 KiB: four times the default, a quarter of pipe-max-size.  Not more:
+ * an unprivileged user's pipes share pipe-user-pages-soft (64 MiB), past
+ * which every new pipe of that user gets a single page.
+ */
+#define PIPE_SIZE (256 * 1024)
+
+/*
+ * A pipe in holds PIPE_SIZE bytes (if the system allows): a few of the
+ * writes of an lkit stage before it, so that the stages of a pipeline
+ * take turns less often.
+ */
+static void
+pipe_grow(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	struct stat sb;
+
+	if (fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode) &&
+	    fcntl(fd, F_GETPIPE_SZ) < PIPE_SIZE)
+		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
+#else
+	(void)fd;
+#endif
+}
+
 struct reader *
 input_reader(int fd, const char *name, void (*idle)(void *), void *arg)
 {
 	struct reader *r = reader_new(fd, name);
 
+	pipe_grow(fd);
 	reader_set_max(r, input.max);
 	reader_set_skip_invalid(r, input.skip);
 	if (idle)

@@ -126,39 +126,62 @@ fixed(const char **p, const char *end, unsigned char c, struct mp_obj *o)
 }
 
 int
-mp_head(const char **p, const char *end, struct mp_obj *o)
+mp_head_any(const char **p, const char *end, struct mp_obj *o)
 {
 	unsigned char c;
+	size_t n;
 
 	if (*p >= end)
 		return MP_SHORT;
 	c = (unsigned char)**p;
-	if (c <= 0x7f) {
+	switch (c >> 4) {
+	case 0x0: case 0x1: case 0x2: case 0x3:
+	case 0x4: case 0x5: case 0x6: case 0x7:
 		o->type = MP_UINT;
 		o->v.u = c;
-	} else if (c >= 0xe0) {
-		o->type = MP_INT;
-		o->v.i = (int8_t)c;
-	} else if (c <= 0x8f) {
+		break;
+	case 0x8:
 		o->type = MP_MAP;
 		o->v.n = c & 0x0f;
-	} else if (c <= 0x9f) {
+		break;
+	case 0x9:
 		o->type = MP_ARRAY;
 		o->v.n = c & 0x0f;
-	} else if (c <= 0xbf) {
+		break;
+	case 0xa: case 0xb:
 		o->type = MP_STR;
 		return payload(p, end, 1, c & 0x1f, o);
-	} else if (c == 0xc0) {
-		o->type = MP_NIL;
-	} else if (c == 0xc1) {
-		return MP_BAD;
-	} else if (c <= 0xc3) {
-		o->type = MP_BOOL;
-		o->v.b = c == 0xc3;
-	} else if (c <= 0xc9 || (c >= 0xd4 && c <= 0xdb)) {
-		return sized(p, end, c, o);
-	} else {
-		return fixed(p, end, c, o);
+	case 0xe: case 0xf:
+		o->type = MP_INT;
+		o->v.i = (int8_t)c;
+		break;
+	default:
+		switch (c) {
+		case 0xc0:
+			o->type = MP_NIL;
+			break;
+		case 0xc1:
+			return MP_BAD;
+		case 0xc2: case 0xc3:
+			o->type = MP_BOOL;
+			o->v.b = c == 0xc3;
+			break;
+		case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+			n = (size_t)1 << (c - 0xd4);
+			if ((size_t)(end - *p) < 2 + n)
+				return MP_SHORT;
+			o->type = MP_EXT;
+			o->ext_type = (int8_t)(*p)[1];
+			o->data = *p + 2;
+			o->len = (uint32_t)n;
+			*p += 2 + n;
+			return MP_OK;
+		case 0xc4: case 0xc5: case 0xc6: case 0xc7: case 0xc8:
+		case 0xc9: case 0xd9: case 0xda: case 0xdb:
+			return sized(p, end, c, o);
+		default:
+			return fixed(p, end, c, o);
+		}
 	}
 	(*p)++;
 	return MP_OK;
@@ -205,12 +228,164 @@ mp_scan(struct mp_scan *s, const char *v, const char *end, const char **bad)
 	return r;
 }
 
+/*
+ * Bytes of the head at q[0..avail) and the elements it opens (*more),
+ * for mp_skip_quick; 0 when the exact scan must decide (the byte 0xc1, the
+ * head cut short).
+ */
+static size_t
+head_len(const unsigned char *q, size_t avail, uint64_t *more)
+{
+	unsigned char c = q[0];
+
+	*more = 0;
+	switch (c) {
+	case 0xc0: case 0xc2: case 0xc3:
+		return 1;
+	case 0xc4: case 0xd9:
+		return avail < 2 ? 0 : 2 + (size_t)q[1];
+	case 0xc5: case 0xda:
+		return avail < 3 ? 0 : 3 + (size_t)be16((const char *)q + 1);
+	case 0xc6: case 0xdb:
+		return avail < 5 ? 0 : 5 + (size_t)be32((const char *)q + 1);
+	case 0xc7:
+		return avail < 3 ? 0 : 3 + (size_t)q[1];
+	case 0xc8:
+		return avail < 4 ? 0 : 4 + (size_t)be16((const char *)q + 1);
+	case 0xc9:
+		return avail < 6 ? 0 : 6 + (size_t)be32((const char *)q + 1);
+	case 0xca: case 0xce: case 0xd2:
+		return 5;
+	case 0xcb: case 0xcf: case 0xd3:
+		return 9;
+	case 0xcc: case 0xd0:
+		return 2;
+	case 0xcd: case 0xd1:
+		return 3;
+	case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+		return 2 + ((size_t)1 << (c - 0xd4));
+	case 0xdc: case 0xde:
+		if (avail < 3)
+			return 0;
+		*more = be16((const char *)q + 1);
+		*more *= c == 0xde ? 2 : 1;
+		return 3;
+	case 0xdd: case 0xdf:
+		if (avail < 5)
+			return 0;
+		*more = be32((const char *)q + 1);
+		*more *= c == 0xdf ? 2 : 1;
+		return 5;
+	default:        /* 0xc1 */
+		return 0;
+	}
+}
+
+/*
+ * Past the pairs of the fixmap at *q whose keys are fixstr and values
+ * scalars of one byte, fixstr or str8; returns the values left (each pair
+ * not passed counts two), *q at the first of them.
+ */
+static uint64_t
+fixmap_pairs(const unsigned char **qp, const unsigned char *e)
+{
+	const unsigned char *q = *qp, *v;
+	unsigned pairs = *q & 0x0f;
+	size_t kn, vn;
+	unsigned char c;
+
+	for (q++; pairs > 0; pairs--) {
+		if (q >= e || (*q & 0xe0) != 0xa0)
+			break;
+		kn = 1 + (*q & 0x1f);
+		if ((size_t)(e - q) <= kn)
+			break;
+		v = q + kn;
+		c = *v;
+		if ((c & 0xe0) == 0xa0)
+			vn = 1 + (c & 0x1f);
+		else if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 ||
+		    c == 0xc3)
+			vn = 1;
+		else if (c == 0xd9 && e - v >= 2)
+			vn = 2 + (size_t)v[1];
+		else
+			break;
+		if ((size_t)(e - v) < vn)
+			break;
+		q = v + vn;
+	}
+	*qp = q;
+	return 2 * (uint64_t)pairs;
+}
+
+/*
+ * mp_skip's usual case, counting the values left rather than keeping a
+ * stack: more containers than MP_MAX_DEPTH is the only way to nest that
+ * deep, and goes to the exact scan.
+ */
 int
-mp_skip(const char **p, const char *end, const char **bad)
+mp_skip_quick(const char **p, const char *end)
+{
+	const unsigned char *q = (const unsigned char *)*p;
+	const unsigned char *e = (const unsigned char *)end;
+	uint64_t left = 1, more;
+	size_t n, nest = 0;
+	unsigned char c;
+
+	if (q < e && *q > 0x80 && *q <= 0x8f) {
+		/* a small map, pair by pair while keys are fixstr */
+		left = fixmap_pairs(&q, e);
+		if (left == 0) {
+			*p = (const char *)q;
+			return MP_OK;
+		}
+		nest = 1;
+	}
+	for (;;) {
+		if (q >= e)
+			return -1;
+		c = *q;
+		if ((c & 0xe0) == 0xa0) {
+			n = 1 + (c & 0x1f);
+		} else if (c <= 0x7f || c >= 0xe0) {
+			n = 1;
+		} else if (c == 0xd9) {
+			if (e - q < 2)
+				return -1;
+			n = 2 + (size_t)q[1];
+		} else {
+			if (c <= 0x9f) {
+				n = 1;
+				more = c <= 0x8f ? 2 * (uint64_t)(c & 0x0f) :
+				    c & 0x0f;
+			} else if ((n = head_len(q, e - q, &more)) == 0) {
+				return -1;
+			}
+			if (more > 0) {
+				if (++nest > MP_MAX_DEPTH)
+					return -1;
+				left += more;
+			}
+		}
+		if ((size_t)(e - q) < n)
+			return -1;
+		q += n;
+		if (--left == 0)
+			break;
+	}
+	*p = (const char *)q;
+	return MP_OK;
+}
+
+int
+mp_skip_any(const char **p, const char *end, const char **bad)
 {
 	struct mp_scan s;
 	int r;
 
+	if (mp_skip_quick(p, end) == MP_OK)
+		return MP_OK;
 	mp_scan_init(&s);
 	if ((r = mp_scan(&s, *p, end, bad)) == MP_OK)
 		*p += s.off;

@@ -47,7 +47,44 @@ struct mp_obj {
  * Returns MP_OK, MP_SHORT if the bytes end first (nothing advanced), or
  * MP_BAD for the never-used byte 0xc1 (nothing advanced).
  */
-int mp_head(const char **p, const char *end, struct mp_obj *o);
+int mp_head_any(const char **p, const char *end, struct mp_obj *o);
+
+/*
+ * mp_head_any decodes every head; mp_head, what callers use, decodes the
+ * commonest (fixstr, fixint, fixmap, fixarray) inline.
+ */
+static inline int
+mp_head(const char **p, const char *end, struct mp_obj *o)
+{
+	const char *q = *p;
+	unsigned char c;
+	size_t n;
+
+	if (q < end) {
+		c = (unsigned char)*q;
+		if ((c & 0xe0) == 0xa0) {
+			n = c & 0x1f;
+			if ((size_t)(end - q) > n) {
+				o->type = MP_STR;
+				o->data = q + 1;
+				o->len = (uint32_t)n;
+				*p = q + 1 + n;
+				return MP_OK;
+			}
+		} else if (c <= 0x7f) {
+			o->type = MP_UINT;
+			o->v.u = c;
+			*p = q + 1;
+			return MP_OK;
+		} else if (c <= 0x9f) {
+			o->type = c <= 0x8f ? MP_MAP : MP_ARRAY;
+			o->v.n = c & 0x0f;
+			*p = q + 1;
+			return MP_OK;
+		}
+	}
+	return mp_head_any(p, end, o);
+}
 
 /*
  * Advances *p past one whole value, validating its structure.  Returns
@@ -55,7 +92,40 @@ int mp_head(const char **p, const char *end, struct mp_obj *o);
  * deeper than MP_MAX_DEPTH); on failure *p is left unchanged and, if bad is
  * not NULL, *bad is set to the offending byte.
  */
-int mp_skip(const char **p, const char *end, const char **bad);
+int mp_skip_any(const char **p, const char *end, const char **bad);
+
+/* mp_skip_any as above; mp_skip passes a fixstr, str8 or fixint inline. */
+static inline int
+mp_skip(const char **p, const char *end, const char **bad)
+{
+	const char *q = *p;
+	unsigned char c;
+	size_t n;
+
+	if (q < end) {
+		c = (unsigned char)*q;
+		if ((c & 0xe0) == 0xa0)
+			n = 1 + (c & 0x1f);
+		else if (c <= 0x7f || c >= 0xe0)
+			n = 1;
+		else if (c == 0xd9 && end - q >= 2)
+			n = 2 + (size_t)(unsigned char)q[1];
+		else
+			n = 0;
+		if (n > 0 && (size_t)(end - q) >= n) {
+			*p = q + n;
+			return MP_OK;
+		}
+	}
+	return mp_skip_any(p, end, bad);
+}
+
+/*
+ * mp_skip's quick path alone: MP_OK with *p past the value, or -1 (*p
+ * unchanged) where mp_skip would decide by a slower exact scan: an error,
+ * the bytes ending, or more nested containers than MP_MAX_DEPTH.
+ */
+int mp_skip_quick(const char **p, const char *end);
 
 /*
  * mp_skip for a value whose bytes arrive in pieces: the scan stops where

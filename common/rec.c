@@ -12,8 +12,20 @@ rec_begin(struct rec *r, struct buf *b)
 	r->b = b;
 	r->hdr = b->len;
 	r->n = 0;
+	r->room = ROOM;
 	buf_reserve(b, ROOM);
 	b->len += ROOM;
+}
+
+void
+rec_begin_most(struct rec *r, struct buf *b, uint64_t most)
+{
+	r->b = b;
+	r->hdr = b->len;
+	r->n = 0;
+	r->room = most < 16 ? 1 : most < 65536 ? 3 : ROOM;
+	buf_reserve(b, r->room);
+	b->len += r->room;
 }
 
 void
@@ -52,13 +64,16 @@ void
 rec_end(struct rec *r)
 {
 	struct buf *b = r->b;
-	size_t body = b->len - r->hdr - ROOM, end = b->len;
+	size_t body = b->len - r->hdr - r->room;
 	char hdr[ROOM];
 	struct buf h = { hdr, 0, ROOM };
 
 	mp_put_maphdr(&h, r->n);
-	if (h.len < ROOM)
-		memmove(b->p + r->hdr + h.len, b->p + r->hdr + ROOM, body);
+	if (h.len != r->room) {
+		if (h.len > r->room)
+			buf_reserve(b, h.len - r->room);
+		memmove(b->p + r->hdr + h.len, b->p + r->hdr + r->room, body);
+	}
 	memcpy(b->p + r->hdr, hdr, h.len);
-	b->len = end - (ROOM - h.len);
+	b->len = r->hdr + h.len + body;
 }

@@ -11,10 +11,16 @@ struct rec {
 	struct buf *b;          /* borrowed: the map is appended here */
 	size_t hdr;             /* offset of the map header in b */
 	uint32_t n;             /* pairs so far */
+	size_t room;            /* bytes kept for the header */
 };
 
 /* Starts a map at the end of b (room for the header is kept). */
 void rec_begin(struct rec *r, struct buf *b);
+/*
+ * The same for a map of no more than most pairs: the room kept is the
+ * header of that many, so the pairs seldom move when the map ends.
+ */
+void rec_begin_most(struct rec *r, struct buf *b, uint64_t most);
 /* Adds key k with a str value v. */
 void rec_str(struct rec *r, const char *k, size_t klen, const char *v,
     size_t vlen);

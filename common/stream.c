@@ -497,6 +497,46 @@ top_mark(struct reader *r, const char *s, size_t len)
 }
 
 /*
+ * The usual event, whole in the buffer: [fixstr tag, EventTime, fixmap],
+ * as the lkit programs write it.  READ_EVENT, or 0 for parse_top to look
+ * at the value the long way (whatever it is, and to say what is wrong).
+ */
+static int
+parse_usual(struct reader *r, struct event *ev)
+{
+	const char *s = r->buf + r->start, *end = r->buf + r->end, *t, *rec, *p;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t tl;
+	uint32_t nsec;
+
+	if (end - s < 13 || u[0] != 0x93 || (u[1] & 0xe0) != 0xa0)
+		return 0;
+	tl = u[1] & 0x1f;
+	t = s + 2 + tl;
+	if (end - t < 11 || (unsigned char)t[0] != 0xd7 || t[1] != 0 ||
+	    ((unsigned char)t[10] & 0xf0) != 0x80)
+		return 0;
+	if ((nsec = be32(t + 6)) >= 1000000000u)
+		return 0;
+	p = rec = t + 10;
+	if (r->scan_at == r->base + r->start ||
+	    mp_skip_quick(&p, end) != MP_OK || (size_t)(p - s) > r->max)
+		return 0;
+	r->st.scanned += p - rec;
+	ev->sec = be32(t + 2);
+	ev->nsec = nsec;
+	ev->rec = rec;
+	ev->rec_len = p - rec;
+	ev->tag = s + 2;
+	ev->tag_len = tl;
+	r->opt = NULL;
+	r->opt_len = 0;
+	r->start = p - r->buf;
+	r->frame_done = 1;
+	return READ_EVENT;
+}
+
+/*
  * Parses the value at r->start: READ_EVENT for a Message, READ_AGAIN when a
  * frame was set up, a nil skipped or a mark taken, NEED_MORE, or READ_ERR.
  */
@@ -508,6 +548,8 @@ parse_top(struct reader *r, struct event *ev)
 	struct mp_obj a, tag, t, rec;
 	int ret;
 
+	if (parse_usual(r, ev) == READ_EVENT)
+		return READ_EVENT;
 	if ((ret = mp_head(&p, end, &a)) != MP_OK)
 		return short_or_bad(r, ret, s);
 	if (a.type == MP_NIL) {

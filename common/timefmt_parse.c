@@ -34,6 +34,9 @@ struct pst {
 	int eneg;
 	const char *fs;		/* the digits of the fraction, if any */
 	const char *fe;
+	const char *ss;		/* the digits of the seconds, if any */
+	const char *se;
+	int nss;		/* seconds read */
 	uint32_t nsec;
 	int32_t off;
 	int64_t epoch;
@@ -73,6 +76,11 @@ scan_num(const struct pop *op, const char *s, const char *e, struct pst *st)
 		return NULL;
 	st->v[op->field] = v;
 	st->have |= HAS(op->field);
+	if (op->field == F_SEC) {
+		st->ss = s0;
+		st->se = s;
+		st->nss++;
+	}
 	return s;
 }
 
@@ -461,25 +469,65 @@ parse_number(const char *s, const char *e, int64_t *sec, uint32_t *nsec)
 /*
  * A line equal to the last one but for the digits of its fraction has the
  * same second: every operation but the fraction sees the same bytes, and
- * none tells one unconsumed digit from another.
+ * none tells one unconsumed digit from another.  When line_save found it
+ * safe, the span that may differ starts at the seconds instead (two
+ * digits, then text that is no digit, then the fraction): the second is
+ * then the last one's moved by the difference of the two.
  */
 static int
-line_hit(const struct timefmt *tf, const char *s, size_t len, uint32_t *nsec)
+line_hit(const struct timefmt *tf, const char *s, size_t len, int64_t *sec,
+    uint32_t *nsec)
 {
-	size_t i, n = tf->lfe - tf->lfs;
+	size_t i, f = tf->lfs, n;
 	uint32_t v = 0;
+	int d = 0;
 
 	if (!tf->lvalid || len != tf->llen ||
 	    memcmp(s, tf->line, tf->lfs) != 0 ||
 	    memcmp(s + tf->lfe, tf->line + tf->lfe, len - tf->lfe) != 0)
 		return 0;
 	for (i = tf->lfs; i < tf->lfe; i++) {
-		if (!ISDIGIT(s[i]))
+		if (!ISDIGIT(tf->line[i])) {
+			if (s[i] != tf->line[i])
+				return 0;
+			f = i + 1;
+		} else if (!ISDIGIT(s[i])) {
 			return 0;
-		v = v * 10 + (uint32_t)(s[i] - '0');
+		}
 	}
+	if (f > tf->lfs) {      /* the seconds, then the fraction */
+		d = (s[tf->lfs] - '0') * 10 + (s[tf->lfs + 1] - '0');
+		if (d > 59)
+			return 0;
+		d -= (tf->line[tf->lfs] - '0') * 10 +
+		    (tf->line[tf->lfs + 1] - '0');
+	}
+	for (i = f; i < tf->lfe; i++)
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	n = tf->lfe - f;
 	*nsec = v * pow10[9 - n];
+	*sec = tf->lsec + d;
 	return 1;
+}
+
+/*
+ * Whether a line that differs from s only in its seconds (and fraction)
+ * is the same second moved: seconds read once as two digits of 0 to 59,
+ * right before text without digits and the fraction; no epoch (%s); and
+ * an offset from UTC that stays the same all the hour.
+ */
+static int
+seconds_move(const struct timefmt *tf, const struct pst *st)
+{
+	const char *p;
+
+	if (st->nss != 1 || st->se - st->ss != 2 || !st->fs || !st->fe ||
+	    st->se >= st->fs || st->v[F_SEC] > 59 || (st->have & H_EPOCH))
+		return 0;
+	for (p = st->se; p < st->fs; p++)
+		if (ISDIGIT(*p))
+			return 0;
+	return (st->have & H_ZONE) || !tf->local || tf->hstate == 1;
 }
 
 static void
@@ -495,6 +543,8 @@ line_save(struct timefmt *tf, const char *s, size_t len,
 	if (st->fs && st->fe) {
 		tf->lfs = (size_t)(st->fs - s);
 		tf->lfe = (size_t)(st->fe - s);
+		if (seconds_move(tf, st))
+			tf->lfs = (size_t)(st->ss - s);
 	}
 	tf->lsec = sec;
 	tf->lvalid = 1;
@@ -508,14 +558,14 @@ timefmt_parse(struct timefmt *tf, const char *s, size_t len, int64_t *sec,
 
 	if (tf->kind == TF_UNIX || tf->kind == TF_FLOAT)
 		return parse_number(s, s + len, sec, nsec);
-	if (line_hit(tf, s, len, nsec)) {
-		*sec = tf->lsec;
+	if (line_hit(tf, s, len, sec, nsec))
 		return 0;
-	}
 	st.have = 0;
 	st.nsec = 0;
 	st.eneg = 0;
 	st.fs = st.fe = NULL;
+	st.ss = st.se = NULL;
+	st.nss = 0;
 	if (run(tf, s, s + len, &st) < 0 || finish(tf, &st, sec, nsec) < 0)
 		return -1;
 	line_save(tf, s, len, &st, *sec);

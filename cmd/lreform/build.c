@@ -19,6 +19,8 @@ struct slot {
 	struct buf b;           /* the units back to back */
 	size_t *off;            /* unit i is b.p[off[i] .. off[i + 1]) */
 	int used;
+	struct buf tail;        /* st.tail: the fields' pairs, encoded */
+	uint32_t ntail;
 };
 
 struct fkey {                   /* a field's key for this event */
@@ -38,6 +40,9 @@ static struct {
 	struct fkey *fk;        /* ed.fields[i]'s key is fk[i] */
 	unsigned char *done;    /* fields already written in place */
 	uint64_t bloom;         /* ed.bloom and the fields' keys */
+	size_t ndone;           /* of done[] set */
+	int tail;               /* constant keys, values per tag, none
+				 * removed: a slot keeps the pairs to add */
 	struct slot slots[NSLOTS], *last;
 	struct buf recb, tmpb, keybuf, tagbuf;
 } st;
@@ -51,7 +56,10 @@ build_init(void)
 	st.fk = xcalloc(ed.nfields + 1, sizeof(*st.fk));
 	st.done = xcalloc(ed.nfields + 1, 1);
 	st.bloom = ed.bloom;
+	st.tail = !ed.keys_vary && !ed.nremove_names;
 	for (i = 0; i < ed.nfields; i++) {
+		if (ed.fields[i].val.unit < 0)
+			st.tail = 0;
 		st.fk[i].s = ed.fields[i].kconst;
 		st.fk[i].len = ed.fields[i].kconst_len;
 		st.fk[i].shadowed = ed.fields[i].shadowed;
@@ -70,6 +78,7 @@ build_free(void)
 	for (i = 0; i < NSLOTS; i++) {
 		buf_free(&st.slots[i].tag);
 		buf_free(&st.slots[i].b);
+		buf_free(&st.slots[i].tail);
 		free(st.slots[i].off);
 	}
 	buf_free(&st.recb);
@@ -102,6 +111,26 @@ lookup(const char *k, size_t len, struct role *r)
 			r->src = ed.names[i].src;
 		if (ed.names[i].dst >= 0 && r->dst < 0)
 			r->dst = ed.names[i].dst;
+	}
+}
+
+/* With st.tail: the pairs build_into adds, of the fields not shadowed. */
+static void
+slot_tail(struct slot *s)
+{
+	size_t i;
+	int u;
+
+	s->tail.len = 0;
+	s->ntail = 0;
+	for (i = 0; i < ed.nfields; i++) {
+		if (st.fk[i].shadowed)
+			continue;
+		u = ed.fields[i].val.unit;
+		mp_put_strhdr(&s->tail, st.fk[i].len);
+		buf_put(&s->tail, st.fk[i].s, st.fk[i].len);
+		buf_put(&s->tail, s->b.p + s->off[u], s->off[u + 1] - s->off[u]);
+		s->ntail++;
 	}
 }
 
@@ -142,6 +171,8 @@ slot_for(const char *tag, size_t len)
 	}
 	s->off[u] = s->b.len;
 	s->used = 1;
+	if (st.tail)
+		slot_tail(s);
 	return s;
 }
 
@@ -237,6 +268,7 @@ base_pair(struct rec *r, const struct ctx *c, const struct slot *s,
 		if (st.done[ro.field])
 			return;         /* a key the record has twice */
 		st.done[ro.field] = 1;
+		st.ndone++;
 		rec_key(r, k, klen);
 		field_value((size_t)ro.field, c, s, r->b);
 	} else if (renamed || !kraw) {
@@ -249,9 +281,10 @@ base_pair(struct rec *r, const struct ctx *c, const struct slot *s,
 static void
 base_record(struct rec *r, const struct ctx *c, const struct slot *s)
 {
-	const char *p = c->rec, *end = c->rec_end, *pair, *v;
+	const char *p = c->rec, *end = c->rec_end, *pair, *v, *run;
 	struct mp_obj m, k;
 	size_t i, vlen;
+	uint32_t nrun;
 
 	if (o.renew) {
 		for (i = 0; i < ed.nkeeps; i++)
@@ -261,7 +294,10 @@ base_record(struct rec *r, const struct ctx *c, const struct slot *s)
 				    ed.keep_lens[i], NULL, v, v + vlen);
 		return;
 	}
+	/* pairs kept as they are go in runs, a copy a run */
 	mp_head(&p, end, &m);
+	run = p;
+	nrun = 0;
 	for (i = 0; i < m.v.n; i++) {
 		pair = p;
 		mp_head(&p, end, &k);
@@ -269,33 +305,52 @@ base_record(struct rec *r, const struct ctx *c, const struct slot *s)
 			p = pair;
 			mp_skip(&p, end, NULL);
 			mp_skip(&p, end, NULL);
-			rec_pairs(r, pair, p - pair, 1);
+			nrun++;
 			continue;
 		}
 		v = p;
 		mp_skip(&p, end, NULL);
-		if (!(st.bloom & bloom_bit(k.data, k.len)))
-			rec_pairs(r, pair, p - pair, 1);
-		else
-			base_pair(r, c, s, k.data, k.len, pair, v, p);
+		if (!(st.bloom & bloom_bit(k.data, k.len))) {
+			nrun++;
+			continue;
+		}
+		rec_pairs(r, run, pair - run, nrun);
+		base_pair(r, c, s, k.data, k.len, pair, v, p);
+		run = p;
+		nrun = 0;
 	}
+	rec_pairs(r, run, p - run, nrun);
 }
 
-/* The new record in st.recb, from the record in c. */
+/* The pairs of the map at p (validated), or 0 if it is not a map. */
+static uint32_t
+map_pairs(const char *p, const char *end)
+{
+	struct mp_obj m;
+
+	return mp_head(&p, end, &m) == MP_OK && m.type == MP_MAP ? m.v.n : 0;
+}
+
+/* Appends the new record to b, from the record in c. */
 static void
-build(const struct ctx *c, const struct slot *s)
+build_into(const struct ctx *c, const struct slot *s, struct buf *b)
 {
 	struct rec r;
 	struct role ro;
-	struct buf t;
 	size_t i;
 
-	st.recb.len = 0;
 	if (ed.keys_vary)
 		resolve_keys(c, s);
 	memset(st.done, 0, ed.nfields);
-	rec_begin(&r, &st.recb);
+	st.ndone = 0;
+	rec_begin_most(&r, b, (uint64_t)map_pairs(c->rec, c->rec_end) +
+	    ed.nfields);
 	base_record(&r, c, s);
+	if (st.tail && s && !st.ndone) {
+		rec_pairs(&r, s->tail.p, s->tail.len, s->ntail);
+		rec_end(&r);
+		return;
+	}
 	for (i = 0; i < ed.nfields; i++) {
 		if (st.done[i] || st.fk[i].shadowed)
 			continue;
@@ -305,9 +360,20 @@ build(const struct ctx *c, const struct slot *s)
 				continue;
 		}
 		rec_key(&r, st.fk[i].s, st.fk[i].len);
-		field_value(i, c, s, &st.recb);
+		field_value(i, c, s, b);
 	}
 	rec_end(&r);
+}
+
+/* The new record in st.recb, from the record in c. */
+static void
+build(const struct ctx *c, const struct slot *s)
+{
+	struct buf t;
+	size_t i;
+
+	st.recb.len = 0;
+	build_into(c, s, &st.recb);
 	for (i = 0; i < ed.nnested; i++) {
 		st.tmpb.len = 0;
 		if (recpath_put_without(ed.nested[i], &st.tmpb, st.recb.p,
@@ -385,6 +451,38 @@ strip_key(const char *rec, size_t len, const char *k, size_t klen)
 	rec_end(&r);
 }
 
+/*
+ * build_emit when the new record is all there is to do: the event goes
+ * straight into the output buffer, the record built in its place.
+ */
+static void
+emit_direct(const struct event *ev, const struct ctx *c,
+    const struct slot *s)
+{
+	struct buf *b = &out.b;
+	const char *tag = ev->tag;
+	size_t tag_len = ev->tag_len;
+
+	if (ed.tag_unit >= 0) {
+		tag = s->b.p + s->off[ed.tag_unit];
+		tag_len = s->off[ed.tag_unit + 1] - s->off[ed.tag_unit];
+	} else if (ed.tag_set) {
+		st.tagbuf.len = 0;
+		tmpl_text(&ed.tag, c, &st.tagbuf);
+		tag = st.tagbuf.p;
+		tag_len = st.tagbuf.len;
+	}
+	buf_reserve(b, 1 + 5 + tag_len);
+	b->p[b->len++] = (char)0x93;
+	mp_put_strhdr(b, tag_len);
+	memcpy(b->p + b->len, tag, tag_len);
+	b->len += tag_len;
+	event_put_time(b, ev->sec, ev->nsec);
+	build_into(c, s, b);
+	out_check(&out);
+	stats.out++;
+}
+
 /* Writes the event with record rec, edited unless there is nothing to do. */
 void
 build_emit(const struct event *ev, const char *rec, size_t len)
@@ -398,6 +496,10 @@ build_emit(const struct event *ev, const char *rec, size_t len)
 	int64_t sec = ev->sec;
 	uint32_t nsec = ev->nsec;
 
+	if (!ed.plain && !o.renew_time_key && !ed.nnested) {
+		emit_direct(ev, &c, s);
+		return;
+	}
 	if (!ed.plain) {
 		build(&c, s);
 		rec = st.recb.p;

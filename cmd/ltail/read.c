@@ -19,7 +19,8 @@
 #define KEEP (64 * 1024)        /* line buffers larger than this are freed */
 
 static char *rbuf;
-static struct buf tb;           /* the event time of the current batch */
+static struct buf tb;           /* the event time of the current batch,
+				 * then keyb: what follows every tag */
 static struct buf keyb;         /* map header and the line's key */
 int64_t batch_sec;              /* when the current batch was read */
 uint32_t batch_nsec;
@@ -54,6 +55,7 @@ batch_time(void)
 	event_now(&batch_sec, &batch_nsec);
 	tb.len = 0;
 	event_put_time(&tb, batch_sec, batch_nsec);
+	buf_put(&tb, keyb.p, keyb.len);
 	batch_ms = clock_ms();
 }
 
@@ -83,11 +85,9 @@ emit(struct file *f, const char *a, size_t an, const char *b, size_t bn,
 {
 	struct buf *ob = &out.b;
 
-	buf_reserve(ob, f->pre.len + tb.len + keyb.len + 5 + an + bn +
-	    f->post.len);
+	buf_reserve(ob, f->pre.len + tb.len + 5 + an + bn + f->post.len);
 	cat(ob, f->pre.p, f->pre.len);
 	cat(ob, tb.p, tb.len);
-	cat(ob, keyb.p, keyb.len);
 	mp_put_strhdr(ob, an + bn);
 	cat(ob, a, an);
 	cat(ob, b, bn);
