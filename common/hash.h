@@ -20,12 +20,14 @@ hash_fnv64(const char *p, size_t n)
 }
 
 /*
- * FNV-1a, 32 bits from seed h (2166136261 to start), then murmur3's
- * finaliser so that near keys land far apart: lforward's key ring.
+ * FNV-1a, 32 bits, then murmur3's finaliser so that near keys land far
+ * apart: lforward's key ring and request slots.
  */
 static inline uint32_t
-hash_fnv32_mix(const char *p, size_t n, uint32_t h)
+hash_fnv32_mix(const char *p, size_t n)
 {
+	uint32_t h = 2166136261u;
+
 	while (n--)
 		h = (h ^ (unsigned char)*p++) * 16777619u;
 	h ^= h >> 16;

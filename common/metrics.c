@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "err.h"
+#include "fs.h"
 #include "metrics.h"
 #include "opt.h"
 #include "stats.h"
@@ -255,8 +256,6 @@ metrics_render(struct buf *b)
 static int
 replace(const struct buf *b, char *tmp, size_t cap)
 {
-	size_t off = 0;
-	ssize_t w;
 	int fd, n;
 
 	n = snprintf(tmp, cap, "%s.tmp.%ld", mfile, (long)getpid());
@@ -267,14 +266,8 @@ replace(const struct buf *b, char *tmp, size_t cap)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) < 0)
 		return -1;
-	while (off < b->len) {
-		if ((w = write(fd, b->p + off, b->len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += w;
-	}
+	if (fs_write_all(fd, b->p, b->len) < b->len)
+		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;

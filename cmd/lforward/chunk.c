@@ -260,7 +260,7 @@ chunk_ring_build(void)
 		for (v = 0; v < points(&nodes[i]); v++) {
 			n = snprintf(name, sizeof(name), "%s:%s#%d", nodes[i].host,
 			    nodes[i].port, v);
-			srv.ring[srv.nring].h = fnv(name, n, 2166136261u);
+			srv.ring[srv.nring].h = hash_fnv32_mix(name, n);
 			srv.ring[srv.nring].node = i;
 			srv.nring++;
 		}

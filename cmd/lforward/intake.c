@@ -163,7 +163,7 @@ on_mark(void *arg, const char *p, size_t len)
 static unsigned
 slot(const char *tag, size_t len, int node)
 {
-	return (fnv(tag, len, 2166136261u) + (unsigned)node * 31) &
+	return (hash_fnv32_mix(tag, len) + (unsigned)node * 31) &
 	    (NSLOTS - 1);
 }
 
@@ -181,8 +181,8 @@ key_hash(const struct event *ev)
 	p = v;
 	mp_head(&p, v + vlen, &k);
 	if (k.type == MP_STR || k.type == MP_BIN)
-		return fnv(k.data, k.len, 2166136261u);
-	return fnv(v, vlen, 2166136261u);
+		return hash_fnv32_mix(k.data, k.len);
+	return hash_fnv32_mix(v, vlen);
 }
 
 /* Adds an event to the open request of its tag, sealing a full one. */

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "fwd.h"
+#include "hash.h"
 #include "stream.h"
 
 #define MAX_NODES 64
@@ -147,18 +148,6 @@ static inline double
 now_s(void)
 {
 	return clock_ms() / 1000.0;
-}
-
-static inline uint32_t
-fnv(const char *p, size_t n, uint32_t h)
-{
-	while (n--)
-		h = (h ^ (unsigned char)*p++) * 16777619u;
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	return h ^ (h >> 16);
 }
 
 /* The wait after the fails-th consecutive failure. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fs.h"
 #include "fwd.h"
 #include "out.h"
 #include "sig.h"
@@ -69,22 +70,6 @@ files_touch(struct file *f)
 		lru_unlink(f);
 		lru_push(f);
 	}
-}
-
-/* Creates the directories above path; -1 with errno, d naming the one. */
-static int
-make_dirs(const char *path, char *d, size_t cap)
-{
-	char *s;
-
-	snprintf(d, cap, "%s", path);
-	for (s = d + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		if (mkdir(d, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return 0;
 }
 
 /* How many of the buffered events end within the first done bytes. */
@@ -262,7 +247,7 @@ file_open(struct file *f, const char *name)
 		if (f->fd >= 0)
 			return 0;
 		if (errno == ENOENT && !made) {
-			if (make_dirs(name, d, sizeof(d)) < 0) {
+			if (fs_mkdir_p(name, 0, d, sizeof(d)) < 0) {
 				warn("unable to create directory %s:", d);
 				return -1;
 			}
