@@ -212,6 +212,27 @@ opt_duration_arg(const char *arg, const char *name)
 	return v;
 }
 
+int
+opt_choice_arg(const char *arg, const char *name, const char *const *names)
+{
+	char list[256];
+	size_t len = 0;
+	int i, n;
+
+	for (i = 0; names[i]; i++)
+		if (strcasecmp(arg, names[i]) == 0)
+			return i;
+	list[0] = '\0';
+	for (i = 0; names[i] && len < sizeof(list); i++) {
+		n = snprintf(list + len, sizeof(list) - len, "%s%s",
+		    i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	die(EX_USAGE, "bad value '%s' for --%s: %s", arg, name, list);
+}
+
 const char *
 opt_duration_str(long long ms, char *b, size_t cap)
 {

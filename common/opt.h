@@ -69,6 +69,13 @@ long long opt_size_arg(const char *arg, const char *name);
 long long opt_uint_arg(const char *arg, const char *name);
 long long opt_duration_arg(const char *arg, const char *name);
 
+/*
+ * The index of arg among names (NULL-ended; case does not matter), or
+ * exit with EX_USAGE and "bad value 'ARG' for --NAME: a, b or c".
+ */
+int opt_choice_arg(const char *arg, const char *name,
+    const char *const *names);
+
 /* "30 s" or "500 ms": a duration as the options take it; returns b. */
 const char *opt_duration_str(long long ms, char *b, size_t cap);
 

@@ -127,7 +127,7 @@ check_same 'lrecv: every event of the three runs, as sent' \
 
 check_err '--compress lz4: a usage error' 2 \
 	'lforward $HB --compress lz4 127.0.0.1:1 </dev/null' \
-	'--compress takes gzip, zstd or text'
+	"bad value 'lz4' for --compress: text, gzip or zstd"
 
 # Fluentd's gzip requests (captured) still decode
 lrecv_start v

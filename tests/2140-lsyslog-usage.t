@@ -17,9 +17,9 @@ for a in tcp:127.0.0.1:99999 udp:127.0.0.1:0 127.0.0.1:x tcp: 'tls:[::1' \
 		"lsyslog: bad server '$a'"
 done
 check_err '--format other: exit 2' 2 'ls2 --format rfc5425 127.0.0.1:1' \
-	'--format takes rfc5424 or rfc3164'
+	"bad value 'rfc5425' for --format: rfc5424 or rfc3164"
 check_err '--framing other: exit 2' 2 'ls2 --framing lf tcp:127.0.0.1:1' \
-	'--framing takes octet or newline'
+	"bad value 'lf' for --framing: octet or newline"
 check_err '--framing over udp: exit 2' 2 'ls2 --framing octet udp:127.0.0.1:1' \
 	'--framing is for tcp: and tls: servers'
 check_err '--max-size below 480: exit 2' 2 'ls2 --max-size 100 tcp:127.0.0.1:1' \

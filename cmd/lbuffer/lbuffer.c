@@ -445,17 +445,6 @@ finish(void)
 
 /* --- options ---------------------------------------------------------- */
 
-static int
-choose(const char *arg, const char *name, const char *const *names)
-{
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (strcasecmp(arg, names[i]) == 0)
-			return i;
-	die(EX_USAGE, "bad value '%s' for --%s", arg, name);
-}
-
 /* A record key's name as Fluentd's chunk keys take it. */
 static int
 key_name_ok(const char *p, size_t n)
@@ -563,7 +552,7 @@ option(int c, const char *arg)
 		lb.o.total_set = 1;
 		break;
 	case O_OVERFLOW:
-		lb.o.overflow = choose(arg, "overflow-action", ov);
+		lb.o.overflow = opt_choice_arg(arg, "overflow-action", ov);
 		break;
 	case O_THREADS: lb.o.threads = opt_uint_arg(arg, "flush-thread-count"); break;
 	case O_RETRY_WAIT: lb.o.retry_ms = opt_duration_arg(arg, "retry-wait"); break;
@@ -578,7 +567,7 @@ option(int c, const char *arg)
 		lb.o.retry_max_ms = opt_duration_arg(arg, "retry-max-interval");
 		break;
 	case O_RETRY_RANDOMIZE:
-		lb.o.randomize = choose(arg, "retry-randomize", bools) % 2;
+		lb.o.randomize = opt_choice_arg(arg, "retry-randomize", bools) % 2;
 		break;
 	case O_RETRY_TIMEOUT:
 		lb.o.retry_timeout_ms = opt_duration_arg(arg, "retry-timeout");
@@ -589,7 +578,7 @@ option(int c, const char *arg)
 	case O_RETRY_FOREVER: lb.o.forever = 1; break;
 	case O_SECONDARY: lb.o.secondary = arg; break;
 	case O_DEAD_DIR: lb.o.dead = arg; break;
-	case O_FSYNC_POLICY: lb.o.fsync = choose(arg, "fsync", fs); break;
+	case O_FSYNC_POLICY: lb.o.fsync = opt_choice_arg(arg, "fsync", fs); break;
 	case O_FSYNC_INTERVAL:
 		lb.o.fsync_ms = opt_duration_arg(arg, "fsync-interval");
 		break;

@@ -595,20 +595,16 @@ parse_node(struct node *n, const char *arg, int secondary)
 static void
 option(int c, const char *arg)
 {
+	static const char *const comp[] = { "text", "gzip", "zstd", NULL };
+	static const char *const hb[] = { "transport", "udp", "none", "tcp",
+	    NULL };
 	char *end;
 
 	switch (c) {
 	case O_ACK: o.ack = 1; break;
 	case O_ACK_TIMEOUT: o.ack_ms = opt_duration_arg(arg, "ack-timeout"); break;
 	case O_COMPRESS:
-		if (strcmp(arg, "gzip") == 0)
-			o.compress = FWD_GZIP;
-		else if (strcmp(arg, "zstd") == 0)
-			o.compress = FWD_ZSTD;
-		else if (strcmp(arg, "text") == 0)
-			o.compress = FWD_TEXT;
-		else
-			die(EX_USAGE, "--compress takes gzip, zstd or text");
+		o.compress = opt_choice_arg(arg, "compress", comp);
 		break;
 	case O_TIME_INT: o.time_int = 1; break;
 	case O_CHUNK_SIZE:
@@ -627,14 +623,8 @@ option(int c, const char *arg)
 		break;
 	case O_FLUSH: o.flush_ms = opt_duration_arg(arg, "flush-interval"); break;
 	case O_HB:
-		if (strcmp(arg, "transport") == 0 || strcmp(arg, "tcp") == 0)
-			o.hb = HB_TRANSPORT;
-		else if (strcmp(arg, "udp") == 0)
-			o.hb = HB_UDP;
-		else if (strcmp(arg, "none") == 0)
-			o.hb = HB_NONE;
-		else
-			die(EX_USAGE, "--heartbeat takes transport, udp or none");
+		/* tcp: Fluentd's old name for transport */
+		o.hb = opt_choice_arg(arg, "heartbeat", hb) % 3;
 		break;
 	case O_HB_INTERVAL: o.hb_ms = opt_duration_arg(arg, "heartbeat-interval"); break;
 	case O_PHI:

@@ -367,22 +367,15 @@ level_arg(const char *arg, int severity)
 static void
 option(int c, const char *arg)
 {
+	static const char *const formats[] = { "rfc5424", "rfc3164", NULL };
+	static const char *const framings[] = { "octet", "newline", NULL };
+
 	switch (c) {
 	case 'f':
-		if (strcmp(arg, "rfc5424") == 0)
-			o.format = F_5424;
-		else if (strcmp(arg, "rfc3164") == 0)
-			o.format = F_3164;
-		else
-			die(EX_USAGE, "--format takes rfc5424 or rfc3164");
+		o.format = opt_choice_arg(arg, "format", formats);
 		break;
 	case O_FRAMING:
-		if (strcmp(arg, "octet") == 0)
-			o.framing = FR_OCTET;
-		else if (strcmp(arg, "newline") == 0)
-			o.framing = FR_NEWLINE;
-		else
-			die(EX_USAGE, "--framing takes octet or newline");
+		o.framing = FR_OCTET + opt_choice_arg(arg, "framing", framings);
 		break;
 	case O_MAX_SIZE:
 		if ((long long)(o.max_size = opt_size(arg)) < 0)

@@ -373,6 +373,7 @@ duration(const char *arg, const char *name, long long min)
 static void
 options(int argc, char **argv)
 {
+	static const char *const longs[] = { "split", "skip", NULL };
 	const char *arg;
 	long long v;
 	int c;
@@ -413,11 +414,7 @@ options(int argc, char **argv)
 			o.max = (size_t)v;
 			break;
 		case O_LONG_LINES:
-			if (strcmp(arg, "skip") != 0 &&
-			    strcmp(arg, "split") != 0)
-				die(EX_USAGE, "bad value '%s' for --long-lines "
-				    "(split or skip)", arg);
-			o.skip = strcmp(arg, "skip") == 0;
+			o.skip = opt_choice_arg(arg, "long-lines", longs);
 			break;
 		case 'm': o.ml = arg; break;
 		case O_ML_FLUSH:
