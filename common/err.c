@@ -1,5 +1,8 @@
 /* err - program name, messages, and allocation that dies on failure */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,4 +112,19 @@ xstrndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+void
+xmalloc_tune(void)
+{
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Fixed thresholds.  glibc's moving one rises to the size of the last
+	 * big block freed, after which growing a big buffer in the heap copies
+	 * it and holds both; a fixed one alone would give memory back at each
+	 * free and fault it in again for the next request.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+#endif
 }

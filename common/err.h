@@ -36,4 +36,12 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/*
+ * For programs with big buffers that come and go (one per connection, per
+ * request): blocks of 4 MB and more get mappings of their own, so they grow
+ * without copying and go back to the system when freed, and smaller ones
+ * reuse the heap's pages.  glibc only; elsewhere it does nothing.
+ */
+void xmalloc_tune(void);
+
 #endif

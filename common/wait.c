@@ -3,9 +3,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "clock.h"
 #include "metrics.h"
@@ -14,21 +11,6 @@
 
 #define STOP_IDLE_MS 500
 #define STOP_MAX_MS 5000
-
-void
-stream_tune_malloc(void)
-{
-#ifdef M_MMAP_THRESHOLD
-	/*
-	 * Fixed thresholds.  glibc's moving one rises to the size of the last
-	 * big block freed, after which growing a big buffer in the heap copies
-	 * it and holds both; a fixed one alone would give memory back at each
-	 * free and fault it in again for the next request.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-#endif
-}
 
 void
 waiter_watch_out(struct waiter *w, int out_fd)

@@ -35,12 +35,4 @@ void waiter_watch_out(struct waiter *w, int out_fd);
  */
 int stream_wait(int fd, struct waiter *w, void (*idle)(void *), void *arg);
 
-/*
- * For programs with big buffers that come and go (one per connection, per
- * request): blocks of 4 MB and more get mappings of their own, so they grow
- * without copying and go back to the system when freed, and smaller ones
- * reuse the heap's pages.  glibc only; elsewhere it does nothing.
- */
-void stream_tune_malloc(void);
-
 #endif

@@ -815,7 +815,7 @@ main(int argc, char **argv)
 	progname_set(argv[0]);
 	options(argc, argv);
 	under_lbuffer();
-	stream_tune_malloc();
+	xmalloc_tune();
 	sig_init();
 	stats_init(sync_stats, extra_stats);
 	metrics_families();

@@ -477,7 +477,7 @@ main(int argc, char **argv)
 	options(argc, argv);
 	format_init();
 	dead_init();
-	stream_tune_malloc();
+	xmalloc_tune();
 	sig_init();
 	sig_on_hup(reopen);
 	stats_init(sync_stats, extra_stats);

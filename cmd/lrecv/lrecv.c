@@ -372,7 +372,7 @@ main(int argc, char **argv)
 
 	progname_set(argv[0]);
 	options(argc, argv);
-	stream_tune_malloc();
+	xmalloc_tune();
 	sig_init();
 	metrics_init();
 	e2e_init();
