@@ -668,22 +668,55 @@ http_worth(struct conn *c, size_t old)
 	    c->hin.len - from);
 }
 
-/* Reads what the client sent and answers every request now whole. */
+/*
+ * One read into c->hin: bytes, 0 at the end or a plain read failed, -1
+ * none now, -2 a TLS read failed (said, dropped).
+ */
+static ssize_t
+http_recv(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->ssl) {
+		n = conn_io(c, c->hin.p + c->hin.len, c->hin.cap - c->hin.len,
+		    0);
+		if (n == -2)
+			conn_drop(c);
+		return n;
+	}
+	n = read(c->it.fd, c->hin.p + c->hin.len, c->hin.cap - c->hin.len);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : 0;
+	return n;
+}
+
+/*
+ * Reads what the client sent and answers every request now whole; a tls:
+ * listener's connection goes through the TLS handshake first.
+ */
 void
 http_in_read(struct conn *c)
 {
 	size_t old = c->hin.len;
 	ssize_t n;
+	int r;
 
+	if (c->state == S_TLS && (r = conn_tls_accept(c)) != 0) {
+		if (r < 0)
+			conn_drop(c);
+		return;
+	}
 	if (c->hin.len > HTTP_MAX_HEAD + o.body_limit + 65536) {
 		http_fail(c, 413, "request too large", NULL, 0);
 		return;
 	}
 	buf_reserve(&c->hin, 64 * 1024);
-	n = read(c->it.fd, c->hin.p + c->hin.len, c->hin.cap - c->hin.len);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if ((n = http_recv(c)) < 0)
 		return;
-	if (n <= 0) {
+	/* TLS may hold decrypted bytes epoll knows nothing of: read on */
+	if (c->ssl && n > 0)
+		loop.tls_more = 1;
+	if (n == 0) {
 		if (c->hin.len)
 			warn("%s: connection closed inside a request", c->name);
 		c->eof = 1;

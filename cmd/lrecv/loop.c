@@ -203,6 +203,8 @@ do_accept(struct item *l)
 	int fd, i, kind = l->type == T_HTTP ? K_HTTP : l->type == T_METRICS ?
 	    K_METRICS : l->type == T_SYSLOG || l->type == T_SYSLOG_TLS ?
 	    K_SYSLOG : K_FWD;
+	int tls = l->type == T_SYSLOG_TLS || (kind == K_HTTP && o.http_tls) ||
+	    (kind == K_METRICS && o.metrics_tls);
 
 	for (i = 0; i < 64 && !loop.accept_paused; i++) {
 		len = sizeof(sa);
@@ -218,8 +220,7 @@ do_accept(struct item *l)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		net_nonblock(fd);
 		if (admit(fd, &sa, kind))
-			conn_new(fd, &sa, kind | (l->type == T_SYSLOG_TLS ?
-			    K_TLS : 0));
+			conn_new(fd, &sa, kind | (tls ? K_TLS : 0));
 	}
 }
 
@@ -403,12 +404,17 @@ dispatch(struct item *it, uint32_t ev)
 	}
 }
 
-/* The --metrics listener, or -1. */
+/*
+ * The --metrics listener, or -1.  A tls: one is not served while stdout
+ * is stalled: its clients wait in the backlog until stdout drains.
+ */
 static int
 metrics_fd(void)
 {
 	int i;
 
+	if (o.metrics_tls)
+		return -1;
 	for (i = 0; i < listeners.n; i++)
 		if (listeners.it[i].type == T_METRICS)
 			return listeners.it[i].fd;

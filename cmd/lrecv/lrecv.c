@@ -91,8 +91,8 @@ static const struct opt opts[] = {
 	    "suites allowed, colon-separated" },
 	{ O_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
 	    "encrypted --key: the first line of FILE" },
-	{ O_HTTP, "http", "[ADDR]:PORT", "accept HTTP POST /TAG (Fluentd "
-	    "in_http) here" },
+	{ O_HTTP, "http", "[tls:][ADDR]:PORT", "accept HTTP POST /TAG (Fluentd "
+	    "in_http) here; tls: HTTPS, with --cert" },
 	{ O_BODY_LIMIT, "body-size-limit", "SIZE", "largest HTTP body, "
 	    "else 413 (default 32M)" },
 	{ O_CORS, "cors-allow-origins", "ORIGIN[,ORIGIN...]", "answer CORS "
@@ -107,8 +107,8 @@ static const struct opt opts[] = {
 	    "(in_http use_204_response)" },
 	{ O_CORS_CRED, "cors-allow-credentials", NULL, "send "
 	    "Access-Control-Allow-Credentials: true to allowed origins" },
-	{ O_METRICS, "metrics", "[ADDR]:PORT", "serve /metrics (Prometheus) "
-	    "and /api/plugins.json here" },
+	{ O_METRICS, "metrics", "[tls:][ADDR]:PORT", "serve /metrics "
+	    "(Prometheus) and /api/plugins.json here; tls: HTTPS" },
 	{ O_SYSLOG, "syslog", "tcp|udp|tls:[ADDR]:PORT", "accept syslog "
 	    "(RFC 5424, 3164) here (repeatable)" },
 	{ O_SYSLOG_TAG, "syslog-tag", "PREFIX", "tag syslog events "
@@ -286,8 +286,16 @@ options(int argc, char **argv)
 				    "--max-connections", arg);
 			o.max_conn = (int)v;
 			break;
-		case O_HTTP: o.http = arg; break;
-		case O_METRICS: o.metrics = arg; break;
+		case O_HTTP:
+			if ((o.http_tls = strncmp(arg, "tls:", 4) == 0))
+				arg += 4;
+			o.http = arg;
+			break;
+		case O_METRICS:
+			if ((o.metrics_tls = strncmp(arg, "tls:", 4) == 0))
+				arg += 4;
+			o.metrics = arg;
+			break;
 		case O_BODY_LIMIT:
 			o.body_limit = opt_size_arg(arg, "body-size-limit");
 			break;
@@ -344,6 +352,11 @@ options(int argc, char **argv)
 		die(EX_USAGE, "--ca-file needs --cert and --key");
 	if ((o.tls_min || o.ciphers || o.pass_file) && !o.cert)
 		die(EX_USAGE, "TLS options need --cert and --key");
+	if (o.http_tls && !o.cert)
+		die(EX_USAGE, "--http tls:%s needs --cert and --key", o.http);
+	if (o.metrics_tls && !o.cert)
+		die(EX_USAGE, "--metrics tls:%s needs --cert and --key",
+		    o.metrics);
 	if (o.nclient_names && !o.ca)
 		die(EX_USAGE, "--tls-client-name needs --ca-file (client "
 		    "certificates)");

@@ -142,6 +142,7 @@ struct options {
 	const char *cert, *key, *ca, *http, *metrics, *cors;
 	const char *pass_file, *ciphers;        /* TLS: key passphrase file */
 	int tls_min;            /* TLS: the lowest version, 0 for 1.2 */
+	int http_tls, metrics_tls;     /* --http tls:..., --metrics tls:... */
 	const char *client_names[TLS_NAMES_MAX];       /* --tls-client-name */
 	int nclient_names;
 	int add_headers, add_remote;

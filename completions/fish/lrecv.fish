@@ -34,7 +34,7 @@ for spec in \
     '|--tls-min-version|-|lowest TLS version, 1.2 or 1.3 (default 1.2)' \
     '|--tls-ciphers|-|TLS 1.2 ciphers and TLS 1.3 suites allowed, colon-separated' \
     '|--key-passphrase-file|@file|the passphrase of an encrypted --key' \
-    '|--http|-|accept HTTP POST /TAG here ([ADDR]:PORT)' \
+    '|--http|-|accept HTTP POST /TAG here ([tls:][ADDR]:PORT)' \
     '|--body-size-limit|-|largest HTTP body, else 413 (default 32M)' \
     '|--cors-allow-origins|-|answer CORS for these origins (* for any)' \
     '|--add-http-headers||add the request headers to records as HTTP_NAME' \
@@ -42,7 +42,7 @@ for spec in \
     '|--trust-forwarded-for||REMOTE_ADDR from the first X-Forwarded-For address' \
     '|--http-204||answer 204 No Content, not 200' \
     '|--cors-allow-credentials||send Access-Control-Allow-Credentials: true' \
-    '|--metrics|-|serve /metrics and /api/plugins.json here ([ADDR]:PORT)' \
+    '|--metrics|-|serve /metrics and /api/plugins.json here ([tls:][ADDR]:PORT)' \
     '|--metrics-file|@file|write counters to FILE in the Prometheus text format' \
     '|--metrics-interval|-|rewrite the metrics file this often (default 10s)' \
     '|--pipeline|-|the pipeline label of the metrics (default empty)' \
