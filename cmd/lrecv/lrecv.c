@@ -230,6 +230,9 @@ check_addresses(void)
 static void
 options(int argc, char **argv)
 {
+	/* deny: index % 2 == 1 */
+	static const char *const yes_no[] = { "yes", "no", "true", "false",
+	    NULL };
 	const char *arg;
 	long long v;
 	int c, e2e_timeout_set = 0;
@@ -251,12 +254,8 @@ options(int argc, char **argv)
 		case O_ALLOW: add_allow(arg); break;
 		case O_CLIENT: client_add(arg); break;
 		case O_ALLOW_ANON:
-			if (strcmp(arg, "yes") && strcmp(arg, "no") &&
-			    strcmp(arg, "true") && strcmp(arg, "false"))
-				die(EX_USAGE, "bad value '%s' for "
-				    "--allow-anonymous-source: want yes or no",
-				    arg);
-			o.deny_anon = !strcmp(arg, "no") || !strcmp(arg, "false");
+			o.deny_anon = opt_choice_arg(arg,
+			    "allow-anonymous-source", yes_no) % 2;
 			break;
 		case O_CHUNK_LIMIT:
 			o.chunk_limit = opt_size_arg(arg, "chunk-size-limit");
