@@ -13,7 +13,21 @@ event_put_time(struct buf *b, int64_t sec, uint32_t nsec)
 	int i;
 
 	if (sec >= 0 && sec <= 0xffffffffLL) {
-		mp_put_eventtime(b, (uint32_t)sec, nsec);
+		/* mp_put_eventtime's bytes, written here: one call less */
+		buf_reserve(b, 10);
+		q = (unsigned char *)b->p + b->len;
+		q[0] = 0xd7;
+		q[1] = 0x00;
+		v = v << 32 | nsec;     /* big-endian: one swapped store */
+		q[2] = (unsigned char)(v >> 56);
+		q[3] = (unsigned char)(v >> 48);
+		q[4] = (unsigned char)(v >> 40);
+		q[5] = (unsigned char)(v >> 32);
+		q[6] = (unsigned char)(v >> 24);
+		q[7] = (unsigned char)(v >> 16);
+		q[8] = (unsigned char)(v >> 8);
+		q[9] = (unsigned char)v;
+		b->len += 10;
 		return;
 	}
 	buf_reserve(b, 9);

@@ -140,3 +140,10 @@ rx_group(const struct rx *rx, size_t i, const char *s, const char **p,
 	*len = ov[2 * g + 1] - ov[2 * g];
 	return 0;
 }
+
+const size_t *
+rx_ovector(const struct rx *rx, const int **groups)
+{
+	*groups = rx->groups;
+	return pcre2_get_ovector_pointer(rx->md);
+}

@@ -31,4 +31,13 @@ const char *rx_name(const struct rx *rx, size_t i);
 int rx_group(const struct rx *rx, size_t i, const char *s, const char **p,
     size_t *len);
 
+/*
+ * After a successful rx_match: the offsets of the match, a start and an
+ * end by group number (the start RX_UNSET for a group that did not take
+ * part), and in *groups each named group's number, in rx_name order: all
+ * the groups read at once, without a call each.
+ */
+#define RX_UNSET ((size_t)-1)
+const size_t *rx_ovector(const struct rx *rx, const int **groups);
+
 #endif

@@ -78,6 +78,8 @@ struct timefmt {
 	size_t llen;
 	size_t lfs;
 	size_t lfe;
+	size_t lf;		/* past line[lfs..lfe)'s last non-digit */
+	int lsm;		/* line[lfs..lf): two digits, then none */
 	int64_t lsec;
 	char line[LINE_MAX_CACHED];
 	/* parse: the day number of the last date */

@@ -478,22 +478,31 @@ static int
 line_hit(const struct timefmt *tf, const char *s, size_t len, int64_t *sec,
     uint32_t *nsec)
 {
-	size_t i, f = tf->lfs, n;
-	uint32_t v = 0;
+	size_t i, f = tf->lf, n;
+	uint32_t v = 0, c;
 	int d = 0;
 
 	if (!tf->lvalid || len != tf->llen ||
-	    memcmp(s, tf->line, tf->lfs) != 0 ||
-	    memcmp(s + tf->lfe, tf->line + tf->lfe, len - tf->lfe) != 0)
+	    memcmp(s, tf->line, tf->lfs) != 0 || (tf->lfe < len &&
+	    memcmp(s + tf->lfe, tf->line + tf->lfe, len - tf->lfe) != 0))
 		return 0;
-	for (i = tf->lfs; i < tf->lfe; i++) {
-		if (!ISDIGIT(tf->line[i])) {
+	/* line[f..lfe) is all digits (line_save): s's must be too */
+	if (tf->lsm) {
+		if (!ISDIGIT(s[tf->lfs]) || !ISDIGIT(s[tf->lfs + 1]))
+			return 0;
+		for (i = tf->lfs + 2; i < f; i++)
 			if (s[i] != tf->line[i])
 				return 0;
-			f = i + 1;
-		} else if (!ISDIGIT(s[i])) {
+	} else {
+		for (i = tf->lfs; i < f; i++)
+			if (ISDIGIT(tf->line[i]) ? !ISDIGIT(s[i]) :
+			    s[i] != tf->line[i])
+				return 0;
+	}
+	for (i = f; i < tf->lfe; i++) {
+		if ((c = (unsigned char)s[i] - (unsigned)'0') > 9)
 			return 0;
-		}
+		v = v * 10 + c;
 	}
 	if (f > tf->lfs) {      /* the seconds, then the fraction */
 		d = (s[tf->lfs] - '0') * 10 + (s[tf->lfs + 1] - '0');
@@ -502,8 +511,6 @@ line_hit(const struct timefmt *tf, const char *s, size_t len, int64_t *sec,
 		d -= (tf->line[tf->lfs] - '0') * 10 +
 		    (tf->line[tf->lfs + 1] - '0');
 	}
-	for (i = f; i < tf->lfe; i++)
-		v = v * 10 + (uint32_t)(s[i] - '0');
 	n = tf->lfe - f;
 	*nsec = v * pow10[9 - n];
 	*sec = tf->lsec + d;
@@ -534,6 +541,8 @@ static void
 line_save(struct timefmt *tf, const char *s, size_t len,
     const struct pst *st, int64_t sec)
 {
+	size_t i;
+
 	tf->lvalid = 0;
 	if (len > sizeof tf->line || tf->nfracop > 1)
 		return;
@@ -546,6 +555,15 @@ line_save(struct timefmt *tf, const char *s, size_t len,
 		if (seconds_move(tf, st))
 			tf->lfs = (size_t)(st->ss - s);
 	}
+	tf->lf = tf->lfs;
+	for (i = tf->lfs; i < tf->lfe; i++)
+		if (!ISDIGIT(tf->line[i]))
+			tf->lf = i + 1;
+	tf->lsm = tf->lf >= tf->lfs + 2 && ISDIGIT(tf->line[tf->lfs]) &&
+	    ISDIGIT(tf->line[tf->lfs + 1]);
+	for (i = tf->lfs + 2; tf->lsm && i < tf->lf; i++)
+		if (ISDIGIT(tf->line[i]))
+			tf->lsm = 0;
 	tf->lsec = sec;
 	tf->lvalid = 1;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "err.h"
 #include "input.h"
 #include "mp.h"
 #include "parse_text.h"
@@ -422,6 +423,208 @@ record_regex(struct rx *rx, const struct gname *g, const char *s, size_t n,
 	return 0;
 }
 
+/*
+ * The plain --regex event, written straight from the match: with no
+ * option that changes a value, a key or the record's other pairs, the
+ * pairs are the named groups that took part, each key written once at
+ * setup, and the time group is read in place.  The same bytes as
+ * record_regex then record_emit, without the fields in between.
+ */
+static struct {
+	int on;
+	size_t tk;              /* the time key's group, or SIZE_MAX */
+	char **key;             /* each group's key, str header and name,
+				   in at least KEYPAD bytes */
+	size_t *klen;
+	size_t keys;            /* the keys' bytes */
+	size_t n;
+} quick;
+#define KEYPAD 16
+
+/* A str header for n bytes at q, room made: its length. */
+static inline size_t
+quick_strhdr(unsigned char *q, size_t n)
+{
+	if (n < 32) {
+		q[0] = (unsigned char)(0xa0 | n);
+		return 1;
+	}
+	if (n < 256) {
+		q[0] = 0xd9;
+		q[1] = (unsigned char)n;
+		return 2;
+	}
+	if (n < 65536) {
+		q[0] = 0xda;
+		q[1] = (unsigned char)(n >> 8);
+		q[2] = (unsigned char)n;
+		return 3;
+	}
+	q[0] = 0xdb;
+	q[1] = (unsigned char)(n >> 24);
+	q[2] = (unsigned char)(n >> 16);
+	q[3] = (unsigned char)(n >> 8);
+	q[4] = (unsigned char)n;
+	return 5;
+}
+
+/* [tag, time, at q, room made: past them. */
+static inline unsigned char *
+quick_head(unsigned char *q, const struct event *ev, int64_t sec,
+    uint32_t nsec)
+{
+	uint64_t w = (uint64_t)sec << 32 | nsec; /* EventTime, big-endian */
+
+	*q++ = 0x93;
+	q += quick_strhdr(q, ev->tag_len);
+	memcpy(q, ev->tag, ev->tag_len);
+	q += ev->tag_len;
+	q[0] = 0xd7;
+	q[1] = 0x00;
+	q[2] = (unsigned char)(w >> 56);
+	q[3] = (unsigned char)(w >> 48);
+	q[4] = (unsigned char)(w >> 40);
+	q[5] = (unsigned char)(w >> 32);
+	q[6] = (unsigned char)(w >> 24);
+	q[7] = (unsigned char)(w >> 16);
+	q[8] = (unsigned char)(w >> 8);
+	q[9] = (unsigned char)w;
+	return q + 10;
+}
+
+/*
+ * The pairs of the groups that took part but skip, at q, room made (and
+ * KEYPAD more): past them, *pairs their number.  A short key is copied
+ * KEYPAD bytes at once, its padding overwritten next.
+ */
+static inline unsigned char *
+quick_pairs(unsigned char *q, const char *s, const size_t *ov, const int *g,
+    size_t skip, uint32_t *pairs)
+{
+	size_t i, at, len;
+	uint32_t np = 0;
+
+	for (i = 0; i < quick.n; i++) {
+		if (i == skip || (at = ov[2 * g[i]]) == RX_UNSET)
+			continue;
+		len = ov[2 * g[i] + 1] - at;
+		if (quick.klen[i] <= KEYPAD)
+			memcpy(q, quick.key[i], KEYPAD);
+		else
+			memcpy(q, quick.key[i], quick.klen[i]);
+		q += quick.klen[i];
+		q += quick_strhdr(q, len);
+		memcpy(q, s + at, len);
+		q += len;
+		np++;
+	}
+	*pairs = np;
+	return q;
+}
+
+static int
+quick_regex(const struct event *ev, const char *s, size_t n,
+    const char **why)
+{
+	struct rx *rx = pick(&fm.main, s, n);
+	struct buf *b = &run.out.b;
+	const size_t *ov;
+	const int *g;
+	unsigned char *q, *mh;
+	int64_t sec;
+	uint32_t nsec, pairs = 0;
+	size_t i, need, at, skip = SIZE_MAX;
+
+	if (record_match(rx, s, n, why) < 0)
+		return -1;
+	ov = rx_ovector(rx, &g);
+	if (quick.tk != SIZE_MAX && ov[2 * g[quick.tk]] != RX_UNSET) {
+		at = ov[2 * g[quick.tk]];
+		if (time_text(&run.tp_time, s + at, ov[2 * g[quick.tk] + 1] -
+		    at, &sec, &nsec) < 0) {
+			*why = run.tp_time.tf ? "time does not match the time "
+			    "format" : "time in no known format (see "
+			    "--time-format)";
+			return -1;
+		}
+		if (!o.keep_time)
+			skip = quick.tk;
+	} else if (!o.estimate) {
+		sec = ev->sec;
+		nsec = ev->nsec;
+	} else {
+		event_now(&sec, &nsec);
+	}
+	if (quick.n <= 15 && n <= 4096 && sec >= 0 && sec <= 0xffffffffLL) {
+		/* one pass: each value is at most the line */
+		buf_reserve(b, 1 + 5 + ev->tag_len + 10 + 1 + quick.keys +
+		    quick.n * (5 + n) + KEYPAD);
+		q = quick_head((unsigned char *)b->p + b->len, ev, sec, nsec);
+		mh = q++;
+		q = quick_pairs(q, s, ov, g, skip, &pairs);
+		*mh = (unsigned char)(0x80 | pairs);
+	} else {
+		need = 1 + 5 + ev->tag_len + 10 + 5 + KEYPAD;
+		for (i = 0; i < quick.n; i++)
+			if (i != skip && ov[2 * g[i]] != RX_UNSET) {
+				need += quick.klen[i] + 5 +
+				    ov[2 * g[i] + 1] - ov[2 * g[i]];
+				pairs++;
+			}
+		if (sec < 0 || sec > 0xffffffffLL) {
+			record_head(b, ev->tag, ev->tag_len, sec, nsec);
+		} else {
+			buf_reserve(b, 1 + 5 + ev->tag_len + 10);
+			q = quick_head((unsigned char *)b->p + b->len, ev,
+			    sec, nsec);
+			b->len = (char *)q - b->p;
+		}
+		mp_put_maphdr(b, pairs);
+		buf_reserve(b, need);
+		q = quick_pairs((unsigned char *)b->p + b->len, s, ov, g,
+		    skip, &pairs);
+	}
+	b->len = (char *)q - b->p;
+	stats.out++;
+	return 0;
+}
+
+/* Whether quick_regex writes the events: set up once, at the end. */
+static void
+quick_setup(void)
+{
+	struct buf k = { 0 };
+	size_t i;
+
+	if ((o.format != F_REGEXP && o.format != F_APACHE &&
+	    o.format != F_APACHE_ERROR && o.format != F_NGINX) || o.multi ||
+	    !fm.main.nl || !fm.groups || o.reserve_data || o.hash_field ||
+	    o.prefix_len || o.convert_values || o.typed_groups ||
+	    o.reserve_time || run.pf.dedup)
+		return;
+	quick.n = rx_names(fm.main.nl);
+	if (quick.n != rx_names(fm.main.fast))
+		return;
+	quick.tk = SIZE_MAX;
+	quick.key = xcalloc(quick.n ? quick.n : 1, sizeof(*quick.key));
+	quick.klen = xcalloc(quick.n ? quick.n : 1, sizeof(*quick.klen));
+	for (i = 0; i < quick.n; i++) {
+		k.len = 0;
+		mp_put_strhdr(&k, fm.groups[i].len);
+		buf_put(&k, fm.groups[i].name, fm.groups[i].len);
+		quick.key[i] = xcalloc(1, k.len < KEYPAD ? KEYPAD : k.len);
+		memcpy(quick.key[i], k.p, k.len);
+		quick.klen[i] = k.len;
+		quick.keys += k.len;
+		if (quick.tk == SIZE_MAX && o.time_key &&
+		    fm.groups[i].len == o.time_key_len &&
+		    memcmp(fm.groups[i].name, o.time_key, o.time_key_len) == 0)
+			quick.tk = i;
+	}
+	buf_free(&k);
+	quick.on = 1;
+}
+
 static int
 parse_line(const char *s, size_t n, int *have, int64_t *sec, uint32_t *nsec,
     const char **why)
@@ -467,6 +670,8 @@ text_event(const struct event *ev, const char *s, size_t n, const char **why)
 	uint32_t nsec = 0;
 	int have = 0;
 
+	if (quick.on)
+		return quick_regex(ev, s, n, why);
 	pfields_reset(&run.pf, n);
 	if (parse_line(s, n, &have, &sec, &nsec, why) < 0)
 		return -1;
@@ -508,6 +713,13 @@ key_text(const struct event *ev, const char **s, size_t *n)
 		    h.len == o.key_len &&
 		    memcmp(h.data, o.key, o.key_len) == 0) {
 			v = p;
+			if (end - p >= 2 && (unsigned char)p[0] == 0xd9 &&
+			    (size_t)(end - p) - 2 >= (unsigned char)p[1]) {
+				/* str8, the usual long line: inline */
+				*s = p + 2;
+				*n = (unsigned char)p[1];
+				return 0;
+			}
 			if (mp_head(&p, end, &h) != MP_OK ||
 			    (h.type != MP_STR && h.type != MP_BIN)) {
 				*s = v;
@@ -610,11 +822,18 @@ record_setup(void)
 	snprintf(why_nokey, sizeof(why_nokey), "no field '%s'", o.key);
 	snprintf(why_notext, sizeof(why_notext), "field '%s' is not a string",
 	    o.key);
+	quick_setup();
 }
 
 void
 record_free(void)
 {
+	size_t i;
+
+	for (i = 0; quick.key && i < quick.n; i++)
+		free(quick.key[i]);
+	free(quick.key);
+	free(quick.klen);
 	pfields_free(&run.pf);
 	buf_free(&stripped);
 	buf_free(&scrubbed);

@@ -452,6 +452,93 @@ strip_key(const char *rec, size_t len, const char *k, size_t klen)
 }
 
 /*
+ * The usual case of constant pairs added: no key of the record is one the
+ * edit names (the Bloom filter says so for each), so the new record is
+ * the record's pairs as they are, then the slot's tail, under one map
+ * header.  Writes the event and returns 1, or 0 (nothing written) when
+ * build_into must decide.  The bytes are those of build_into's.
+ */
+static int
+direct_tail(const struct event *ev, const struct ctx *c,
+    const struct slot *s, const char *tag, size_t tag_len)
+{
+	const char *p = c->rec, *end = c->rec_end, *body, *k;
+	const unsigned char *u = (const unsigned char *)p;
+	struct buf *b = &out.b;
+	struct mp_obj h;
+	uint64_t pairs;
+	uint32_t n, i;
+	size_t klen;
+
+	if (u[0] >= 0x80 && u[0] <= 0x8f) {
+		n = u[0] & 0x0f;
+		body = p + 1;
+	} else if (u[0] == 0xde && end - p >= 3) {
+		n = (uint32_t)u[1] << 8 | u[2];
+		body = p + 3;
+	} else if (u[0] == 0xdf && end - p >= 5) {
+		n = (uint32_t)u[1] << 24 | (uint32_t)u[2] << 16 |
+		    (uint32_t)u[3] << 8 | u[4];
+		body = p + 5;
+	} else {
+		return 0;
+	}
+	p = body;
+	for (i = 0; i < n; i++) {
+		u = (const unsigned char *)p;
+		if ((u[0] & 0xe0) == 0xa0) {
+			klen = u[0] & 0x1f;
+			k = p + 1;
+			p = k + klen;
+		} else if (mp_head(&p, end, &h) != MP_OK) {
+			return 0;
+		} else if (h.type == MP_STR || h.type == MP_BIN) {
+			k = h.data;
+			klen = h.len;
+		} else {
+			/* a key that is not text is kept as it is */
+			p = (const char *)u;
+			mp_skip(&p, end, NULL);
+			mp_skip(&p, end, NULL);
+			continue;
+		}
+		if (st.bloom & bloom_bit(k, klen))
+			return 0;
+		u = (const unsigned char *)p;
+		if ((u[0] & 0xe0) == 0xa0)
+			p += 1 + (u[0] & 0x1f);
+		else if (u[0] == 0xd9 && end - p >= 2)
+			p += 2 + u[1];
+		else
+			mp_skip(&p, end, NULL);
+	}
+	pairs = (uint64_t)n + s->ntail;
+	if (pairs > 0xffffffffu)
+		return 0;
+	buf_reserve(b, 1 + 5 + tag_len + 10 + 5 + (size_t)(p - body) +
+	    s->tail.len);
+	b->p[b->len++] = (char)0x93;
+	if (tag_len < 32)
+		b->p[b->len++] = (char)(0xa0 | tag_len);
+	else
+		mp_put_strhdr(b, tag_len);
+	memcpy(b->p + b->len, tag, tag_len);
+	b->len += tag_len;
+	event_put_time(b, ev->sec, ev->nsec);
+	if (pairs < 16)
+		b->p[b->len++] = (char)(0x80 | pairs);
+	else
+		mp_put_maphdr(b, (uint32_t)pairs);
+	memcpy(b->p + b->len, body, p - body);
+	b->len += p - body;
+	memcpy(b->p + b->len, s->tail.p, s->tail.len);
+	b->len += s->tail.len;
+	out_check(&out);
+	stats.out++;
+	return 1;
+}
+
+/*
  * build_emit when the new record is all there is to do: the event goes
  * straight into the output buffer, the record built in its place.
  */
@@ -472,6 +559,9 @@ emit_direct(const struct event *ev, const struct ctx *c,
 		tag = st.tagbuf.p;
 		tag_len = st.tagbuf.len;
 	}
+	if (st.tail && s && !o.renew && c->rec < c->rec_end &&
+	    direct_tail(ev, c, s, tag, tag_len))
+		return;
 	buf_reserve(b, 1 + 5 + tag_len);
 	b->p[b->len++] = (char)0x93;
 	mp_put_strhdr(b, tag_len);
