@@ -15,6 +15,7 @@
 #include "net.h"
 #include "opt.h"
 #include "sig.h"
+#include "sink.h"
 #include "stats.h"
 #include "stream.h"
 #include "tls.h"
@@ -140,8 +141,7 @@ struct options o = {
 };
 
 struct counts cnt;
-static int stopping;            /* a stop signal: delivering what is held */
-static long long stop_deadline;
+static struct sink_stop stop;   /* a stop signal: delivering what is held */
 static long long ended_at;      /* when the input ended, or 0 */
 static int wait_said;           /* the wait at the end was said */
 
@@ -356,7 +356,7 @@ say_waiting(void)
 		return;
 	if (!ended_at)
 		ended_at = now;
-	if (stopping && o.shutdown_ms / 2 < grace)
+	if (stop.stopping && o.shutdown_ms / 2 < grace)
 		grace = o.shutdown_ms / 2;
 	if (now - ended_at < grace)
 		return;
@@ -365,9 +365,9 @@ say_waiting(void)
 	if (!w.req && !w.flight)
 		return;
 	wait_what(&w, what, sizeof(what));
-	if (stopping)
+	if (stop.stopping)
 		snprintf(lim, sizeof(lim), "at most %s (--shutdown-timeout)",
-		    dur_str(stop_deadline > now ? stop_deadline - now : 0, t,
+		    dur_str(stop.deadline > now ? stop.deadline - now : 0, t,
 		    sizeof(t)));
 	else if (w.most < 0)
 		snprintf(lim, sizeof(lim), "with no time limit "
@@ -377,7 +377,7 @@ say_waiting(void)
 		    sizeof(t)), o.retry_times >= 0 ? "--retry-max-times and "
 		    "the timeouts" : "--retry-timeout");
 	warn("%s: waiting for %s: %llu requests (%llu events) outstanding, "
-	    "%s", stopping ? "stopping" : "end of input", what,
+	    "%s", stop.stopping ? "stopping" : "end of input", what,
 	    (unsigned long long)(w.req + w.flight), (unsigned long long)w.ev,
 	    lim);
 }
@@ -393,7 +393,7 @@ loop_once(void)
 
 	pf[np].fd = sig_fd();
 	pf[np++].events = POLLIN;
-	if (!intake.eof && !stopping && rq.held < o.buffer_limit &&
+	if (!intake.eof && !stop.stopping && rq.held < o.buffer_limit &&
 	    !backlogged()) {
 		in_slot = np;
 		pf[np].fd = 0;
@@ -452,14 +452,7 @@ loop_once(void)
 static void
 run(void)
 {
-	while (!all_done()) {
-		if (sig_stop && !stopping) {
-			stopping = 1;
-			intake_end(0);
-			stop_deadline = clock_ms() + o.shutdown_ms;
-		}
-		if (stopping && clock_ms() >= stop_deadline)
-			break;
+	while (!all_done() && sink_go_on(&stop, o.shutdown_ms, intake_end)) {
 		loop_once();
 		say_waiting();
 	}

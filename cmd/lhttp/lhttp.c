@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "opt.h"
 #include "sig.h"
+#include "sink.h"
 #include "stats.h"
 #include "stream.h"
 #include "tls.h"
@@ -122,8 +123,7 @@ struct options o = {
 };
 
 struct counts cnt;
-static int stopping;
-static long long stop_deadline;
+static struct sink_stop stop;
 
 /* --- the loop ------------------------------------------------------------ */
 
@@ -137,7 +137,8 @@ all_done(void)
 static int
 may_read(void)
 {
-	return !intake.eof && !stopping && batch_held() < (size_t)o.workers * 2;
+	return !intake.eof && !stop.stopping &&
+	    batch_held() < (size_t)o.workers * 2;
 }
 
 /* How long the loop may sleep: until a batch is due or a pause ends. */
@@ -154,8 +155,8 @@ wait_ms(long long now)
 		d = bt.pause_until - now;
 		t = d < t ? d : t;
 	}
-	if (stopping) {
-		d = stop_deadline - now;
+	if (stop.stopping) {
+		d = stop.deadline - now;
 		t = d < t ? d : t;
 	}
 	return t < 0 ? 0 : (int)t;
@@ -183,16 +184,8 @@ loop_once(void)
 static void
 run(void)
 {
-	while (!all_done()) {
-		if (sig_stop && !stopping) {
-			stopping = 1;
-			intake_end(0);
-			stop_deadline = clock_ms() + o.shutdown_ms;
-		}
-		if (stopping && clock_ms() >= stop_deadline)
-			break;
+	while (!all_done() && sink_go_on(&stop, o.shutdown_ms, intake_end))
 		loop_once();
-	}
 	xfer_lose_all();
 	batch_lose_all("not sent before exit");
 	intake_marks();

@@ -11,10 +11,12 @@
 #include "err.h"
 #include "input.h"
 #include "mark.h"
+#include "marksink.h"
 #include "metrics.h"
 #include "net.h"
 #include "opt.h"
 #include "sig.h"
+#include "sink.h"
 #include "stats.h"
 #include "stream.h"
 #include "tls.h"
@@ -125,101 +127,37 @@ struct options o = {
 struct counts cnt;
 static struct reader *rd;
 static int in_eof, in_code;     /* no more is read; how it ended */
-static int stopping;
-static long long stop_at;
+static struct sink_stop stop;
 
 /* --- marks ------------------------------------------------------------- */
 
 /*
  * End-to-end marks (lkit(7)): a mark goes back once the messages of every
- * event before it are written (sent, over UDP).  need is how many
+ * event before it are written (sent, over UDP).  Its barrier is how many
  * messages were queued before it; they are written in order, so it is
- * ready once that many are.  The queue is bounded: when full, its oldest
- * is dropped (the next one covers it).
+ * ready once that many are.
  */
-#define MARK_QUEUE 256
+static struct marksink mk;
 
-struct qmark {
-	uint64_t need;
-	size_t len;
-	char b[MARK_MAX];
-};
-
-static struct {
-	struct qmark q[MARK_QUEUE];     /* a ring, oldest first */
-	unsigned first, n;
-	int off;                /* a message was given up: none go back */
-} mk;
-
-static struct qmark *
-mark_at(unsigned k)
-{
-	return &mk.q[(mk.first + k) % MARK_QUEUE];
-}
-
-static int
-same_producer(const struct qmark *a, const struct qmark *b)
-{
-	struct mark x, y;
-
-	if (mark_parse(a->b, a->len, &x) != 1 ||
-	    mark_parse(b->b, b->len, &y) != 1)
-		return 0;
-	return memcmp(x.id, y.id, MARK_ID_LEN) == 0 &&
-	    x.path_len == y.path_len && memcmp(x.path, y.path, x.path_len) == 0;
-}
-
-/*
- * Returns the marks whose messages are all written, oldest first; of a
- * producer's marks ready together only the newest goes, as it says the
- * same and more.
- */
 static void
 marks_settle(void)
 {
-	unsigned k, i, j;
-
-	for (k = 0; k < mk.n && mark_at(k)->need <= cnt.done; k++)
-		;
-	for (i = 0; i < k; i++) {
-		for (j = i + 1; j < k && !same_producer(mark_at(i), mark_at(j));
-		    j++)
-			;
-		if (j == k)
-			mark_return(mark_at(i)->b, mark_at(i)->len);
-	}
-	mk.first = (mk.first + k) % MARK_QUEUE;
-	mk.n -= k;
+	marksink_settle(&mk, cnt.done + 1);
 }
 
 static void
 on_mark(void *arg, const char *p, size_t len)
 {
-	struct qmark *m;
-
 	(void)arg;
-	if (mk.off || len > MARK_MAX)
-		return;
-	if (!mk.n && q.added <= cnt.done) {
-		mark_return(p, len);
-		return;
-	}
-	if (mk.n == MARK_QUEUE) {
-		mk.first = (mk.first + 1) % MARK_QUEUE;
-		mk.n--;
-	}
-	m = mark_at(mk.n++);
-	m->need = q.added;
-	memcpy(m->b, p, len);
-	m->len = len;
+	marksink_put(&mk, p, len, q.added);
+	marks_settle();
 }
 
 /* A message was given up: the producer keeps its older position. */
 void
 marks_cancel(void)
 {
-	mk.off = 1;
-	mk.n = 0;
+	marksink_stop(&mk);
 }
 
 /* --- standard input ---------------------------------------------------- */
@@ -232,31 +170,23 @@ intake_end(int code)
 	in_eof = 1;
 }
 
+/* An event read: its message queued. */
+static void
+add_event(struct event *ev)
+{
+	cnt.in++;
+	format_event(ev, &q.b);
+	queue_push();
+}
+
 /* One read of stdin, and a message queued for each event it completed. */
 static void
 intake_read(void)
 {
-	struct event ev;
-	ssize_t n;
-	int r;
+	int code = sink_read(rd, "stdin", add_event);
 
-	n = reader_fill(rd);
-	if (n < 0 && errno != EINTR && errno != EAGAIN) {
-		warn("unable to read stdin:");
-		intake_end(EX_SYS);
-		return;
-	}
-	while ((r = reader_next_buffered(rd, &ev)) == READ_EVENT) {
-		cnt.in++;
-		format_event(&ev, &q.b);
-		queue_push();
-	}
-	if (r == READ_EOF) {
-		intake_end(0);
-	} else if (r != READ_AGAIN) {
-		warn("%s", reader_errmsg(rd));
-		intake_end(r == READ_SYSERR ? EX_SYS : EX_DATA);
-	}
+	if (code >= 0)
+		intake_end(code);
 }
 
 /*
@@ -271,7 +201,7 @@ want_input(void)
 
 	if (conn_up() && limit > READ_AHEAD)
 		limit = READ_AHEAD;
-	return !in_eof && !stopping && queue_held() < limit;
+	return !in_eof && !stop.stopping && queue_held() < limit;
 }
 
 /* --- the loop ---------------------------------------------------------- */
@@ -315,16 +245,9 @@ loop_once(void)
 static void
 run(void)
 {
-	while (!in_eof || queue_count() || !conn_idle()) {
-		if (sig_stop && !stopping) {
-			stopping = 1;
-			intake_end(0);
-			stop_at = clock_ms() + o.shutdown_ms;
-		}
-		if (stopping && clock_ms() >= stop_at)
-			break;
+	while ((!in_eof || queue_count() || !conn_idle()) &&
+	    sink_go_on(&stop, o.shutdown_ms, intake_end))
 		loop_once();
-	}
 }
 
 /* --- setup ------------------------------------------------------------- */
