@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 
+#include "backoff.h"
 #include "buf.h"
 #include "clock.h"
 #include "fwd.h"
@@ -154,11 +155,7 @@ now_s(void)
 static inline long long
 backoff(int fails)
 {
-	long long w = o.retry_ms;
-
-	while (--fails > 0 && w < o.retry_max_ms)
-		w *= 2;
-	return w < o.retry_max_ms ? w : o.retry_max_ms;
+	return backoff_ms(o.retry_ms, o.retry_max_ms, fails);
 }
 
 /* metrics.c: the ack latency (node.c calls these) */

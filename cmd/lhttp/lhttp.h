@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backoff.h"
 #include "buf.h"
 #include "stream.h"
 
@@ -99,15 +100,11 @@ batch_event(const struct batch *b, size_t i, struct event *ev)
 	ev->nsec = it->nsec;
 }
 
-/* The wait after the fails-th consecutive failure (lforward's rule). */
+/* The wait after the fails-th consecutive failure. */
 static inline long long
 backoff(int fails)
 {
-	long long w = o.retry_ms;
-
-	while (--fails > 0 && w < o.retry_max_ms)
-		w *= 2;
-	return w < o.retry_max_ms ? w : o.retry_max_ms;
+	return backoff_ms(o.retry_ms, o.retry_max_ms, fails);
 }
 
 /* metrics.c: xfer.c calls it with the easy handle answered */

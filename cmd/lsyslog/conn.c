@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "err.h"
 #include "net.h"
@@ -159,11 +160,7 @@ close_now(void)
 static long long
 backoff(int n)
 {
-	long long w = o.retry_ms;
-
-	while (--n > 0 && w < o.retry_max_ms)
-		w *= 2;
-	return w < o.retry_max_ms ? w : o.retry_max_ms;
+	return backoff_ms(o.retry_ms, o.retry_max_ms, n);
 }
 
 /*
