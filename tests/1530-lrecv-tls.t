@@ -13,17 +13,7 @@ fi
 start() { lrecv_start "$@"; }
 stop() { lrecv_stop "$@"; }
 # a CA, a server certificate for 127.0.0.1 and localhost, a client one
-cert() {
-	openssl req -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$2" \
-		-out "$T/$1.csr" 2>/dev/null &&
-	printf 'subjectAltName=%s\n' "$3" >"$T/$1.ext" &&
-	openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-		-CAcreateserial -days 2 -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null
-}
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -subj /CN=lkit-test-ca \
-	-days 2 -out "$T/ca.pem" 2>/dev/null
-cert server localhost 'DNS:localhost,IP:127.0.0.1'
-cert client sender 'DNS:sender'
+tls_certs
 $PY "$FWD" events 20000 lf.tls >"$T/ev.bin"
 HB="--heartbeat none --retry-max-times 0"
 

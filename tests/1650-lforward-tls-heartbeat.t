@@ -7,13 +7,8 @@ FWD="$DATA/fwd.py"
 plan 8
 
 # a CA and a server certificate for 127.0.0.1 (openssl is a test dependency)
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -subj /CN=lkit-test-ca \
-	-days 2 -out "$T/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$T/server.key" -subj /CN=localhost \
-	-out "$T/server.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/server.ext"
-openssl x509 -req -in "$T/server.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-	-CAcreateserial -days 2 -extfile "$T/server.ext" -out "$T/server.pem" 2>/dev/null
+tls_ca
+tls_cert server localhost 'DNS:localhost,IP:127.0.0.1'
 
 # a strict TLS server: it tells every failed handshake and unclean close
 $PY "$DATA/fwdtls-server.py" "$T/server.pem" "$T/server.key" "$T/py.port" \

@@ -49,13 +49,8 @@ check_err 'an unknown server option: usage error' 2 \
 	'lforward 127.0.0.1:1,colour=red </dev/null' "bad server option 'colour=red'"
 
 # name= is the name the server certificate must carry
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -subj /CN=lkit-test-ca \
-	-days 2 -out "$T/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$T/server.key" -subj /CN=recv.example \
-	-out "$T/server.csr" 2>/dev/null
-printf 'subjectAltName=DNS:recv.example\n' >"$T/server.ext"
-openssl x509 -req -in "$T/server.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-	-CAcreateserial -days 2 -extfile "$T/server.ext" -out "$T/server.pem" 2>/dev/null
+tls_ca
+tls_cert server recv.example 'DNS:recv.example'
 start t --cert "$T/server.pem" --key "$T/server.key"
 check_exit '--tls: name= is the verify name (the certificate is for recv.example)' 0 \
 	'lforward $HB --tls --ca-file "$T/ca.pem" 127.0.0.1:$p_t,name=recv.example <"$T/ev.bin"'

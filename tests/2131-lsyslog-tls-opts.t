@@ -5,17 +5,7 @@
 PY=/usr/bin/python3
 plan 9
 
-cert() {
-	openssl req -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$2" \
-		-out "$T/$1.csr" 2>/dev/null &&
-	printf 'subjectAltName=%s\n' "$3" >"$T/$1.ext" &&
-	openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-		-CAcreateserial -days 2 -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null
-}
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" \
-	-subj /CN=lkit-test-ca -days 2 -out "$T/ca.pem" 2>/dev/null
-cert server localhost 'DNS:localhost,IP:127.0.0.1'
-cert client sender 'DNS:sender'
+tls_certs
 openssl rsa -aes256 -passout pass:s3cret -in "$T/client.key" \
 	-out "$T/client.enc.key" 2>/dev/null
 echo s3cret >"$T/pass"

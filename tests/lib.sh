@@ -97,6 +97,28 @@ bg() {
 pid_of() { wait_for "test -s $1.pid" 100 && cat "$1.pid"; }
 dead() { ! grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status"; }
 
+# tls_ca: a CA for the tests, $T/ca.pem and ca.key.  tls_cert NAME CN
+# [SAN]: $T/NAME.pem and NAME.key, signed by it, with subjectAltName SAN
+# (none if empty).  tls_certs: the CA, "server" for localhost and
+# 127.0.0.1 and "client" for sender.
+tls_ca() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" \
+		-subj /CN=lkit-test-ca -days 2 -out "$T/ca.pem" 2>/dev/null
+}
+tls_cert() {
+	openssl req -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$2" \
+		-out "$T/$1.csr" 2>/dev/null &&
+	if [ -n "${3:-}" ]; then printf 'subjectAltName=%s\n' "$3"; fi \
+		>"$T/$1.ext" &&
+	openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
+		-CAcreateserial -days 2 -extfile "$T/$1.ext" -out "$T/$1.pem" \
+		2>/dev/null
+}
+tls_certs() {
+	tls_ca && tls_cert server localhost 'DNS:localhost,IP:127.0.0.1' &&
+	tls_cert client sender 'DNS:sender'
+}
+
 # lrecv_start NAME [ARG...]: an lrecv on a free loopback port (or $LISTEN)
 # in the background, its output in $T/NAME.out and .err; sets $port and
 # $p_NAME to its Forward port.  lrecv_stop NAME: SIGTERM, wait, and the
