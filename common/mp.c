@@ -1,30 +1,8 @@
 /* mp - zero-copy msgpack cursor and packer glue */
 #include <string.h>
 
+#include "be.h"
 #include "mp.h"
-
-static inline uint16_t
-be16(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-
-	return (uint16_t)(u[0] << 8 | u[1]);
-}
-
-static inline uint32_t
-be32(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-
-	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
-	    (uint32_t)u[2] << 8 | u[3];
-}
-
-static inline uint64_t
-be64(const char *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
 
 /* Payload of str, bin or ext: the header is hdr bytes, the length n. */
 static int
@@ -54,12 +32,12 @@ sized(const char **p, const char *end, unsigned char c, struct mp_obj *o)
 		if (avail < 3)
 			return MP_SHORT;
 		o->type = c == 0xc5 ? MP_BIN : MP_STR;
-		return payload(p, end, 3, be16(*p + 1), o);
+		return payload(p, end, 3, be16_get(*p + 1), o);
 	case 0xc6: case 0xdb:
 		if (avail < 5)
 			return MP_SHORT;
 		o->type = c == 0xc6 ? MP_BIN : MP_STR;
-		return payload(p, end, 5, be32(*p + 1), o);
+		return payload(p, end, 5, be32_get(*p + 1), o);
 	case 0xc7:
 		if (avail < 3)
 			return MP_SHORT;
@@ -71,13 +49,13 @@ sized(const char **p, const char *end, unsigned char c, struct mp_obj *o)
 			return MP_SHORT;
 		o->type = MP_EXT;
 		o->ext_type = (int8_t)(*p)[3];
-		return payload(p, end, 4, be16(*p + 1), o);
+		return payload(p, end, 4, be16_get(*p + 1), o);
 	case 0xc9:
 		if (avail < 6)
 			return MP_SHORT;
 		o->type = MP_EXT;
 		o->ext_type = (int8_t)(*p)[5];
-		return payload(p, end, 6, be32(*p + 1), o);
+		return payload(p, end, 6, be32_get(*p + 1), o);
 	default: /* 0xd4..0xd8 fixext */
 		if (avail < 2)
 			return MP_SHORT;
@@ -104,20 +82,20 @@ fixed(const char **p, const char *end, unsigned char c, struct mp_obj *o)
 	if ((size_t)(end - *p) < 1 + w)
 		return MP_SHORT;
 	switch (c) {
-	case 0xca: f32.u = be32(q); o->type = MP_FLOAT; o->v.f = f32.f; break;
-	case 0xcb: f64.u = be64(q); o->type = MP_FLOAT; o->v.f = f64.d; break;
+	case 0xca: f32.u = be32_get(q); o->type = MP_FLOAT; o->v.f = f32.f; break;
+	case 0xcb: f64.u = be64_get(q); o->type = MP_FLOAT; o->v.f = f64.d; break;
 	case 0xcc: o->type = MP_UINT; o->v.u = (unsigned char)*q; break;
-	case 0xcd: o->type = MP_UINT; o->v.u = be16(q); break;
-	case 0xce: o->type = MP_UINT; o->v.u = be32(q); break;
-	case 0xcf: o->type = MP_UINT; o->v.u = be64(q); break;
+	case 0xcd: o->type = MP_UINT; o->v.u = be16_get(q); break;
+	case 0xce: o->type = MP_UINT; o->v.u = be32_get(q); break;
+	case 0xcf: o->type = MP_UINT; o->v.u = be64_get(q); break;
 	case 0xd0: o->type = MP_INT; o->v.i = (int8_t)*q; break;
-	case 0xd1: o->type = MP_INT; o->v.i = (int16_t)be16(q); break;
-	case 0xd2: o->type = MP_INT; o->v.i = (int32_t)be32(q); break;
-	case 0xd3: o->type = MP_INT; o->v.i = (int64_t)be64(q); break;
-	case 0xdc: o->type = MP_ARRAY; o->v.n = be16(q); break;
-	case 0xdd: o->type = MP_ARRAY; o->v.n = be32(q); break;
-	case 0xde: o->type = MP_MAP; o->v.n = be16(q); break;
-	default: o->type = MP_MAP; o->v.n = be32(q); break;
+	case 0xd1: o->type = MP_INT; o->v.i = (int16_t)be16_get(q); break;
+	case 0xd2: o->type = MP_INT; o->v.i = (int32_t)be32_get(q); break;
+	case 0xd3: o->type = MP_INT; o->v.i = (int64_t)be64_get(q); break;
+	case 0xdc: o->type = MP_ARRAY; o->v.n = be16_get(q); break;
+	case 0xdd: o->type = MP_ARRAY; o->v.n = be32_get(q); break;
+	case 0xde: o->type = MP_MAP; o->v.n = be16_get(q); break;
+	default: o->type = MP_MAP; o->v.n = be32_get(q); break;
 	}
 	if (o->type == MP_INT && o->v.i >= 0)
 		o->type = MP_UINT;
@@ -245,15 +223,15 @@ head_len(const unsigned char *q, size_t avail, uint64_t *more)
 	case 0xc4: case 0xd9:
 		return avail < 2 ? 0 : 2 + (size_t)q[1];
 	case 0xc5: case 0xda:
-		return avail < 3 ? 0 : 3 + (size_t)be16((const char *)q + 1);
+		return avail < 3 ? 0 : 3 + (size_t)be16_get((const char *)q + 1);
 	case 0xc6: case 0xdb:
-		return avail < 5 ? 0 : 5 + (size_t)be32((const char *)q + 1);
+		return avail < 5 ? 0 : 5 + (size_t)be32_get((const char *)q + 1);
 	case 0xc7:
 		return avail < 3 ? 0 : 3 + (size_t)q[1];
 	case 0xc8:
-		return avail < 4 ? 0 : 4 + (size_t)be16((const char *)q + 1);
+		return avail < 4 ? 0 : 4 + (size_t)be16_get((const char *)q + 1);
 	case 0xc9:
-		return avail < 6 ? 0 : 6 + (size_t)be32((const char *)q + 1);
+		return avail < 6 ? 0 : 6 + (size_t)be32_get((const char *)q + 1);
 	case 0xca: case 0xce: case 0xd2:
 		return 5;
 	case 0xcb: case 0xcf: case 0xd3:
@@ -267,13 +245,13 @@ head_len(const unsigned char *q, size_t avail, uint64_t *more)
 	case 0xdc: case 0xde:
 		if (avail < 3)
 			return 0;
-		*more = be16((const char *)q + 1);
+		*more = be16_get((const char *)q + 1);
 		*more *= c == 0xde ? 2 : 1;
 		return 3;
 	case 0xdd: case 0xdf:
 		if (avail < 5)
 			return 0;
-		*more = be32((const char *)q + 1);
+		*more = be32_get((const char *)q + 1);
 		*more *= c == 0xdf ? 2 : 1;
 		return 5;
 	default:        /* 0xc1 */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "be.h"
 #include "err.h"
 #include "mark.h"
 #include "mp.h"
@@ -191,15 +192,6 @@ scan_count(struct reader *r, const char *v, const char *end,
 	return ret;
 }
 
-static uint32_t
-be32(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-
-	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
-	    (uint32_t)u[2] << 8 | u[3];
-}
-
 int
 event_time_from_double(double d, int64_t *sec, uint32_t *nsec)
 {
@@ -237,25 +229,25 @@ decode_time(const struct mp_obj *o, int64_t *sec, uint32_t *nsec)
 		return event_time_from_double(o->v.f, sec, nsec);
 	case MP_EXT:
 		if (o->ext_type == 0 && o->len == 8) {
-			*sec = be32(o->data);
-			*nsec = be32(o->data + 4);
+			*sec = be32_get(o->data);
+			*nsec = be32_get(o->data + 4);
 			return *nsec < 1000000000u ? 0 : -1;
 		}
 		if (o->ext_type == -1 && o->len == 4) {
-			*sec = be32(o->data);
+			*sec = be32_get(o->data);
 			return 0;
 		}
 		if (o->ext_type == -1 && o->len == 8) {
-			uint64_t v = (uint64_t)be32(o->data) << 32 |
-			    be32(o->data + 4);
+			uint64_t v = (uint64_t)be32_get(o->data) << 32 |
+			    be32_get(o->data + 4);
 			*nsec = (uint32_t)(v >> 34);
 			*sec = (int64_t)(v & 0x3ffffffffULL);
 			return *nsec < 1000000000u ? 0 : -1;
 		}
 		if (o->ext_type == -1 && o->len == 12) {
-			*nsec = be32(o->data);
-			*sec = (int64_t)((uint64_t)be32(o->data + 4) << 32 |
-			    be32(o->data + 8));
+			*nsec = be32_get(o->data);
+			*sec = (int64_t)((uint64_t)be32_get(o->data + 4) << 32 |
+			    be32_get(o->data + 8));
 			return *nsec < 1000000000u ? 0 : -1;
 		}
 		return -1;
@@ -516,14 +508,14 @@ parse_usual(struct reader *r, struct event *ev)
 	if (end - t < 11 || (unsigned char)t[0] != 0xd7 || t[1] != 0 ||
 	    ((unsigned char)t[10] & 0xf0) != 0x80)
 		return 0;
-	if ((nsec = be32(t + 6)) >= 1000000000u)
+	if ((nsec = be32_get(t + 6)) >= 1000000000u)
 		return 0;
 	p = rec = t + 10;
 	if (r->scan_at == r->base + r->start ||
 	    mp_skip_quick(&p, end) != MP_OK || (size_t)(p - s) > r->max)
 		return 0;
 	r->st.scanned += p - rec;
-	ev->sec = be32(t + 2);
+	ev->sec = be32_get(t + 2);
 	ev->nsec = nsec;
 	ev->rec = rec;
 	ev->rec_len = p - rec;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "be.h"
 #include "err.h"
 
 #include "lbuffer.h"
@@ -16,22 +17,6 @@
 #define HOLD_RETRY_MS 500
 
 /* --- paths, whole reads and writes ------------------------------------ */
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 static uint32_t
 block_crc(const unsigned char *h, const char *payload, size_t len)
@@ -310,9 +295,9 @@ block_write(struct chunk *c)
 	int e;
 
 	memcpy(h, MAGIC, 4);
-	put32(h + 4, (uint32_t)len);
-	put32(h + 8, (uint32_t)c->blk_records);
-	put32(h + 12, block_crc(h, c->blk.p + HDR, len));
+	be32_put(h + 4, (uint32_t)len);
+	be32_put(h + 8, (uint32_t)c->blk_records);
+	be32_put(h + 12, block_crc(h, c->blk.p + HDR, len));
 	if (store_pwrite(c->fd, c->blk.p, c->blk.len, c->size) < 0 ||
 	    (lb.o.fsync == FS_ALWAYS && fdatasync(c->fd) < 0)) {
 		e = errno;
@@ -496,9 +481,9 @@ save_data(struct chunk *c, const char *dir, uint64_t id)
 		return copy_file(from, to);
 	}
 	memcpy(h, MAGIC, 4);
-	put32(h + 4, (uint32_t)c->blk.len);
-	put32(h + 8, (uint32_t)c->records);
-	put32(h + 12, block_crc(h, c->blk.p, c->blk.len));
+	be32_put(h + 4, (uint32_t)c->blk.len);
+	be32_put(h + 8, (uint32_t)c->records);
+	be32_put(h + 12, block_crc(h, c->blk.p, c->blk.len));
 	fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
@@ -582,11 +567,11 @@ store_block_read(int fd, uint64_t *off, struct buf *b)
 		return 0;
 	if (n != HDR || memcmp(h, MAGIC, 4) != 0)
 		return -1;
-	len = get32(h + 4);
+	len = be32_get(h + 4);
 	b->len = 0;
 	buf_reserve(b, len ? len : 1);
 	if (store_pread(fd, b->p, len, *off + HDR) != (ssize_t)len ||
-	    block_crc(h, b->p, len) != get32(h + 12))
+	    block_crc(h, b->p, len) != be32_get(h + 12))
 		return -1;
 	b->len = len;
 	*off += HDR + len;
@@ -630,7 +615,7 @@ crc_ok(int fd, const unsigned char *h, uint64_t off, uint32_t len)
 		off += n;
 		len -= n;
 	}
-	return (uint32_t)c == get32(h + 12);
+	return (uint32_t)c == be32_get(h + 12);
 }
 
 /* Walks the blocks of a data file; with verify, checks their CRC too. */
@@ -660,10 +645,10 @@ store_scan(int fd, uint64_t size, int verify, struct scan *s)
 			    "byte %llu", (unsigned long long)off);
 			return V_CORRUPT;
 		}
-		len = get32(h + 4);
+		len = be32_get(h + 4);
 		if (len > size - off - HDR || (verify && !crc_ok(fd, h,
 		    off + HDR, len) && off + HDR + len == size)) {
-			s->lost = get32(h + 8);
+			s->lost = be32_get(h + 8);
 			snprintf(s->why, sizeof(s->why), "a partial last "
 			    "block");
 			return V_TORN;
@@ -673,7 +658,7 @@ store_scan(int fd, uint64_t size, int verify, struct scan *s)
 			    "byte %llu", (unsigned long long)off);
 			return V_CORRUPT;
 		}
-		s->records += get32(h + 8);
+		s->records += be32_get(h + 8);
 		s->bytes += len;
 	}
 	s->good_end = off;
