@@ -24,6 +24,7 @@
 #define NSLOTS 256              /* the open requests' hash table */
 
 enum { HB_TRANSPORT, HB_UDP, HB_NONE };
+enum { HB_HELO = 1, HB_PONG };    /* a heartbeat's Forward handshake */
 
 /* The options (lforward.c), set once before the loop starts. */
 struct options {
@@ -100,6 +101,9 @@ struct node {
 	int hb_fd, hb_pending;  /* hb_pending: its connect is under way */
 	SSL *hb_ssl;            /* --tls: the heartbeat's handshake */
 	int hb_linger;          /* done; awaiting the server's close */
+	int hb_hs;              /* shared key: HB_HELO, HB_PONG, or 0 */
+	short hb_want;          /* its handshake waits for this */
+	struct buf hb_rb, hb_wb;        /* its handshake: read, to send */
 	long long hb_next, hb_sent;
 	double last_hb;
 	uint32_t gaps[SAMPLES];

@@ -453,10 +453,10 @@ consume(struct node *n, size_t used)
 	n->rb.len -= used;
 }
 
+/* Puts the PING that answers HELO h, for n's key and user, into out. */
 static void
-got_helo(struct node *n)
+ping_put(const struct node *n, const struct fwd_helo *h, struct buf *out)
 {
-	struct fwd_helo h;
 	struct fwd_ping pg;
 	const char *k = node_key(n);
 	struct fwd_str key = { k, strlen(k) };
@@ -465,6 +465,32 @@ got_helo(struct node *n)
 	struct fwd_str pass = { n->password ? n->password : o.password ?
 	    o.password : "", 0 };
 	char kd[FWD_DIGEST_LEN + 1], pd[FWD_DIGEST_LEN + 1];
+
+	user.len = strlen(user.p);
+	pass.len = strlen(pass.p);
+	pg.host.p = self_host;
+	pg.host.len = strlen(self_host);
+	pg.salt.p = n->salt;
+	pg.salt.len = FWD_SALT_LEN;
+	fwd_digest(kd, &pg.salt, &pg.host, &h->nonce, &key);
+	pg.digest.p = kd;
+	pg.digest.len = FWD_DIGEST_LEN;
+	pg.user = user;
+	pg.pass.p = "";
+	pg.pass.len = 0;
+	if (h->auth.len) {
+		fwd_digest(pd, &h->auth, &user, &pass, NULL);
+		pg.pass.p = pd;
+		pg.pass.len = FWD_DIGEST_LEN;
+	}
+	out->len = 0;
+	fwd_ping_put(out, &pg);
+}
+
+static void
+got_helo(struct node *n)
+{
+	struct fwd_helo h;
 	size_t used;
 	int r = fwd_helo_parse(n->rb.p, n->rb.len, &used, &h);
 
@@ -474,27 +500,9 @@ got_helo(struct node *n)
 		node_fail(n, "expected HELO, the server sent something else");
 		return;
 	}
-	user.len = strlen(user.p);
-	pass.len = strlen(pass.p);
 	memcpy(n->nonce, h.nonce.p, h.nonce.len < FWD_NONCE_LEN ?
 	    h.nonce.len : FWD_NONCE_LEN);
-	pg.host.p = self_host;
-	pg.host.len = strlen(self_host);
-	pg.salt.p = n->salt;
-	pg.salt.len = FWD_SALT_LEN;
-	fwd_digest(kd, &pg.salt, &pg.host, &h.nonce, &key);
-	pg.digest.p = kd;
-	pg.digest.len = FWD_DIGEST_LEN;
-	pg.user = user;
-	pg.pass.p = "";
-	pg.pass.len = 0;
-	if (h.auth.len) {
-		fwd_digest(pd, &h.auth, &user, &pass, NULL);
-		pg.pass.p = pd;
-		pg.pass.len = FWD_DIGEST_LEN;
-	}
-	n->hs.len = 0;
-	fwd_ping_put(&n->hs, &pg);
+	ping_put(n, &h, &n->hs);
 	consume(n, used);
 	n->state = N_PONG;
 }
@@ -744,6 +752,9 @@ node_timers(struct node *n)
  * A transport heartbeat is a connection.  With --tls it completes the
  * TLS handshake, then closes cleanly (close_notify, then the server's
  * end), as a bare connect would make TLS servers log a failed handshake.
+ * With a shared key it then also answers the server's HELO with the PING
+ * the data connection would send and is counted when the PONG arrives,
+ * as servers log a connection closed before PING as a failed handshake.
  */
 void
 node_hb_close(struct node *n)
@@ -757,9 +768,117 @@ node_hb_close(struct node *n)
 	n->hb_fd = -1;
 	n->hb_pending = 0;
 	n->hb_linger = 0;
+	n->hb_hs = 0;
+	buf_free(&n->hb_rb);
+	buf_free(&n->hb_wb);
 }
 
-/* The heartbeat's handshake went on; counted when it is complete. */
+/* The heartbeat is answered: counted, then closed cleanly. */
+static void
+hb_done(struct node *n)
+{
+	heartbeat(n);
+	n->hb_hs = 0;
+	if (n->hb_ssl)
+		SSL_shutdown(n->hb_ssl);        /* close_notify */
+	shutdown(n->hb_fd, SHUT_WR);
+	n->hb_linger = 1;
+}
+
+/* Sends what is left of the PING; 0 all sent or waiting, -1 failed. */
+static int
+hb_flush(struct node *n)
+{
+	ssize_t r;
+
+	while (n->hb_wb.len) {
+		r = tls_send(n->hb_fd, n->hb_ssl, n->hb_wb.p, n->hb_wb.len,
+		    &n->hb_want);
+		if (r < 0)
+			return errno == EAGAIN ? 0 : -1;
+		memmove(n->hb_wb.p, n->hb_wb.p + r, n->hb_wb.len - r);
+		n->hb_wb.len -= r;
+	}
+	return 0;
+}
+
+/* Reads the server's handshake; 0 ok or waiting, 1 its end, -1 failed. */
+static int
+hb_read(struct node *n)
+{
+	ssize_t r;
+
+	for (;;) {
+		if (n->hb_rb.len >= REPLY_MAX)
+			return -1;      /* no HELO or PONG is this long */
+		buf_reserve(&n->hb_rb, REPLY_MAX - n->hb_rb.len);
+		r = tls_recv(n->hb_fd, n->hb_ssl, n->hb_rb.p + n->hb_rb.len,
+		    REPLY_MAX - n->hb_rb.len, 0, &n->hb_want);
+		if (r < 0 && errno == EAGAIN)
+			return 0;
+		if (r <= 0)
+			return r == 0 ? 1 : -1;
+		n->hb_rb.len += r;
+	}
+}
+
+/* The heartbeat's Forward handshake went on: HELO, PING, then PONG. */
+static void
+hb_hs_step(struct node *n)
+{
+	struct fwd_helo h;
+	struct fwd_pong po;
+	size_t used;
+	int r, eof;
+
+	n->hb_want = POLLIN;
+	if (hb_flush(n) < 0 || (eof = hb_read(n)) < 0) {
+		node_hb_close(n);
+		return;
+	}
+	if (n->hb_hs == HB_HELO) {
+		r = fwd_helo_parse(n->hb_rb.p, n->hb_rb.len, &used, &h);
+		if (r != FWD_OK) {
+			if (r != FWD_SHORT || eof)
+				node_hb_close(n);
+			return;
+		}
+		ping_put(n, &h, &n->hb_wb);
+		memmove(n->hb_rb.p, n->hb_rb.p + used, n->hb_rb.len - used);
+		n->hb_rb.len -= used;
+		n->hb_hs = HB_PONG;
+		if (hb_flush(n) < 0) {
+			node_hb_close(n);
+			return;
+		}
+	}
+	if (n->hb_wb.len && !eof)
+		return;
+	r = fwd_pong_parse(n->hb_rb.p, n->hb_rb.len, &used, &po);
+	if (r == FWD_OK)
+		hb_done(n);     /* answered, whether the key matched or not */
+	else if (r != FWD_SHORT || eof)
+		node_hb_close(n);
+}
+
+/* The heartbeat's connection (and TLS) is up: done, or the handshake. */
+static void
+hb_ready(struct node *n)
+{
+	if (!node_key(n)) {
+		if (n->hb_ssl) {
+			hb_done(n);
+		} else {
+			heartbeat(n);
+			node_hb_close(n);
+		}
+		return;
+	}
+	n->hb_hs = HB_HELO;
+	hb_hs_step(n);
+}
+
+/* The heartbeat's TLS handshake went on. */
 static void
 hb_tls_step(struct node *n)
 {
@@ -767,14 +886,10 @@ hb_tls_step(struct node *n)
 	short want;
 	int r = tls_handshake(n->hb_ssl, &want, err, sizeof(err));
 
-	if (r > 0) {
-		heartbeat(n);
-		SSL_shutdown(n->hb_ssl);        /* close_notify */
-		shutdown(n->hb_fd, SHUT_WR);
-		n->hb_linger = 1;
-	} else if (r < 0) {
+	if (r > 0)
+		hb_ready(n);
+	else if (r < 0)
 		node_hb_close(n);
-	}
 }
 
 /* The heartbeat's connection is up. */
@@ -783,8 +898,7 @@ hb_connected(struct node *n)
 {
 	n->hb_pending = 0;
 	if (!o.tls) {
-		heartbeat(n);
-		node_hb_close(n);
+		hb_ready(n);
 		return;
 	}
 	if (!(n->hb_ssl = tls_new(n, n->hb_fd))) {
@@ -842,6 +956,8 @@ node_hb_events(const struct node *n)
 {
 	if (n->hb_pending)
 		return POLLOUT;
+	if (n->hb_hs)
+		return n->hb_wb.len ? POLLOUT | n->hb_want : n->hb_want;
 	if (n->hb_ssl && !n->hb_linger && SSL_want_write(n->hb_ssl))
 		return POLLOUT;
 	return POLLIN;
@@ -858,6 +974,8 @@ node_hb_io(struct node *n, short rev)
 		node_hb_close(n);
 	} else if (n->hb_linger) {
 		hb_linger_io(n);
+	} else if (n->hb_hs) {
+		hb_hs_step(n);
 	} else if (n->hb_ssl) {
 		hb_tls_step(n);
 	} else if (rev & (POLLOUT | POLLERR | POLLHUP) &&
