@@ -159,6 +159,16 @@ mark_return_counts(uint64_t *sent, uint64_t *unsent)
 	*unsent = ret_unsent;
 }
 
+void
+mark_return_stats(char *b, size_t cap, uint64_t in)
+{
+	if (in && cap)
+		snprintf(b, cap, ", marks in %llu, returned %llu, not sent "
+		    "%llu", (unsigned long long)in,
+		    (unsigned long long)ret_sent,
+		    (unsigned long long)ret_unsent);
+}
+
 /*
  * Makes the private directory in base, and names the socket in it: 0, or
  * -1 with errno.  The path is absolute, as sinks run in other directories.

@@ -64,8 +64,14 @@ int mark_return(const char *p, size_t len);
  */
 void mark_return_cb(void *arg, const char *p, size_t len);
 
-/* Counts of mark_return for --stats: sent, and not sent. */
+/* Counts of mark_return: sent, and not sent. */
 void mark_return_counts(uint64_t *sent, uint64_t *unsent);
+
+/*
+ * For --stats: ", marks in IN, returned N, not sent N" into b (the counts
+ * of mark_return), or nothing when no mark came in.
+ */
+void mark_return_stats(char *b, size_t cap, uint64_t in);
 
 /*
  * The producer's side: a private directory (mode 0700, in

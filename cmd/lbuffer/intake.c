@@ -297,19 +297,16 @@ intake_marks_settle(void)
 void
 intake_marks_stats(char *b, size_t cap)
 {
-	uint64_t in, sent, unsent;
+	uint64_t in;
 
 	b[0] = '\0';
 	if (!lb.in.rd || !(in = reader_stats(lb.in.rd)->marks))
 		return;
-	mark_return_counts(&sent, &unsent);
 	if (mk.mode == MK_PASS)
 		snprintf(b, cap, ", marks in %llu, passed on %llu",
 		    (unsigned long long)in, (unsigned long long)mk.passed);
 	else
-		snprintf(b, cap, ", marks in %llu, returned %llu, not sent "
-		    "%llu", (unsigned long long)in, (unsigned long long)sent,
-		    (unsigned long long)unsent);
+		mark_return_stats(b, cap, in);
 }
 
 void

@@ -739,19 +739,14 @@ options(int argc, char **argv)
 static void
 extra_stats(char *b, size_t cap)
 {
-	uint64_t sent, unsent;
 	int n;
 
 	n = snprintf(b, cap, ", delivered %llu, undelivered %llu, requests "
 	    "%llu, retried %llu, held %zu bytes", (unsigned long long)cnt.done,
 	    (unsigned long long)cnt.lost, (unsigned long long)cnt.requests,
 	    (unsigned long long)cnt.retried, rq.held);
-	if (n < 0 || (size_t)n >= cap || !reader_stats(intake.rd)->marks)
-		return;
-	mark_return_counts(&sent, &unsent);
-	snprintf(b + n, cap - n, ", marks in %llu, returned %llu, not sent "
-	    "%llu", (unsigned long long)reader_stats(intake.rd)->marks,
-	    (unsigned long long)sent, (unsigned long long)unsent);
+	if (n >= 0 && (size_t)n < cap)
+		mark_return_stats(b + n, cap - n, reader_stats(intake.rd)->marks);
 }
 
 static void

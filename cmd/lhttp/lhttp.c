@@ -411,7 +411,6 @@ options(int argc, char **argv)
 static void
 extra_stats(char *b, size_t cap)
 {
-	uint64_t sent, unsent;
 	int n;
 
 	n = snprintf(b, cap, ", accepted %llu, dead-lettered %llu, rejected "
@@ -419,12 +418,8 @@ extra_stats(char *b, size_t cap)
 	    (unsigned long long)cnt.done, (unsigned long long)cnt.dead,
 	    (unsigned long long)cnt.rejected, (unsigned long long)cnt.lost,
 	    (unsigned long long)cnt.requests, (unsigned long long)cnt.retried);
-	if (n < 0 || (size_t)n >= cap || !reader_stats(intake.rd)->marks)
-		return;
-	mark_return_counts(&sent, &unsent);
-	snprintf(b + n, cap - n, ", marks in %llu, returned %llu, not sent "
-	    "%llu", (unsigned long long)reader_stats(intake.rd)->marks,
-	    (unsigned long long)sent, (unsigned long long)unsent);
+	if (n >= 0 && (size_t)n < cap)
+		mark_return_stats(b + n, cap - n, reader_stats(intake.rd)->marks);
 }
 
 static void

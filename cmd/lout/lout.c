@@ -141,7 +141,6 @@ sync_stats(void)
 static void
 extra_stats(char *b, size_t cap)
 {
-	uint64_t sent, unsent;
 	int n = 0;
 
 	if (tp)
@@ -151,12 +150,8 @@ extra_stats(char *b, size_t cap)
 		path_stats(b + n, cap - n);
 		n += strlen(b + n);
 	}
-	if (n < 0 || (size_t)n >= cap || !reader_stats(rd)->marks)
-		return;
-	mark_return_counts(&sent, &unsent);
-	snprintf(b + n, cap - n, ", marks in %llu, returned %llu, not sent "
-	    "%llu", (unsigned long long)reader_stats(rd)->marks,
-	    (unsigned long long)sent, (unsigned long long)unsent);
+	if (n >= 0 && (size_t)n < cap)
+		mark_return_stats(b + n, cap - n, reader_stats(rd)->marks);
 }
 
 struct timefmt *

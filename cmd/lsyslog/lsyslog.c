@@ -409,7 +409,6 @@ sync_stats(void)
 static void
 extra_stats(char *b, size_t cap)
 {
-	uint64_t sent, unsent;
 	int n;
 
 	n = snprintf(b, cap, ", written %llu, undelivered %llu, truncated "
@@ -417,12 +416,8 @@ extra_stats(char *b, size_t cap)
 	    (unsigned long long)cnt.done, (unsigned long long)cnt.lost,
 	    (unsigned long long)cnt.truncated, (unsigned long long)cnt.invalid,
 	    (unsigned long long)cnt.connects, (unsigned long long)cnt.failures);
-	if (n < 0 || (size_t)n >= cap || !reader_stats(rd)->marks)
-		return;
-	mark_return_counts(&sent, &unsent);
-	snprintf(b + n, cap - n, ", marks in %llu, returned %llu, not sent "
-	    "%llu", (unsigned long long)reader_stats(rd)->marks,
-	    (unsigned long long)sent, (unsigned long long)unsent);
+	if (n >= 0 && (size_t)n < cap)
+		mark_return_stats(b + n, cap - n, reader_stats(rd)->marks);
 }
 
 /* Says what became of the events; returns the exit status. */
