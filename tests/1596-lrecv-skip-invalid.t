@@ -1,12 +1,12 @@
 #!/bin/sh
 # lrecv --skip-invalid-event: a bad entry of a Forward, PackedForward or
-# CompressedPackedForward frame is dropped alone and counted, the frame is
+# CompressedPackedForward frame (gzip or zstd) is dropped alone and counted, the frame is
 # acked; a bad Message-mode event is dropped and acked (in_forward's
 # skip_invalid_event); without the option a bad entry closes the connection
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
 FWD="$DATA/fwd.py"
-plan 14
+plan 17
 
 cat >"$T/client.py" <<'PYEOF'
 import gzip, json, socket, struct, sys, time
@@ -127,3 +127,36 @@ lrecv_stop g
 check 'a tag in the log: no control byte, cut at 64 bytes' \
 	'grep -q "tag .t?forged: x*\.\.\..: 1 of 1 events invalid" "$T/g.err" &&
 	 ! grep -q "^forged" "$T/g.err"'
+
+# zstd entries are looked into as gzip ones are; a zlib stream labelled
+# gzip is not gzip, for the filter as for the reader: dropped, unacked
+$PY -c 'import msgpack, struct, sys
+T = 1502880723
+et = lambda: msgpack.ExtType(0, struct.pack(">II", T, 0))
+pk = lambda x: msgpack.packb(x, use_bin_type=True)
+sys.stdout.buffer.write(pk([et(), {"i": 30}]) + pk([1.5, {"i": 0}]) +
+    pk([et(), {"i": 31}]))' >"$T/z.ents"
+zstd -q -c "$T/z.ents" >"$T/z.zst"
+$PY -c 'import msgpack, struct, sys, zlib
+T = 1502880723
+pk = lambda x: msgpack.packb(x, use_bin_type=True)
+ents, zst = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+sys.stdout.buffer.write(
+    pk(["z.zstd", zst, {"chunk": "c-zstd", "compressed": "zstd"}]) +
+    pk(["z.zlib", zlib.compress(ents), {"chunk": "c-zlib", "compressed": "gzip"}]) +
+    pk(["z.last", [[msgpack.ExtType(0, struct.pack(">II", T, 0)), {"i": 32}]],
+        {"chunk": "c-zlast"}]))' "$T/z.ents" "$T/z.zst" >"$T/z.bin"
+lrecv_start z --skip-invalid-event
+check_out 'zstd frame with a bad entry acked; zlib labelled gzip not acked' \
+	'$PY "$DATA/fwdpeer.py" send $port "$T/z.bin" | $PY -c "import msgpack, sys
+u = msgpack.Unpacker(raw=False)
+u.feed(bytes.fromhex(sys.stdin.read().strip()))
+print(\" \".join(o[\"ack\"] for o in u))"' \
+	'c-zstd c-zlast'
+lrecv_stop z
+check_same 'the good entries of the zstd frame are written' \
+	'$PY "$FWD" decode <"$T/z.out" | cut -f2-' \
+	'printf "z.zstd\t{\"i\":30}\nz.zstd\t{\"i\":31}\nz.last\t{\"i\":32}\n"'
+check 'both are logged' \
+	'grep -q "tag .z.zstd.: 1 of 3 events invalid" "$T/z.err" &&
+	 grep -q "gzip entries that do not inflate" "$T/z.err"'

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "http.h"
+#include "gz.h"
 #include "mark.h"
 #include "mp.h"
 #include "stream.h"
@@ -211,8 +211,8 @@ trim(void)
 /*
  * The frame [tag, entries, option?] at p[0..n), entries at ent (e their
  * head): the reader gets it as it came if every entry is good, else
- * rebuilt with the good ones only (a gzip one inflated, its option
- * without "compressed"), so the frame is still acked.
+ * rebuilt with the good ones only (gzip or zstd entries decompressed,
+ * its option without "compressed"), so the frame is still acked.
  */
 static void
 frame_filter(struct conn *c, struct sk *s, const char *p, size_t n,
@@ -221,7 +221,7 @@ frame_filter(struct conn *c, struct sk *s, const char *p, size_t n,
 	const char *end = p + n, *opt = NULL, *v, *q = ent, *d;
 	size_t vl, dl, over;
 	uint32_t good = 0;
-	int gz = 0;
+	int gz = 0, r;          /* gz: 1 gzip, 2 zstd */
 
 	ents.len = 0;
 	if (e->type == MP_ARRAY)
@@ -233,6 +233,8 @@ frame_filter(struct conn *c, struct sk *s, const char *p, size_t n,
 		if (mp_map_get(opt, end, "compressed", 10, &v, &vl)) {
 			if (vl == 5 && memcmp(v, "\xa4gzip", 5) == 0)
 				gz = 1;
+			else if (vl == 5 && memcmp(v, "\xa4zstd", 5) == 0)
+				gz = 2;
 			else if (vl != 5 || memcmp(v, "\xa4text", 5) != 0)
 				e = NULL;       /* another codec */
 		}
@@ -251,11 +253,16 @@ frame_filter(struct conn *c, struct sk *s, const char *p, size_t n,
 			return;
 		}
 		if (gz && dl) {
+			/* as the reader takes them: gzip members or zstd frames */
 			inflated.len = 0;
-			if (http_gunzip(&inflated, d, dl,
-			    o.chunk_limit - over) != HTTP_OK) {
-				drop(c, "gzip entries that do not inflate, or "
-				    "inflate beyond --chunk-size-limit");
+			r = gz == 1 ? gz_decompress(&inflated, d, dl,
+			    o.chunk_limit - over) : zst_decompress(&inflated, d,
+			    dl, o.chunk_limit - over);
+			if (r != GZ_OK) {
+				drop(c, gz == 1 ? "gzip entries that do not "
+				    "inflate, or inflate beyond --chunk-size-limit" :
+				    "zstd entries that do not decompress, or "
+				    "decompress beyond --chunk-size-limit");
 				return;
 			}
 			d = inflated.p;
