@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "err.h"
 #include "tls.h"
 
 #define PASS_MAX 1024
@@ -29,6 +30,40 @@ tls_version_parse(const char *s)
 	if (strcmp(s, "1.3") == 0)
 		return TLS1_3_VERSION;
 	return -1;
+}
+
+int
+tls_opt(struct tls_opts *t, int id, const char *arg)
+{
+	switch (id) {
+	case OPT_TLS_CA: t->ca = arg; break;
+	case OPT_TLS_CERT: t->cert = arg; break;
+	case OPT_TLS_KEY: t->key = arg; break;
+	case OPT_TLS_PASS_FILE: t->pass_file = arg; break;
+	case OPT_TLS_CIPHERS: t->ciphers = arg; break;
+	case OPT_TLS_INSECURE: t->insecure = 1; break;
+	case OPT_TLS_VERIFY_NAME: t->verify_name = arg; break;
+	case OPT_TLS_MIN:
+		if ((t->min_version = tls_version_parse(arg)) < 0)
+			die(EX_USAGE, "--tls-min-version takes 1.2 or 1.3");
+		break;
+	case OPT_TLS_CLIENT_NAME:
+		if (t->nnames == TLS_NAMES_MAX)
+			die(EX_USAGE, "more than %d --tls-client-name",
+			    TLS_NAMES_MAX);
+		t->names[t->nnames++] = arg;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+int
+tls_opts_given(const struct tls_opts *t)
+{
+	return t->ca || t->cert || t->key || t->pass_file || t->ciphers ||
+	    t->min_version || t->insecure || t->verify_name || t->nnames;
 }
 
 /* OpenSSL's last reason, or what. */

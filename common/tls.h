@@ -23,9 +23,55 @@
 struct tls_opts {
 	const char *ca, *cert, *key, *pass_file, *ciphers;
 	int min_version, insecure;
+	const char *verify_name;        /* client: the name the server's
+					   certificate must carry, or NULL */
 	const char *names[TLS_NAMES_MAX];
 	int nnames;
 };
+
+/*
+ * The TLS options' ids, clear of each program's own and of OPT_INPUT's
+ * and OPT_METRICS's.  A program lists the rows below, or its own rows
+ * with these ids where its option names are older (lforward --cert,
+ * lrecv --ca-file), and passes the ids to tls_opt.
+ */
+enum {
+	OPT_TLS_CA = 0x1200, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_PASS_FILE,
+	OPT_TLS_MIN, OPT_TLS_CIPHERS, OPT_TLS_INSECURE, OPT_TLS_VERIFY_NAME,
+	OPT_TLS_CLIENT_NAME
+};
+
+/* What every TLS end takes. */
+#define OPT_TLS_COMMON \
+	{ OPT_TLS_MIN, "tls-min-version", "1.2|1.3", "lowest TLS version " \
+	    "(default 1.2)" }, \
+	{ OPT_TLS_CIPHERS, "tls-ciphers", "LIST", "TLS 1.2 ciphers and TLS " \
+	    "1.3 suites allowed, colon-separated" }
+
+/* A client's files and checks (lhttp; lsyslog adds OPT_TLS_VERIFY). */
+#define OPT_TLS_CLIENT \
+	{ OPT_TLS_CA, "tls-ca", "FILE", "CA certificates to verify the " \
+	    "server (default: the system's)" }, \
+	{ OPT_TLS_CERT, "tls-cert", "FILE", "client certificate (PEM)" }, \
+	{ OPT_TLS_KEY, "tls-key", "FILE", "client private key (PEM)" }, \
+	{ OPT_TLS_INSECURE, "tls-insecure", NULL, "do not verify the " \
+	    "server's certificate" }, \
+	OPT_TLS_COMMON, \
+	{ OPT_TLS_PASS_FILE, "tls-key-passphrase-file", "FILE", "the " \
+	    "passphrase of an encrypted --tls-key: the first line of FILE" }
+#define OPT_TLS_VERIFY \
+	{ OPT_TLS_VERIFY_NAME, "tls-verify-name", "NAME", "name the server " \
+	    "certificate must carry (default: HOST)" }
+
+/*
+ * Takes one of the OPT_TLS options into t; returns 0 if id is not one.
+ * Exits with EX_USAGE on a bad version ("--tls-min-version takes 1.2 or
+ * 1.3") or a --tls-client-name too many.
+ */
+int tls_opt(struct tls_opts *t, int id, const char *arg);
+
+/* Whether any option of a TLS client was given (files, checks, names). */
+int tls_opts_given(const struct tls_opts *t);
 
 /* "1.2" or "1.3": the OpenSSL version number, or -1. */
 int tls_version_parse(const char *s);

@@ -34,8 +34,7 @@ enum {
 	O_RECOVER, O_SECONDARY, O_RETRY_WAIT, O_RETRY_MAX_INT, O_RETRY_TIMEOUT,
 	O_RETRY_TIMES, O_RETRY_FOREVER, O_KEEPALIVE, O_CONNECT_TIMEOUT,
 	O_SEND_TIMEOUT, O_BALANCE, O_SHARED_KEY, O_SELF_HOST, O_USERNAME,
-	O_PASSWORD, O_TLS, O_CA, O_CERT, O_KEY, O_TLS_HOST, O_INSECURE,
-	O_TLS_MIN, O_TLS_CIPHERS, O_PASS_FILE, O_DNS_RR,
+	O_PASSWORD, O_TLS, O_DNS_RR,
 	O_SHUTDOWN, O_BUFFER
 };
 
@@ -90,26 +89,23 @@ static const struct opt opts[] = {
 	{ O_USERNAME, "username", "NAME", "user for the handshake" },
 	{ O_PASSWORD, "password", "PASSWORD", "password for the handshake" },
 	{ O_TLS, "tls", NULL, "connect with TLS" },
-	{ O_CA, "ca-file", "FILE", "CA certificates to verify servers "
+	{ OPT_TLS_CA, "ca-file", "FILE", "CA certificates to verify servers "
 	    "(default: the system's)" },
-	{ O_CERT, "cert", "FILE", "client certificate (PEM)" },
-	{ O_KEY, "key", "FILE", "client private key (PEM)" },
-	{ O_TLS_HOST, "tls-verify-hostname", "NAME", "name the server "
+	{ OPT_TLS_CERT, "cert", "FILE", "client certificate (PEM)" },
+	{ OPT_TLS_KEY, "key", "FILE", "client private key (PEM)" },
+	{ OPT_TLS_VERIFY_NAME, "tls-verify-hostname", "NAME", "name the server "
 	    "certificate must carry (default: HOST)" },
-	{ O_INSECURE, "insecure", NULL, "do not verify server certificates" },
-	{ O_CA, "tls-ca", "FILE", "the same as --ca-file" },
-	{ O_CERT, "tls-cert", "FILE", "the same as --cert" },
-	{ O_KEY, "tls-key", "FILE", "the same as --key" },
-	{ O_TLS_HOST, "tls-verify-name", "NAME", "the same as "
+	{ OPT_TLS_INSECURE, "insecure", NULL, "do not verify server certificates" },
+	{ OPT_TLS_CA, "tls-ca", "FILE", "the same as --ca-file" },
+	{ OPT_TLS_CERT, "tls-cert", "FILE", "the same as --cert" },
+	{ OPT_TLS_KEY, "tls-key", "FILE", "the same as --key" },
+	{ OPT_TLS_VERIFY_NAME, "tls-verify-name", "NAME", "the same as "
 	    "--tls-verify-hostname" },
-	{ O_INSECURE, "tls-insecure", NULL, "the same as --insecure" },
-	{ O_TLS_MIN, "tls-min-version", "1.2|1.3", "lowest TLS version "
-	    "(default 1.2)" },
-	{ O_TLS_CIPHERS, "tls-ciphers", "LIST", "TLS 1.2 ciphers and TLS 1.3 "
-	    "suites allowed, colon-separated" },
-	{ O_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
+	{ OPT_TLS_INSECURE, "tls-insecure", NULL, "the same as --insecure" },
+	OPT_TLS_COMMON,
+	{ OPT_TLS_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
 	    "encrypted --key: the first line of FILE" },
-	{ O_PASS_FILE, "tls-key-passphrase-file", "FILE", "the same as "
+	{ OPT_TLS_PASS_FILE, "tls-key-passphrase-file", "FILE", "the same as "
 	    "--key-passphrase-file" },
 	{ O_DNS_RR, "dns-round-robin", NULL, "each connection goes to the "
 	    "next address of the server's name" },
@@ -648,20 +644,12 @@ option(int c, const char *arg)
 	case O_USERNAME: o.username = arg; break;
 	case O_PASSWORD: o.password = arg; break;
 	case O_TLS: o.tls = 1; break;
-	case O_CA: o.ca = arg; break;
-	case O_CERT: o.cert = arg; break;
-	case O_KEY: o.key = arg; break;
-	case O_TLS_HOST: o.tls_host = arg; break;
-	case O_INSECURE: o.insecure = 1; break;
-	case O_TLS_MIN:
-		if ((o.tls_min = tls_version_parse(arg)) < 0)
-			die(EX_USAGE, "--tls-min-version takes 1.2 or 1.3");
-		break;
-	case O_TLS_CIPHERS: o.ciphers = arg; break;
-	case O_PASS_FILE: o.pass_file = arg; break;
 	case O_DNS_RR: o.dns_rr = 1; break;
 	case O_SHUTDOWN: o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout"); break;
-	default: input_opt(c, arg); break;
+	default:
+		if (!tls_opt(&o.tlsopt, c, arg))
+			input_opt(c, arg);
+		break;
 	}
 }
 
@@ -716,12 +704,11 @@ options(int argc, char **argv)
 		opt_fail(&prog, "no server given: want at least one HOST:PORT");
 	if (o.hb_ms <= 0)
 		die(EX_USAGE, "--heartbeat-interval must be above 0");
-	if ((o.ca || o.cert || o.key || o.tls_host || o.insecure ||
-	    o.tls_min || o.ciphers || o.pass_file) && !o.tls)
+	if (tls_opts_given(&o.tlsopt) && !o.tls)
 		die(EX_USAGE, "TLS options need --tls");
-	if (!o.cert != !o.key)
+	if (!o.tlsopt.cert != !o.tlsopt.key)
 		die(EX_USAGE, "--cert and --key go together");
-	if (o.pass_file && !o.key)
+	if (o.tlsopt.pass_file && !o.tlsopt.key)
 		die(EX_USAGE, "--key-passphrase-file needs --key");
 	if (o.dns_rr && o.hb == HB_UDP)
 		die(EX_USAGE, "--dns-round-robin needs --heartbeat transport "

@@ -12,6 +12,7 @@
 #include "fwd.h"
 #include "hash.h"
 #include "stream.h"
+#include "tls.h"
 
 #define MAX_NODES 64
 #define INFLIGHT 4              /* requests sent and not yet acked, per node */
@@ -28,7 +29,7 @@ enum { HB_HELO = 1, HB_PONG };    /* a heartbeat's Forward handshake */
 
 /* The options (lforward.c), set once before the loop starts. */
 struct options {
-	int ack, compress, time_int, hb, retry_forever, keepalive, tls, insecure;
+	int ack, compress, time_int, hb, retry_forever, keepalive, tls;
 	long long ack_ms, flush_ms, hb_ms, hard_ms, recover_ms, retry_ms;
 	long long retry_max_ms, retry_timeout_ms, retry_times, connect_ms;
 	long long send_ms, shutdown_ms;
@@ -36,9 +37,8 @@ struct options {
 	uint64_t chunk_records;
 	double phi;
 	const char *secondary, *hash_key, *shared_key, *self_host;
-	const char *username, *password, *ca, *cert, *key, *tls_host;
-	const char *pass_file, *ciphers;        /* TLS: key passphrase file */
-	int tls_min;            /* TLS: the lowest version, 0 for 1.2 */
+	const char *username, *password;
+	struct tls_opts tlsopt; /* with --tls */
 	int dns_rr;             /* --dns-round-robin */
 	const char *lbuffer_chunk;      /* run by lbuffer: its chunk's id */
 };

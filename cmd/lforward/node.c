@@ -206,10 +206,10 @@ node_fail(struct node *n, const char *fmt, ...)
 static SSL *
 tls_new(const struct node *n, int fd)
 {
-	const char *name = n->tls_name[0] ? n->tls_name : o.tls_host ?
-	    o.tls_host : n->host;
+	const char *name = n->tls_name[0] ? n->tls_name :
+	    o.tlsopt.verify_name ? o.tlsopt.verify_name : n->host;
 
-	return tls_client_new(ssl_ctx, fd, name, o.insecure);
+	return tls_client_new(ssl_ctx, fd, name, o.tlsopt.insecure);
 }
 
 static int
@@ -1004,19 +1004,11 @@ node_watch(struct node *n, long long now)
 static void
 setup_tls(void)
 {
-	struct tls_opts to = { 0 };
 	char err[512];
 
 	if (!o.tls)
 		return;
-	to.ca = o.ca;
-	to.cert = o.cert;
-	to.key = o.key;
-	to.pass_file = o.pass_file;
-	to.ciphers = o.ciphers;
-	to.min_version = o.tls_min;
-	to.insecure = o.insecure;
-	if (!(ssl_ctx = tls_client_ctx(&to, err, sizeof(err))))
+	if (!(ssl_ctx = tls_client_ctx(&o.tlsopt, err, sizeof(err))))
 		die(EX_USAGE, "%s", err);
 }
 

@@ -31,11 +31,10 @@
 enum {
 	O_BATCH_SIZE = OPT_LONG, O_BATCH_RECORDS, O_FLUSH, O_WORKERS, O_METHOD,
 	O_BEARER, O_BEARER_FILE, O_COMPRESS, O_TIMEOUT, O_CONNECT_TIMEOUT,
-	O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_TLS_INSECURE, O_TIME_KEY,
+	O_TIME_KEY,
 	O_TIME_FORMAT, O_TIME_TYPE, O_TAG_KEY, O_UTC, O_TIMEZONE, O_INDEX,
 	O_ID_KEY, O_PIPELINE, O_DEAD, O_RETRY_WAIT, O_RETRY_MAX_INT,
-	O_RETRY_TIMEOUT, O_RETRY_TIMES, O_RETRY_FOREVER, O_SHUTDOWN,
-	O_TLS_MIN, O_TLS_CIPHERS, O_TLS_PASS_FILE
+	O_RETRY_TIMEOUT, O_RETRY_TIMES, O_RETRY_FOREVER, O_SHUTDOWN
 };
 
 static const struct opt opts[] = {
@@ -57,18 +56,7 @@ static const struct opt opts[] = {
 	{ O_TIMEOUT, "timeout", "DURATION", "longest request (default 60s)" },
 	{ O_CONNECT_TIMEOUT, "connect-timeout", "DURATION", "longest connect "
 	    "(default 10s)" },
-	{ O_TLS_CA, "tls-ca", "FILE", "CA certificates to verify the server "
-	    "(default: the system's)" },
-	{ O_TLS_CERT, "tls-cert", "FILE", "client certificate (PEM)" },
-	{ O_TLS_KEY, "tls-key", "FILE", "client private key (PEM)" },
-	{ O_TLS_INSECURE, "tls-insecure", NULL, "do not verify the server's "
-	    "certificate" },
-	{ O_TLS_MIN, "tls-min-version", "1.2|1.3", "lowest TLS version "
-	    "(default 1.2)" },
-	{ O_TLS_CIPHERS, "tls-ciphers", "LIST", "TLS 1.2 ciphers and TLS 1.3 "
-	    "suites allowed, colon-separated" },
-	{ O_TLS_PASS_FILE, "tls-key-passphrase-file", "FILE", "the passphrase "
-	    "of an encrypted --tls-key: the first line of FILE" },
+	OPT_TLS_CLIENT,
 	{ O_TIME_KEY, "time-key", "KEY", "add the event time to the record as "
 	    "KEY" },
 	{ O_TIME_FORMAT, "time-format", "FMT", "strftime format (with %L, %N) "
@@ -259,16 +247,6 @@ option(int c, const char *arg)
 	case O_CONNECT_TIMEOUT:
 		o.connect_ms = opt_duration_arg(arg, "connect-timeout");
 		break;
-	case O_TLS_CA: o.tls_ca = arg; break;
-	case O_TLS_CERT: o.tls_cert = arg; break;
-	case O_TLS_KEY: o.tls_key = arg; break;
-	case O_TLS_INSECURE: o.tls_insecure = 1; break;
-	case O_TLS_MIN:
-		if ((o.tls_min = tls_version_parse(arg)) < 0)
-			die(EX_USAGE, "--tls-min-version takes 1.2 or 1.3");
-		break;
-	case O_TLS_CIPHERS: o.tls_ciphers = arg; break;
-	case O_TLS_PASS_FILE: o.tls_pass_file = arg; break;
 	case O_TIME_KEY: o.time_key = arg; break;
 	case O_TIME_FORMAT: o.time_format = arg; break;
 	case O_TIME_TYPE:
@@ -292,7 +270,10 @@ option(int c, const char *arg)
 	case O_RETRY_TIMES: o.retry_times = opt_uint_arg(arg, "retry-max-times"); break;
 	case O_RETRY_FOREVER: o.retry_forever = 1; break;
 	case O_SHUTDOWN: o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout"); break;
-	default: input_opt(c, arg); break;
+	default:
+		if (!tls_opt(&o.tls, c, arg))
+			input_opt(c, arg);
+		break;
 	}
 }
 
@@ -338,21 +319,20 @@ readable(const char *file, const char *name)
 static void
 tls_check(void)
 {
-	struct tls_opts to = { 0 };
+	struct tls_opts to = o.tls;
 	char err[512];
 	SSL_CTX *ctx;
 
-	if (!o.tls_cert && !o.tls_ciphers)
+	if (!to.cert && !to.ciphers)
 		return;
-	to.cert = o.tls_cert;
-	to.key = o.tls_key ? o.tls_key : o.tls_cert;
-	to.pass_file = o.tls_pass_file;
-	to.ciphers = o.tls_ciphers;
-	to.insecure = 1;        /* the CAs are curl's to load */
+	if (!to.key)
+		to.key = to.cert;
+	to.ca = NULL;           /* the CAs are curl's to load */
+	to.insecure = 1;
 	if (!(ctx = tls_client_ctx(&to, err, sizeof(err))))
 		die(EX_USAGE, "%s", err);
 	SSL_CTX_free(ctx);
-	if (o.tls_pass_file && tls_pass_read(o.tls_pass_file, o.tls_pass,
+	if (to.pass_file && tls_pass_read(to.pass_file, o.tls_pass,
 	    sizeof(o.tls_pass), err, sizeof(err)) < 0)
 		die(EX_USAGE, "%s", err);
 }
@@ -372,16 +352,15 @@ check_options(void)
 		die(EX_USAGE, "bad --user '%s': want USER:PASSWORD", o.user);
 	if (o.bearer && strpbrk(o.bearer, "\r\n"))
 		die(EX_USAGE, "bad --bearer: a token is one line");
-	if (!tls && (o.tls_ca || o.tls_cert || o.tls_key || o.tls_insecure ||
-	    o.tls_min || o.tls_ciphers || o.tls_pass_file))
+	if (!tls && tls_opts_given(&o.tls))
 		die(EX_USAGE, "--tls-* options need an https:// URL");
-	if (o.tls_pass_file && !o.tls_cert)
+	if (o.tls.pass_file && !o.tls.cert)
 		die(EX_USAGE, "--tls-key-passphrase-file needs --tls-cert");
-	if (o.tls_key && !o.tls_cert)
+	if (o.tls.key && !o.tls.cert)
 		die(EX_USAGE, "--tls-key needs --tls-cert");
-	readable(o.tls_ca, "tls-ca");
-	readable(o.tls_cert, "tls-cert");
-	readable(o.tls_key, "tls-key");
+	readable(o.tls.ca, "tls-ca");
+	readable(o.tls.cert, "tls-cert");
+	readable(o.tls.key, "tls-key");
 	tls_check();
 	if (o.timeout_ms <= 0 || o.connect_ms <= 0)
 		die(EX_USAGE, "--timeout and --connect-timeout must be above 0");

@@ -8,6 +8,7 @@
 #include "backoff.h"
 #include "buf.h"
 #include "stream.h"
+#include "tls.h"
 
 #define MAX_WORKERS 64
 #define RESP_KEEP 1024                  /* response bytes kept for messages */
@@ -26,12 +27,10 @@ struct options {
 	uint64_t batch_records;         /* 0: no limit */
 	long long flush_ms, timeout_ms, connect_ms, shutdown_ms;
 	long long retry_ms, retry_max_ms, retry_timeout_ms, retry_times;
-	int retry_forever, gzip, workers, put, tls_insecure;
+	int retry_forever, gzip, workers, put;
 	int time_type, time_type_set;
 	const char *user, *bearer, *bearer_file;
-	const char *tls_ca, *tls_cert, *tls_key;
-	const char *tls_ciphers, *tls_pass_file;
-	int tls_min;            /* 0 or 1.3: CURL_SSLVERSION_TLSv1_3 */
+	struct tls_opts tls;    /* for curl: min_version 0 or 1.3 */
 	char tls_pass[1024];    /* --tls-key-passphrase-file's line */
 	const char *time_key, *tag_key, *time_format, *tz;
 	const char *index, *id_key, *pipeline, *dead_letter;

@@ -189,16 +189,16 @@ tls_set(CURL *e)
 {
 	char v12[1024], v13[1024];
 
-	SET(e, CURLOPT_SSLVERSION, o.tls_min == TLS1_3_VERSION ?
+	SET(e, CURLOPT_SSLVERSION, o.tls.min_version == TLS1_3_VERSION ?
 	    (long)CURL_SSLVERSION_TLSv1_3 : (long)CURL_SSLVERSION_TLSv1_2);
-	if (o.tls_ciphers && tls_ciphers_split(o.tls_ciphers, v12, sizeof(v12),
+	if (o.tls.ciphers && tls_ciphers_split(o.tls.ciphers, v12, sizeof(v12),
 	    v13, sizeof(v13)) == 0) {
 		if (v12[0])
 			SET(e, CURLOPT_SSL_CIPHER_LIST, v12);
 		if (v13[0])
 			SET(e, CURLOPT_TLS13_CIPHERS, v13);
 	}
-	if (o.tls_pass_file)
+	if (o.tls.pass_file)
 		SET(e, CURLOPT_KEYPASSWD, o.tls_pass);
 }
 
@@ -226,13 +226,13 @@ slot_init(struct slot *s)
 		SET(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		SET(e, CURLOPT_USERPWD, o.user);
 	}
-	if (o.tls_ca)
-		SET(e, CURLOPT_CAINFO, o.tls_ca);
-	if (o.tls_cert)
-		SET(e, CURLOPT_SSLCERT, o.tls_cert);
-	if (o.tls_key)
-		SET(e, CURLOPT_SSLKEY, o.tls_key);
-	if (o.tls_insecure) {
+	if (o.tls.ca)
+		SET(e, CURLOPT_CAINFO, o.tls.ca);
+	if (o.tls.cert)
+		SET(e, CURLOPT_SSLCERT, o.tls.cert);
+	if (o.tls.key)
+		SET(e, CURLOPT_SSLKEY, o.tls.key);
+	if (o.tls.insecure) {
 		SET(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		SET(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}

@@ -613,21 +613,11 @@ conn_timers(struct conn *c, long long now)
 void
 conn_tls_init(void)
 {
-	struct tls_opts to = { 0 };
 	char err[512];
-	int i;
 
-	if (!o.cert)
+	if (!o.tls.cert)
 		return;
-	to.ca = o.ca;
-	to.cert = o.cert;
-	to.key = o.key;
-	to.pass_file = o.pass_file;
-	to.ciphers = o.ciphers;
-	to.min_version = o.tls_min;
-	for (i = 0; i < o.nclient_names; i++)
-		to.names[to.nnames++] = o.client_names[i];
-	if (!(ssl_ctx = tls_server_ctx(&to, err, sizeof(err))))
+	if (!(ssl_ctx = tls_server_ctx(&o.tls, err, sizeof(err))))
 		die(EX_USAGE, "%s", err);
 }
 

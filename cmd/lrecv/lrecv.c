@@ -26,11 +26,10 @@ enum {
 	O_LISTEN = OPT_LONG, O_UNIX, O_PORT_FILE, O_NO_UDP, O_SHARED_KEY,
 	O_USER, O_SELF_HOST, O_ALLOW, O_CHUNK_LIMIT, O_CHUNK_WARN,
 	O_SKIP_INVALID, O_SRC_HOST_KEY, O_SRC_ADDR_KEY, O_TAG_PREFIX,
-	O_IDLE, O_MAX_CONN, O_DENY_KEEPALIVE, O_CERT, O_KEY, O_CA, O_HTTP,
+	O_IDLE, O_MAX_CONN, O_DENY_KEEPALIVE, O_HTTP,
 	O_BODY_LIMIT, O_CORS, O_ADD_HEADERS, O_ADD_REMOTE, O_METRICS, O_STATS,
 	O_MEM_LIMIT, O_HANDSHAKE_TIMEOUT, O_REQUEST_TIMEOUT, O_E2E,
 	O_E2E_TIMEOUT, O_SYSLOG, O_SYSLOG_TAG, O_SYSLOG_MAX,
-	O_TLS_MIN, O_TLS_CIPHERS, O_PASS_FILE, O_CLIENT_NAME,
 	O_CLIENT, O_ALLOW_ANON, O_HTTP_204, O_TRUST_XFF, O_CORS_CRED
 };
 
@@ -78,18 +77,15 @@ static const struct opt opts[] = {
 	    "(default 1024)" },
 	{ O_MEM_LIMIT, "memory-limit", "SIZE", "refuse requests that would "
 	    "take connection buffers beyond SIZE in all (default 1G)" },
-	{ O_CERT, "cert", "FILE", "serve TLS with this certificate chain "
+	{ OPT_TLS_CERT, "cert", "FILE", "serve TLS with this certificate chain "
 	    "(PEM)" },
-	{ O_KEY, "key", "FILE", "the private key of --cert (PEM)" },
-	{ O_CA, "ca-file", "FILE", "require client certificates signed by "
+	{ OPT_TLS_KEY, "key", "FILE", "the private key of --cert (PEM)" },
+	{ OPT_TLS_CA, "ca-file", "FILE", "require client certificates signed by "
 	    "these CAs" },
-	{ O_CLIENT_NAME, "tls-client-name", "NAME", "with --ca-file: require "
+	{ OPT_TLS_CLIENT_NAME, "tls-client-name", "NAME", "with --ca-file: require "
 	    "a client certificate for NAME (repeatable)" },
-	{ O_TLS_MIN, "tls-min-version", "1.2|1.3", "lowest TLS version "
-	    "(default 1.2)" },
-	{ O_TLS_CIPHERS, "tls-ciphers", "LIST", "TLS 1.2 ciphers and TLS 1.3 "
-	    "suites allowed, colon-separated" },
-	{ O_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
+	OPT_TLS_COMMON,
+	{ OPT_TLS_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
 	    "encrypted --key: the first line of FILE" },
 	{ O_HTTP, "http", "[tls:][ADDR]:PORT", "accept HTTP POST /TAG (Fluentd "
 	    "in_http) here; tls: HTTPS, with --cert" },
@@ -214,7 +210,7 @@ check_addresses(void)
 			die(EX_USAGE, "bad address '%s' for --syslog: want "
 			    "tcp:[HOST]:PORT, udp:[HOST]:PORT or "
 			    "tls:[HOST]:PORT", o.syslog[i]);
-		if (strncmp(o.syslog[i], "tls:", 4) == 0 && !o.cert)
+		if (strncmp(o.syslog[i], "tls:", 4) == 0 && !o.tls.cert)
 			die(EX_USAGE, "--syslog %s needs --cert and --key",
 			    o.syslog[i]);
 		check_address(o.syslog[i] + 4, "514", "syslog");
@@ -304,22 +300,6 @@ options(int argc, char **argv)
 		case O_TRUST_XFF: o.trust_xff = 1; break;
 		case O_HTTP_204: o.http_204 = 1; break;
 		case O_CORS_CRED: o.cors_cred = 1; break;
-		case O_CERT: o.cert = arg; break;
-		case O_KEY: o.key = arg; break;
-		case O_CA: o.ca = arg; break;
-		case O_TLS_MIN:
-			if ((o.tls_min = tls_version_parse(arg)) < 0)
-				die(EX_USAGE, "--tls-min-version takes 1.2 or "
-				    "1.3");
-			break;
-		case O_TLS_CIPHERS: o.ciphers = arg; break;
-		case O_PASS_FILE: o.pass_file = arg; break;
-		case O_CLIENT_NAME:
-			if (o.nclient_names == TLS_NAMES_MAX)
-				die(EX_USAGE, "more than %d --tls-client-name",
-				    TLS_NAMES_MAX);
-			o.client_names[o.nclient_names++] = arg;
-			break;
 		case O_E2E: o.e2e = 1; break;
 		case O_E2E_TIMEOUT:
 			e2e_timeout_set = 1;
@@ -342,21 +322,25 @@ options(int argc, char **argv)
 				    "from 1 to 64M", arg);
 			break;
 		case O_STATS: o.stats = 1; break;
-		default: metrics_opt(c, arg); break;
+		default:
+			if (!tls_opt(&o.tls, c, arg))
+				metrics_opt(c, arg);
+			break;
 		}
 	}
-	if (!o.cert != !o.key)
+	if (!o.tls.cert != !o.tls.key)
 		die(EX_USAGE, "--cert and --key go together");
-	if (o.ca && !o.cert)
+	if (o.tls.ca && !o.tls.cert)
 		die(EX_USAGE, "--ca-file needs --cert and --key");
-	if ((o.tls_min || o.ciphers || o.pass_file) && !o.cert)
+	if ((o.tls.min_version || o.tls.ciphers || o.tls.pass_file) &&
+	    !o.tls.cert)
 		die(EX_USAGE, "TLS options need --cert and --key");
-	if (o.http_tls && !o.cert)
+	if (o.http_tls && !o.tls.cert)
 		die(EX_USAGE, "--http tls:%s needs --cert and --key", o.http);
-	if (o.metrics_tls && !o.cert)
+	if (o.metrics_tls && !o.tls.cert)
 		die(EX_USAGE, "--metrics tls:%s needs --cert and --key",
 		    o.metrics);
-	if (o.nclient_names && !o.ca)
+	if (o.tls.nnames && !o.tls.ca)
 		die(EX_USAGE, "--tls-client-name needs --ca-file (client "
 		    "certificates)");
 	if (optind != argc)

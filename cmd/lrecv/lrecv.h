@@ -139,12 +139,9 @@ struct options {
 	int nlisten;
 	const char *unix_path, *port_file, *shared_key, *self_host;
 	const char *tag_prefix, *src_host_key, *src_addr_key;
-	const char *cert, *key, *ca, *http, *metrics, *cors;
-	const char *pass_file, *ciphers;        /* TLS: key passphrase file */
-	int tls_min;            /* TLS: the lowest version, 0 for 1.2 */
+	const char *http, *metrics, *cors;
+	struct tls_opts tls;    /* --cert, --key, --ca-file, ... */
 	int http_tls, metrics_tls;     /* --http tls:..., --metrics tls:... */
-	const char *client_names[TLS_NAMES_MAX];       /* --tls-client-name */
-	int nclient_names;
 	int add_headers, add_remote;
 	int http_204, trust_xff, cors_cred;     /* --http-204 ... */
 	size_t body_limit;

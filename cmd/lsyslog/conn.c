@@ -224,8 +224,8 @@ connected(void)
 		up();
 		return;
 	}
-	c.ssl = tls_client_new(ctx, c.fd, o.tls_host ? o.tls_host : o.host,
-	    o.insecure);
+	c.ssl = tls_client_new(ctx, c.fd, o.tlsopt.verify_name ?
+	    o.tlsopt.verify_name : o.host, o.tlsopt.insecure);
 	if (!c.ssl) {
 		fail("unable to start TLS");
 		return;
@@ -570,17 +570,10 @@ conn_abandon(const char *why)
 void
 conn_init(void)
 {
-	struct tls_opts to = { 0 };
 	char err[512];
 
-	to.ca = o.ca;
-	to.cert = o.cert;
-	to.key = o.key;
-	to.insecure = o.insecure;
-	to.pass_file = o.pass_file;
-	to.ciphers = o.ciphers;
-	to.min_version = o.tls_min;
-	if (o.proto == P_TLS && !(ctx = tls_client_ctx(&to, err, sizeof(err))))
+	if (o.proto == P_TLS &&
+	    !(ctx = tls_client_ctx(&o.tlsopt, err, sizeof(err))))
 		die(EX_USAGE, "%s", err);
 }
 

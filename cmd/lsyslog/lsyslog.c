@@ -34,8 +34,7 @@ enum {
 	O_APPNAME_KEY, O_APPNAME, O_PROCID_KEY, O_MSGID_KEY, O_SD_KEY,
 	O_RETRY_WAIT, O_RETRY_MAX_INT, O_RETRY_TIMEOUT, O_RETRY_TIMES,
 	O_RETRY_FOREVER, O_CONNECT_TIMEOUT, O_SEND_TIMEOUT, O_SHUTDOWN,
-	O_BUFFER, O_CA, O_CERT, O_KEY, O_TLS_HOST, O_INSECURE, O_TLS_MIN,
-	O_TLS_CIPHERS, O_PASS_FILE
+	O_BUFFER
 };
 
 static const struct opt opts[] = {
@@ -85,20 +84,8 @@ static const struct opt opts[] = {
 	    "left to send (default 10s)" },
 	{ O_BUFFER, "buffer-limit", "SIZE", "stop reading stdin while this "
 	    "much waits (default 64M)" },
-	{ O_CA, "tls-ca", "FILE", "CA certificates for the server "
-	    "(default: the system's)" },
-	{ O_CERT, "tls-cert", "FILE", "client certificate (PEM)" },
-	{ O_KEY, "tls-key", "FILE", "client private key (PEM)" },
-	{ O_TLS_HOST, "tls-verify-name", "NAME", "name the server "
-	    "certificate must carry (default: HOST)" },
-	{ O_INSECURE, "tls-insecure", NULL, "do not verify the server "
-	    "certificate" },
-	{ O_TLS_MIN, "tls-min-version", "1.2|1.3", "lowest TLS version "
-	    "(default 1.2)" },
-	{ O_TLS_CIPHERS, "tls-ciphers", "LIST", "TLS 1.2 ciphers and TLS 1.3 "
-	    "suites allowed, colon-separated" },
-	{ O_PASS_FILE, "tls-key-passphrase-file", "FILE", "the passphrase of "
-	    "an encrypted --tls-key: the first line of FILE" },
+	OPT_TLS_CLIENT,
+	OPT_TLS_VERIFY,
 	OPT_INPUT,
 	OPT_METRICS,
 	OPT_STD,
@@ -333,18 +320,10 @@ option(int c, const char *arg)
 	case O_SEND_TIMEOUT: o.send_ms = opt_duration_arg(arg, "send-timeout"); break;
 	case O_SHUTDOWN: o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout"); break;
 	case O_BUFFER: o.buffer_limit = opt_size_arg(arg, "buffer-limit"); break;
-	case O_CA: o.ca = arg; break;
-	case O_CERT: o.cert = arg; break;
-	case O_KEY: o.key = arg; break;
-	case O_TLS_HOST: o.tls_host = arg; break;
-	case O_INSECURE: o.insecure = 1; break;
-	case O_TLS_MIN:
-		if ((o.tls_min = tls_version_parse(arg)) < 0)
-			die(EX_USAGE, "--tls-min-version takes 1.2 or 1.3");
+	default:
+		if (!tls_opt(&o.tlsopt, c, arg))
+			input_opt(c, arg);
 		break;
-	case O_TLS_CIPHERS: o.ciphers = arg; break;
-	case O_PASS_FILE: o.pass_file = arg; break;
-	default: input_opt(c, arg); break;
 	}
 }
 
@@ -367,12 +346,11 @@ check_options(void)
 	if (o.format == F_3164 && (o.msgid_key || o.nsd))
 		die(EX_USAGE, "--msgid-key and --sd-key are for --format "
 		    "rfc5424 (RFC 3164 has no such fields)");
-	if ((o.ca || o.cert || o.key || o.tls_host || o.insecure ||
-	    o.tls_min || o.ciphers || o.pass_file) && o.proto != P_TLS)
+	if (tls_opts_given(&o.tlsopt) && o.proto != P_TLS)
 		die(EX_USAGE, "TLS options need a tls: server");
-	if (o.pass_file && !o.key)
+	if (o.tlsopt.pass_file && !o.tlsopt.key)
 		die(EX_USAGE, "--tls-key-passphrase-file needs --tls-key");
-	if (!o.cert != !o.key)
+	if (!o.tlsopt.cert != !o.tlsopt.key)
 		die(EX_USAGE, "--tls-cert and --tls-key go together");
 }
 

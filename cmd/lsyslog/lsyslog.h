@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "stream.h"
+#include "tls.h"
 
 enum proto { P_UDP, P_TCP, P_TLS };
 enum format { F_5424, F_3164 };
@@ -34,10 +35,7 @@ struct options {
 	int retry_forever;
 	long long connect_ms, send_ms, shutdown_ms;
 	size_t buffer_limit;
-	const char *ca, *cert, *key, *tls_host;
-	int insecure;
-	const char *pass_file, *ciphers;        /* TLS: key passphrase file */
-	int tls_min;            /* TLS: the lowest version, 0 for 1.2 */
+	struct tls_opts tlsopt; /* a tls: server's */
 };
 extern struct options o;
 

@@ -84,6 +84,18 @@ t_options(void)
 	is_int(tls_version_parse("1.3"), TLS1_3_VERSION, "1.3");
 	is_int(tls_version_parse("1.1"), -1, "1.1 is refused");
 	is_int(tls_version_parse(""), -1, "empty is refused");
+	ok(!tls_opts_given(&o), "no option given");
+	is_int(tls_opt(&o, OPT_TLS_MIN, "1.3"), 1, "--tls-min-version taken");
+	is_int(o.min_version, TLS1_3_VERSION, "... as TLS 1.3");
+	is_int(tls_opt(&o, OPT_TLS_VERIFY_NAME, "a.example"), 1,
+	    "--tls-verify-name taken");
+	ok(o.verify_name && strcmp(o.verify_name, "a.example") == 0 &&
+	    tls_opts_given(&o), "... and counts as given");
+	is_int(tls_opt(&o, OPT_TLS_CLIENT_NAME, "c1"), 1, "a client name");
+	is_int(o.nnames, 1, "... is kept");
+	is_int(tls_opt(&o, OPT_TLS_CLIENT_NAME - 0x200, "x"), 0,
+	    "another id is not a TLS option");
+	memset(&o, 0, sizeof(o));
 	o.insecure = 1;
 	o.ciphers = "NO-SUCH";
 	ok(!tls_client_ctx(&o, err, sizeof(err)) &&
