@@ -349,8 +349,7 @@ count_fail(struct chunk *c, int idle)
 	cnt.retried++;
 	if (!c->first_fail)
 		c->first_fail = now;
-	if (!o.retry_forever && ((o.retry_times >= 0 && c->fails >
-	    o.retry_times) || now - c->first_fail > o.retry_timeout_ms)) {
+	if (retry_over(&o.retry, c->fails, c->first_fail, now)) {
 		if (srv.sec && !c->on_secondary) {
 			c->on_secondary = 1;
 			c->fails = 0;
@@ -364,7 +363,7 @@ count_fail(struct chunk *c, int idle)
 		chunk_lost(c, why);
 		return 1;
 	}
-	c->retry_at = now + backoff(c->fails);
+	c->retry_at = now + retry_wait(&o.retry, c->fails);
 	return 0;
 }
 
@@ -411,8 +410,8 @@ chunk_expire(void)
 		if (!available_for(c) && now >= c->retry_at &&
 		    count_fail(c, 1))
 			continue;
-		late = !o.retry_forever && c->first_fail &&
-		    now - c->first_fail > o.retry_timeout_ms;
+		/* 0 failures: only --retry-timeout can say it is over */
+		late = retry_over(&o.retry, 0, c->first_fail, now) != NULL;
 		if (late && (!srv.sec || c->on_secondary)) {
 			chunk_lost(c, "retries exhausted (--retry-timeout)");
 			continue;

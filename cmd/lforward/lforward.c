@@ -31,8 +31,7 @@
 enum {
 	O_ACK = OPT_LONG, O_ACK_TIMEOUT, O_COMPRESS, O_TIME_INT, O_CHUNK_SIZE,
 	O_CHUNK_RECORDS, O_FLUSH, O_HB, O_HB_INTERVAL, O_PHI, O_HARD,
-	O_RECOVER, O_SECONDARY, O_RETRY_WAIT, O_RETRY_MAX_INT, O_RETRY_TIMEOUT,
-	O_RETRY_TIMES, O_RETRY_FOREVER, O_KEEPALIVE, O_CONNECT_TIMEOUT,
+	O_RECOVER, O_SECONDARY, O_KEEPALIVE, O_CONNECT_TIMEOUT,
 	O_SEND_TIMEOUT, O_BALANCE, O_SHARED_KEY, O_SELF_HOST, O_USERNAME,
 	O_PASSWORD, O_TLS, O_DNS_RR,
 	O_SHUTDOWN, O_BUFFER
@@ -66,15 +65,7 @@ static const struct opt opts[] = {
 	    "a server is used again (default 10s)" },
 	{ O_SECONDARY, "secondary", "SERVER", "where requests go when "
 	    "retries are exhausted" },
-	{ O_RETRY_WAIT, "retry-wait", "DURATION", "first wait after a "
-	    "failure, doubled each time (default 1s)" },
-	{ O_RETRY_MAX_INT, "retry-max-interval", "DURATION", "longest wait "
-	    "between retries (default 60s)" },
-	{ O_RETRY_TIMEOUT, "retry-timeout", "DURATION", "give a request up "
-	    "after failing this long (default 72h)" },
-	{ O_RETRY_TIMES, "retry-max-times", "N", "give a request up after N "
-	    "failures" },
-	{ O_RETRY_FOREVER, "retry-forever", NULL, "never give a request up" },
+	OPT_RETRY("a request "),
 	{ O_KEEPALIVE, "keepalive", NULL, "keep connections open between "
 	    "requests" },
 	{ O_CONNECT_TIMEOUT, "connect-timeout", "DURATION", "default 10s" },
@@ -130,8 +121,7 @@ static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
 
 struct options o = {
 	.ack_ms = 190000, .flush_ms = 1000, .hb_ms = 1000, .hard_ms = 60000,
-	.recover_ms = 10000, .retry_ms = 1000, .retry_max_ms = 60000,
-	.retry_timeout_ms = 72LL * 3600 * 1000, .retry_times = -1,
+	.recover_ms = 10000, .retry = RETRY_DEFAULTS,
 	.connect_ms = 10000, .send_ms = 60000, .shutdown_ms = 10000,
 	.chunk_size = 1u << 20, .buffer_limit = 64u << 20, .phi = 16
 };
@@ -224,13 +214,14 @@ tries_ms(int fails, long long first_fail, long long now)
 	double by_time, by_count = 0;
 	long long f;
 
-	by_time = first_fail ? (double)first_fail + o.retry_timeout_ms - now :
-	    one + o.retry_timeout_ms;
-	by_time = (by_time > 0 ? by_time : 0) + o.retry_max_ms + one;
-	if (o.retry_times < 0 || o.retry_times - fails >= TRIES_COUNTED)
+	by_time = first_fail ? (double)first_fail + o.retry.timeout_ms - now :
+	    one + o.retry.timeout_ms;
+	by_time = (by_time > 0 ? by_time : 0) + o.retry.max_ms + one;
+	if (o.retry.times < 0 || o.retry.times - fails >= TRIES_COUNTED)
 		return by_time;
-	for (f = fails; f <= o.retry_times; f++)
-		by_count += one + (f && o.retry_ms > 0 ? backoff((int)f) : 0);
+	for (f = fails; f <= o.retry.times; f++)
+		by_count += one + (f && o.retry.wait_ms > 0 ?
+		    retry_wait(&o.retry, (int)f) : 0);
 	return by_count < by_time ? by_count : by_time;
 }
 
@@ -244,7 +235,7 @@ give_up_in(const struct chunk *c, long long now)
 {
 	double left;
 
-	if (o.retry_forever)
+	if (o.retry.forever)
 		return -1;
 	left = tries_ms(c->fails, c->first_fail, now);
 	if (srv.sec && !c->on_secondary)
@@ -370,7 +361,7 @@ say_waiting(void)
 		    "(--retry-forever)");
 	else
 		snprintf(lim, sizeof(lim), "at most %s (%s)", dur_str(w.most, t,
-		    sizeof(t)), o.retry_times >= 0 ? "--retry-max-times and "
+		    sizeof(t)), o.retry.times >= 0 ? "--retry-max-times and "
 		    "the timeouts" : "--retry-timeout");
 	warn("%s: waiting for %s: %llu requests (%llu events) outstanding, "
 	    "%s", stop.stopping ? "stopping" : "end of input", what,
@@ -624,13 +615,6 @@ option(int c, const char *arg)
 	case O_HARD: o.hard_ms = opt_duration_arg(arg, "hard-timeout"); break;
 	case O_RECOVER: o.recover_ms = opt_duration_arg(arg, "recover-wait"); break;
 	case O_SECONDARY: o.secondary = arg; break;
-	case O_RETRY_WAIT: o.retry_ms = opt_duration_arg(arg, "retry-wait"); break;
-	case O_RETRY_MAX_INT:
-		o.retry_max_ms = opt_duration_arg(arg, "retry-max-interval");
-		break;
-	case O_RETRY_TIMEOUT: o.retry_timeout_ms = opt_duration_arg(arg, "retry-timeout"); break;
-	case O_RETRY_TIMES: o.retry_times = opt_uint_arg(arg, "retry-max-times"); break;
-	case O_RETRY_FOREVER: o.retry_forever = 1; break;
 	case O_KEEPALIVE: o.keepalive = 1; break;
 	case O_CONNECT_TIMEOUT: o.connect_ms = opt_duration_arg(arg, "connect-timeout"); break;
 	case O_SEND_TIMEOUT: o.send_ms = opt_duration_arg(arg, "send-timeout"); break;
@@ -647,7 +631,8 @@ option(int c, const char *arg)
 	case O_DNS_RR: o.dns_rr = 1; break;
 	case O_SHUTDOWN: o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout"); break;
 	default:
-		if (!tls_opt(&o.tlsopt, c, arg))
+		if (!tls_opt(&o.tlsopt, c, arg) &&
+		    !retry_opt(&o.retry, c, arg))
 			input_opt(c, arg);
 		break;
 	}

@@ -6,11 +6,11 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 
-#include "backoff.h"
 #include "buf.h"
 #include "clock.h"
 #include "fwd.h"
 #include "hash.h"
+#include "retry.h"
 #include "stream.h"
 #include "tls.h"
 
@@ -29,9 +29,9 @@ enum { HB_HELO = 1, HB_PONG };    /* a heartbeat's Forward handshake */
 
 /* The options (lforward.c), set once before the loop starts. */
 struct options {
-	int ack, compress, time_int, hb, retry_forever, keepalive, tls;
-	long long ack_ms, flush_ms, hb_ms, hard_ms, recover_ms, retry_ms;
-	long long retry_max_ms, retry_timeout_ms, retry_times, connect_ms;
+	int ack, compress, time_int, hb, keepalive, tls;
+	long long ack_ms, flush_ms, hb_ms, hard_ms, recover_ms, connect_ms;
+	struct retry retry;
 	long long send_ms, shutdown_ms;
 	size_t chunk_size, buffer_limit;
 	uint64_t chunk_records;
@@ -153,13 +153,6 @@ static inline double
 now_s(void)
 {
 	return clock_ms() / 1000.0;
-}
-
-/* The wait after the fails-th consecutive failure. */
-static inline long long
-backoff(int fails)
-{
-	return backoff_ms(o.retry_ms, o.retry_max_ms, fails);
 }
 
 /* metrics.c: the ack latency (node.c calls these) */

@@ -191,7 +191,7 @@ node_fail(struct node *n, const char *fmt, ...)
 	warn("%s: %s", n->name, msg);
 	node_close(n);
 	n->fails++;
-	n->retry_at = clock_ms() + backoff(n->fails);
+	n->retry_at = clock_ms() + retry_wait(&o.retry, n->fails);
 	if (o.hb != HB_NONE && !n->secondary)
 		detach(n, "request failed");
 	if (!n->nflight && n->q.head)   /* the request it was about to send */

@@ -266,10 +266,9 @@ batch_failed(struct batch *b, const char *why)
 	if (!b->first_fail)
 		b->first_fail = now;
 	bt.fails++;
-	wait = backoff(bt.fails);
+	wait = retry_wait(&o.retry, bt.fails);
 	bt.pause_until = now + wait;
-	if (!o.retry_forever && ((o.retry_times >= 0 && b->fails >
-	    o.retry_times) || now - b->first_fail > o.retry_timeout_ms)) {
+	if (retry_over(&o.retry, b->fails, b->first_fail, now)) {
 		warn("%s: %s", o.shown, why);
 		batch_lost(b, "retries exhausted");
 		return;

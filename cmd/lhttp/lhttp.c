@@ -33,8 +33,7 @@ enum {
 	O_BEARER, O_BEARER_FILE, O_COMPRESS, O_TIMEOUT, O_CONNECT_TIMEOUT,
 	O_TIME_KEY,
 	O_TIME_FORMAT, O_TIME_TYPE, O_TAG_KEY, O_UTC, O_TIMEZONE, O_INDEX,
-	O_ID_KEY, O_PIPELINE, O_DEAD, O_RETRY_WAIT, O_RETRY_MAX_INT,
-	O_RETRY_TIMEOUT, O_RETRY_TIMES, O_RETRY_FOREVER, O_SHUTDOWN
+	O_ID_KEY, O_PIPELINE, O_DEAD, O_SHUTDOWN
 };
 
 static const struct opt opts[] = {
@@ -75,15 +74,7 @@ static const struct opt opts[] = {
 	    "pipeline" },
 	{ O_DEAD, "dead-letter", "DIR", "write events the server rejects to "
 	    "DIR, with its reason" },
-	{ O_RETRY_WAIT, "retry-wait", "DURATION", "first wait after a "
-	    "failure, doubled each time (default 1s)" },
-	{ O_RETRY_MAX_INT, "retry-max-interval", "DURATION", "longest wait "
-	    "between retries (default 60s)" },
-	{ O_RETRY_TIMEOUT, "retry-timeout", "DURATION", "give a batch up "
-	    "after failing this long (default 72h)" },
-	{ O_RETRY_TIMES, "retry-max-times", "N", "give a batch up after N "
-	    "retries" },
-	{ O_RETRY_FOREVER, "retry-forever", NULL, "never give a batch up" },
+	OPT_RETRY("a batch "),
 	{ O_SHUTDOWN, "shutdown-timeout", "DURATION", "after SIGTERM, time "
 	    "left to deliver what is held (default 10s)" },
 	OPT_INPUT,
@@ -105,9 +96,8 @@ static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
 
 struct options o = {
 	.batch_size = 5u << 20, .flush_ms = 1000, .timeout_ms = 60000,
-	.connect_ms = 10000, .shutdown_ms = 10000, .retry_ms = 1000,
-	.retry_max_ms = 60000, .retry_timeout_ms = 72LL * 3600 * 1000,
-	.retry_times = -1, .workers = 1
+	.connect_ms = 10000, .shutdown_ms = 10000, .retry = RETRY_DEFAULTS,
+	.workers = 1
 };
 
 struct counts cnt;
@@ -260,18 +250,9 @@ option(int c, const char *arg)
 	case O_ID_KEY: o.id_key = arg; break;
 	case O_PIPELINE: o.pipeline = arg; break;
 	case O_DEAD: o.dead_letter = arg; break;
-	case O_RETRY_WAIT: o.retry_ms = opt_duration_arg(arg, "retry-wait"); break;
-	case O_RETRY_MAX_INT:
-		o.retry_max_ms = opt_duration_arg(arg, "retry-max-interval");
-		break;
-	case O_RETRY_TIMEOUT:
-		o.retry_timeout_ms = opt_duration_arg(arg, "retry-timeout");
-		break;
-	case O_RETRY_TIMES: o.retry_times = opt_uint_arg(arg, "retry-max-times"); break;
-	case O_RETRY_FOREVER: o.retry_forever = 1; break;
 	case O_SHUTDOWN: o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout"); break;
 	default:
-		if (!tls_opt(&o.tls, c, arg))
+		if (!tls_opt(&o.tls, c, arg) && !retry_opt(&o.retry, c, arg))
 			input_opt(c, arg);
 		break;
 	}

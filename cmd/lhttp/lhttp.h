@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backoff.h"
 #include "buf.h"
+#include "retry.h"
 #include "stream.h"
 #include "tls.h"
 
@@ -26,8 +26,8 @@ struct options {
 	size_t batch_size;
 	uint64_t batch_records;         /* 0: no limit */
 	long long flush_ms, timeout_ms, connect_ms, shutdown_ms;
-	long long retry_ms, retry_max_ms, retry_timeout_ms, retry_times;
-	int retry_forever, gzip, workers, put;
+	struct retry retry;
+	int gzip, workers, put;
 	int time_type, time_type_set;
 	const char *user, *bearer, *bearer_file;
 	struct tls_opts tls;    /* for curl: min_version 0 or 1.3 */
@@ -97,13 +97,6 @@ batch_event(const struct batch *b, size_t i, struct event *ev)
 	ev->rec_len = it->rec_len;
 	ev->sec = it->sec;
 	ev->nsec = it->nsec;
-}
-
-/* The wait after the fails-th consecutive failure. */
-static inline long long
-backoff(int fails)
-{
-	return backoff_ms(o.retry_ms, o.retry_max_ms, fails);
 }
 
 /* metrics.c: xfer.c calls it with the easy handle answered */

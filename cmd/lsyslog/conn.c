@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "backoff.h"
 #include "clock.h"
 #include "err.h"
 #include "net.h"
@@ -156,12 +155,6 @@ close_now(void)
 	q.wpos = 0;     /* a message cut short goes again whole */
 }
 
-/* The wait after the n-th failure in a row. */
-static long long
-backoff(int n)
-{
-	return backoff_ms(o.retry_ms, o.retry_max_ms, n);
-}
 
 /*
  * The connection failed: said, closed, and counted; the messages held are
@@ -171,6 +164,7 @@ static void
 fail(const char *fmt, ...)
 {
 	long long now = clock_ms();
+	const char *over;
 	char m[512];
 	va_list ap;
 
@@ -183,16 +177,12 @@ fail(const char *fmt, ...)
 	c.fails++;
 	if (!c.first_fail)
 		c.first_fail = now;
-	if (!o.retry_forever && o.retry_times >= 0 &&
-	    c.fails > o.retry_times) {
-		give_up("retries exhausted (--retry-max-times)");
+	if ((over = retry_over(&o.retry, c.fails, c.first_fail, now))) {
+		snprintf(m, sizeof(m), "retries exhausted (%s)", over);
+		give_up(m);
 		return;
 	}
-	if (!o.retry_forever && now - c.first_fail > o.retry_timeout_ms) {
-		give_up("retries exhausted (--retry-timeout)");
-		return;
-	}
-	c.retry_at = now + backoff(c.fails);
+	c.retry_at = now + retry_wait(&o.retry, c.fails);
 }
 
 static void

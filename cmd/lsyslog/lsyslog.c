@@ -32,8 +32,7 @@ enum {
 	O_FRAMING = OPT_LONG, O_MAX_SIZE, O_MESSAGE_KEY, O_SEVERITY_KEY,
 	O_SEVERITY, O_FACILITY_KEY, O_FACILITY, O_HOSTNAME_KEY, O_HOSTNAME,
 	O_APPNAME_KEY, O_APPNAME, O_PROCID_KEY, O_MSGID_KEY, O_SD_KEY,
-	O_RETRY_WAIT, O_RETRY_MAX_INT, O_RETRY_TIMEOUT, O_RETRY_TIMES,
-	O_RETRY_FOREVER, O_CONNECT_TIMEOUT, O_SEND_TIMEOUT, O_SHUTDOWN,
+	O_CONNECT_TIMEOUT, O_SEND_TIMEOUT, O_SHUTDOWN,
 	O_BUFFER
 };
 
@@ -67,15 +66,7 @@ static const struct opt opts[] = {
 	    "(rfc5424)" },
 	{ O_SD_KEY, "sd-key", "KEY", "map field sent as structured data "
 	    "[KEY ...]" },
-	{ O_RETRY_WAIT, "retry-wait", "DURATION", "first wait after a "
-	    "failure, doubled each time (default 1s)" },
-	{ O_RETRY_MAX_INT, "retry-max-interval", "DURATION", "longest wait "
-	    "between retries (default 60s)" },
-	{ O_RETRY_TIMEOUT, "retry-timeout", "DURATION", "give up after "
-	    "failing this long (default 72h)" },
-	{ O_RETRY_TIMES, "retry-max-times", "N", "give up after N "
-	    "failures in a row" },
-	{ O_RETRY_FOREVER, "retry-forever", NULL, "never give up" },
+	OPT_RETRY(""),
 	{ O_CONNECT_TIMEOUT, "connect-timeout", "DURATION", "connect and "
 	    "TLS handshake (default 10s)" },
 	{ O_SEND_TIMEOUT, "send-timeout", "DURATION", "longest stall while "
@@ -105,8 +96,7 @@ static const struct opt_prog prog = { USAGE, ABOUT, opts, exits, 0 };
 
 struct options o = {
 	.message_key = "message", .severity = 6, .facility = 1,
-	.max_size = (size_t)-1, .retry_ms = 1000, .retry_max_ms = 60000,
-	.retry_timeout_ms = 72LL * 3600 * 1000, .retry_times = -1,
+	.max_size = (size_t)-1, .retry = RETRY_DEFAULTS,
 	.connect_ms = 10000, .send_ms = 60000, .shutdown_ms = 10000,
 	.buffer_limit = 64u << 20
 };
@@ -307,21 +297,13 @@ option(int c, const char *arg)
 			die(EX_USAGE, "more than %d --sd-key options", MAX_SD);
 		o.sd_keys[o.nsd++] = arg;
 		break;
-	case O_RETRY_WAIT: o.retry_ms = opt_duration_arg(arg, "retry-wait"); break;
-	case O_RETRY_MAX_INT:
-		o.retry_max_ms = opt_duration_arg(arg, "retry-max-interval");
-		break;
-	case O_RETRY_TIMEOUT:
-		o.retry_timeout_ms = opt_duration_arg(arg, "retry-timeout");
-		break;
-	case O_RETRY_TIMES: o.retry_times = opt_uint_arg(arg, "retry-max-times"); break;
-	case O_RETRY_FOREVER: o.retry_forever = 1; break;
 	case O_CONNECT_TIMEOUT: o.connect_ms = opt_duration_arg(arg, "connect-timeout"); break;
 	case O_SEND_TIMEOUT: o.send_ms = opt_duration_arg(arg, "send-timeout"); break;
 	case O_SHUTDOWN: o.shutdown_ms = opt_duration_arg(arg, "shutdown-timeout"); break;
 	case O_BUFFER: o.buffer_limit = opt_size_arg(arg, "buffer-limit"); break;
 	default:
-		if (!tls_opt(&o.tlsopt, c, arg))
+		if (!tls_opt(&o.tlsopt, c, arg) &&
+		    !retry_opt(&o.retry, c, arg))
 			input_opt(c, arg);
 		break;
 	}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "retry.h"
 #include "stream.h"
 #include "tls.h"
 
@@ -31,8 +32,7 @@ struct options {
 	int nsd;
 	int severity, facility;
 	const char *hostname, *appname;
-	long long retry_ms, retry_max_ms, retry_timeout_ms, retry_times;
-	int retry_forever;
+	struct retry retry;
 	long long connect_ms, send_ms, shutdown_ms;
 	size_t buffer_limit;
 	struct tls_opts tlsopt; /* a tls: server's */
