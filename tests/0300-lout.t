@@ -2,7 +2,7 @@
 # lout: events in, text out (out_stdout, formatters, out_file).
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
-plan 27
+plan 28
 
 # events at fixed times: 2017-08-16 10:52:03.309664 UTC and an hour later
 ev() { lcat --time-key t x.y "$@"; }
@@ -61,7 +61,9 @@ o = list(msgpack.Unpacker(sys.stdin.buffer))
 assert o == [{\"a\": \"1\", \"b\": \"x,\\\"y\\\"\", \"n\": 2.5}, {\"a\": \"2\", \"b\": \"tab\\there\", \"n\": None}], o
 '"
 check_err "an unknown format is a usage error" 2 "lout -f yaml </dev/null" \
-	"unknown format 'yaml'"
+	"bad value 'yaml' for --format: stdout, json, "
+check_out "a format's case does not matter, as in the other programs" \
+	"lout -f JSON <'$T/two.bin' | head -c 8; echo" '{"a":"1"'
 
 # --tag
 check_out "--tag selects by Fluentd pattern" \

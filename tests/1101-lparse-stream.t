@@ -3,7 +3,7 @@
 # failure reports, idle flush, signals, --help, --estimate-current-event.
 . "${0%/*}/lib.sh"
 PY=/usr/bin/python3
-plan 27
+plan 29
 
 RX='^(?<time>\S+ \S+) - \[(?<level>\S+)\] (?<msg>.+)$'
 TF='%Y-%m-%d %H:%M:%S,%L'
@@ -17,6 +17,11 @@ check "--help names every option of the man page" \
 		grep -q -- \"--\$o\" '$T/help' || { echo \"missing \$o\"; exit 1; }; done"
 check_exit "--version exits 0" 0 "lparse --version"
 check_err "an unknown option is a usage error" 2 "lparse --nope" "usage: lparse"
+check_err "an unknown --format names the choices" 2 "lparse -f yaml </dev/null" \
+	"bad value 'yaml' for --format: regexp, ltsv, "
+check_err "an unknown --time-type names the choices" 2 \
+	"lparse -f json --time-type x </dev/null" \
+	"bad value 'x' for --time-type: "
 
 # bad input bytes: the good events before pass, then exit 3 with the offset
 printf '{"message":"2017-08-18 19:39:39,000 - [INFO] a"}\n' | lcat t >"$T/one.bin"

@@ -4,7 +4,7 @@
 # the server is tests/data/lhttp-server.py (http.server, not lkit's code)
 . "${0%/*}/lib.sh"
 . "$DATA/lhttp-lib.sh"
-plan 47
+plan 48
 
 J1='{"i":1,"message":"{\"j\": 1}"}'
 J2='{"i":2,"message":"{\"j\": 2}"}'
@@ -169,7 +169,10 @@ check_err "ftp:// URL: exit 2" 2 "lhttp ftp://x/ </dev/null" "bad URL 'ftp://x/'
 check_err "two URLs: exit 2" 2 "lhttp http://a/ http://b/ </dev/null" \
 	"unexpected operand 'http://b/'"
 check_err "an unknown format: exit 2" 2 "lhttp -f xml http://a/ </dev/null" \
-	"unknown format 'xml'"
+	"bad value 'xml' for --format: ndjson, json, msgpack or elasticsearch"
+check_err "an unknown method: exit 2, the choices named" 2 \
+	"lhttp --method get http://a/ </dev/null" \
+	"bad value 'get' for --method: POST or PUT"
 check_err "--index without --format elasticsearch: exit 2" 2 \
 	"lhttp --index i http://a/ </dev/null" "need --format elasticsearch"
 check_err "--tls-ca with http://: exit 2" 2 \

@@ -171,17 +171,6 @@ run(void)
 
 /* --- options ------------------------------------------------------------- */
 
-static int
-lookup(const char *const *names, const char *s, const char *what)
-{
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	die(EX_USAGE, "unknown %s '%s'", what, s);
-}
-
 static void
 add_header(const char *h)
 {
@@ -205,7 +194,7 @@ option(int c, const char *arg)
 	long long v;
 
 	switch (c) {
-	case 'f': o.format = lookup(formats, arg, "format"); break;
+	case 'f': o.format = opt_choice_arg(arg, "format", formats); break;
 	case O_BATCH_SIZE:
 		if ((v = opt_size(arg)) <= 0 || v > (1LL << 30))
 			die(EX_USAGE, "bad size '%s' for --batch-size (1 to "
@@ -222,7 +211,7 @@ option(int c, const char *arg)
 			    arg, MAX_WORKERS);
 		o.workers = (int)v;
 		break;
-	case O_METHOD: o.put = lookup(methods, arg, "method"); break;
+	case O_METHOD: o.put = opt_choice_arg(arg, "method", methods); break;
 	case 'H': add_header(arg); break;
 	case 'u': o.user = arg; break;
 	case O_BEARER: o.bearer = arg; break;
@@ -240,7 +229,7 @@ option(int c, const char *arg)
 	case O_TIME_KEY: o.time_key = arg; break;
 	case O_TIME_FORMAT: o.time_format = arg; break;
 	case O_TIME_TYPE:
-		o.time_type = lookup(types, arg, "time type");
+		o.time_type = opt_choice_arg(arg, "time-type", types);
 		o.time_type_set = 1;
 		break;
 	case O_TAG_KEY: o.tag_key = arg; break;

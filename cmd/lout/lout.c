@@ -180,17 +180,6 @@ setup(void)
 	files_init();
 }
 
-static int
-lookup(const char *const *names, const char *s, const char *what)
-{
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	die(EX_USAGE, "unknown %s '%s'", what, s);
-}
-
 static void
 options(int argc, char **argv)
 {
@@ -202,14 +191,14 @@ options(int argc, char **argv)
 
 	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
-		case 'f': o.format = lookup(format_names, arg, "format"); break;
+		case 'f': o.format = opt_choice_arg(arg, "format", format_names); break;
 		case O_FIELDS: o.fields = arg; break;
 		case O_KEY: o.key = arg; break;
 		case O_TIME_KEY: o.time_key = arg; break;
 		case O_TAG_KEY: o.tag_key = arg; break;
 		case O_TIME_FORMAT: o.time_format = arg; break;
 		case O_TIME_TYPE:
-			o.time_type = lookup(types, arg, "time type");
+			o.time_type = opt_choice_arg(arg, "time-type", types);
 			o.time_type_set = 1;
 			break;
 		case O_DELIM: o.delim = arg; break;

@@ -119,17 +119,6 @@ struct options o = {
 	.types_label = ":"
 };
 
-static int
-lookup(const char *const *names, const char *s, const char *what)
-{
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (strcmp(names[i], s) == 0)
-			return i;
-	die(EX_USAGE, "unknown %s '%s'", what, s);
-}
-
 /* Appends arg to the list of a repeatable option. */
 static void
 add(const char ***list, size_t *n, const char *arg)
@@ -156,7 +145,7 @@ options(int argc, char **argv)
 		case 'k': o.key = arg; break;
 		case 'e': o.regex = arg; break;
 		case 'f':
-			o.format = lookup(format_names, arg, "format");
+			o.format = opt_choice_arg(arg, "format", format_names);
 			o.format_set = 1;
 			break;
 		case O_KEYS: o.keys = arg; given |= 1; break;
@@ -165,20 +154,20 @@ options(int argc, char **argv)
 		case O_LABEL_DELIM: o.label_delim = arg; given |= 8; break;
 		case O_MESSAGE_KEY: o.message_key = arg; given |= 16; break;
 		case O_MESSAGE_FORMAT:
-			o.msgfmt = lookup(msgfmts, arg, "message format");
+			o.msgfmt = opt_choice_arg(arg, "message-format", msgfmts);
 			given |= 32;
 			break;
 		case O_WITH_PRI: o.with_pri = 1; given |= 32; break;
 		case O_RFC5424_TF: o.rfc5424_tf = arg; given |= 32; break;
 		case O_ENGINE:
-			o.string_engine = lookup(engines, arg, "parser engine");
+			o.string_engine = opt_choice_arg(arg, "parser-engine", engines);
 			given |= 32;
 			break;
 		case O_NO_COLONLESS: o.colonless = 0; given |= 32; break;
 		case O_TIME_KEY: o.time_key = arg; break;
 		case O_TIME_FORMAT: o.time_format = arg; break;
 		case O_TIME_TYPE:
-			o.time_type = lookup(ttypes, arg, "time type");
+			o.time_type = opt_choice_arg(arg, "time-type", ttypes);
 			break;
 		case O_KEEP_TIME_KEY: o.keep_time = 1; break;
 		case O_UTC: o.tz = "UTC"; break;
