@@ -7,7 +7,6 @@
 #include "err.h"
 #include "json.h"
 #include "mp.h"
-#include "rec.h"
 #include "recpath.h"
 #include "timefmt.h"
 #include "tmpl.h"
@@ -27,8 +26,7 @@ static struct seg *segs;
 static size_t nsegs;
 static char hostname[256];
 static struct recpath id_path;
-static struct timefmt *tf_inject;
-static struct buf rec, name, id;
+static struct buf name, id;
 
 static struct timefmt *
 compile_time(const char *spec, const char *what)
@@ -75,10 +73,10 @@ format_init(void)
 {
 	const char *err;
 
-	if (o.time_key && o.time_format && !o.time_type_set)
-		o.time_type = T_STRING;
-	if (o.time_key && o.time_type == T_STRING)
-		tf_inject = compile_time(o.time_format ? o.time_format :
+	if (o.inject.time_key && o.time_format && !o.time_type_set)
+		o.inject.type = INJECT_STRING;
+	if (o.inject.time_key && o.inject.type == INJECT_STRING)
+		o.inject.tf = compile_time(o.time_format ? o.time_format :
 		    "iso8601", "--time-format");
 	else if (o.time_format)
 		timefmt_free(compile_time(o.time_format, "--time-format"));
@@ -102,8 +100,8 @@ format_end(void)
 	free(segs);
 	if (o.id_key)
 		recpath_free(&id_path);
-	timefmt_free(tf_inject);
-	buf_free(&rec);
+	timefmt_free(o.inject.tf);
+	inject_free(&o.inject);
 	buf_free(&name);
 	buf_free(&id);
 }
@@ -119,73 +117,6 @@ format_content_type(void)
 }
 
 /* --- the record, with --time-key and --tag-key ------------------------ */
-
-static void
-put_time(struct buf *b, int64_t sec, uint32_t nsec)
-{
-	msgpack_packer pk;
-	char t[256];
-	size_t n;
-
-	mp_packer_init(&pk, b);
-	switch (o.time_type) {
-	case T_FLOAT:
-		msgpack_pack_double(&pk, (double)sec + nsec / 1e9);
-		break;
-	case T_UNIXTIME:
-		msgpack_pack_int64(&pk, sec);
-		break;
-	default:
-		n = timefmt_format(tf_inject, sec, nsec, t, sizeof(t));
-		msgpack_pack_str_with_body(&pk, t, n);
-		break;
-	}
-}
-
-static int
-is_key(const struct mp_obj *k, const char *s)
-{
-	return s && (k->type == MP_STR || k->type == MP_BIN) &&
-	    strlen(s) == k->len && memcmp(s, k->data, k->len) == 0;
-}
-
-/* The record with --time-key and --tag-key (Fluentd's inject). */
-static const char *
-inject(const struct event *ev, size_t *len)
-{
-	const char *p = ev->rec, *end = ev->rec + ev->rec_len, *pair;
-	struct mp_obj m, k;
-	struct rec r;
-	uint32_t i;
-	int drop;
-
-	if (!o.time_key && !o.tag_key) {
-		*len = ev->rec_len;
-		return ev->rec;
-	}
-	rec.len = 0;
-	rec_begin(&r, &rec);
-	mp_head(&p, end, &m);
-	for (i = 0; i < m.v.n; i++) {
-		pair = p;
-		drop = mp_head(&p, end, &k) == MP_OK && (is_key(&k, o.time_key)
-		    || is_key(&k, o.tag_key));
-		p = pair;
-		mp_skip(&p, end, NULL);
-		mp_skip(&p, end, NULL);
-		if (!drop)
-			rec_pairs(&r, pair, p - pair, 1);
-	}
-	if (o.time_key) {
-		rec_key(&r, o.time_key, strlen(o.time_key));
-		put_time(&rec, ev->sec, ev->nsec);
-	}
-	if (o.tag_key)
-		rec_str(&r, o.tag_key, strlen(o.tag_key), ev->tag, ev->tag_len);
-	rec_end(&r);
-	*len = rec.len;
-	return rec.p;
-}
 
 /* --- the Elasticsearch action line ------------------------------------ */
 
@@ -275,7 +206,7 @@ format_event(struct buf *body, size_t nth, const struct event *ev)
 	const char *r, *p;
 	size_t len;
 
-	r = inject(ev, &len);
+	r = inject_record(&o.inject, ev, &len);
 	p = r;
 	switch (o.format) {
 	case F_NDJSON:

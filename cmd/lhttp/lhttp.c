@@ -188,8 +188,6 @@ option(int c, const char *arg)
 {
 	static const char *const formats[] = { "ndjson", "json", "msgpack",
 		"elasticsearch", NULL };
-	static const char *const types[] = { "float", "unixtime", "string",
-		NULL };
 	static const char *const methods[] = { "POST", "PUT", NULL };
 	long long v;
 
@@ -226,13 +224,13 @@ option(int c, const char *arg)
 	case O_CONNECT_TIMEOUT:
 		o.connect_ms = opt_duration_arg(arg, "connect-timeout");
 		break;
-	case O_TIME_KEY: o.time_key = arg; break;
+	case O_TIME_KEY: o.inject.time_key = arg; break;
 	case O_TIME_FORMAT: o.time_format = arg; break;
 	case O_TIME_TYPE:
-		o.time_type = opt_choice_arg(arg, "time-type", types);
+		o.inject.type = opt_choice_arg(arg, "time-type", inject_types);
 		o.time_type_set = 1;
 		break;
-	case O_TAG_KEY: o.tag_key = arg; break;
+	case O_TAG_KEY: o.inject.tag_key = arg; break;
 	case O_UTC: o.tz = "UTC"; break;
 	case O_TIMEZONE: o.tz = arg; break;
 	case O_INDEX: o.index = arg; break;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "inject.h"
 #include "retry.h"
 #include "stream.h"
 #include "tls.h"
@@ -16,7 +17,6 @@
 #define DEAD_KEY "lhttp_error"          /* the reason in a dead letter */
 
 enum format { F_NDJSON, F_JSON, F_MSGPACK, F_ES };
-enum time_type { T_FLOAT, T_UNIXTIME, T_STRING };
 
 /* The options (lhttp.c), set once before the loop starts. */
 struct options {
@@ -28,11 +28,12 @@ struct options {
 	long long flush_ms, timeout_ms, connect_ms, shutdown_ms;
 	struct retry retry;
 	int gzip, workers, put;
-	int time_type, time_type_set;
+	int time_type_set;
 	const char *user, *bearer, *bearer_file;
 	struct tls_opts tls;    /* for curl: min_version 0 or 1.3 */
 	char tls_pass[1024];    /* --tls-key-passphrase-file's line */
-	const char *time_key, *tag_key, *time_format, *tz;
+	struct inject inject;   /* --time-key, --tag-key, --time-type */
+	const char *time_format, *tz;
 	const char *index, *id_key, *pipeline, *dead_letter;
 	const char **headers;           /* --header, in order */
 	size_t nheaders;

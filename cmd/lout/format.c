@@ -11,11 +11,9 @@
 #include "lout.h"
 
 static struct timefmt *tf_time;         /* time in lines and --time-key */
-static struct timefmt *tf_inject;
 static char **fields;
 static size_t *field_lens;
 static size_t nfields;
-static struct buf tmp;
 
 /* Appends a value as text: str and bin raw, anything else as JSON. */
 static void
@@ -65,83 +63,6 @@ put_csv(struct buf *b, const char *v, const char *end)
 		}
 	}
 	buf_putc(b, '"');
-}
-
-static void
-put_time_value(struct buf *b, int64_t sec, uint32_t nsec)
-{
-	msgpack_packer pk;
-	char t[128];
-	size_t n;
-
-	mp_packer_init(&pk, b);
-	switch (o.time_type) {
-	case T_FLOAT:
-		msgpack_pack_double(&pk, (double)sec + nsec / 1e9);
-		break;
-	case T_UNIXTIME:
-		msgpack_pack_int64(&pk, sec);
-		break;
-	case T_STRING:
-		n = timefmt_format(tf_inject, sec, nsec, t, sizeof(t));
-		msgpack_pack_str_with_body(&pk, t, n);
-		break;
-	}
-}
-
-/* The record with --time-key and --tag-key added (Fluentd's inject). */
-static void
-inject(const struct event *ev, const char **rec, size_t *len)
-{
-	const char *p = ev->rec, *end = ev->rec + ev->rec_len, *pair;
-	const char *keys[2] = { o.time_key, o.tag_key };
-	struct mp_obj m, k;
-	uint32_t i, kept = 0;
-	size_t body, j, hdr;
-	int drop;
-
-	mp_head(&p, end, &m);
-	tmp.len = 0;
-	mp_put_maphdr(&tmp, 0xffffffffu);       /* 5 bytes, fixed below */
-	hdr = tmp.len;
-	for (i = 0; i < m.v.n; i++) {
-		pair = p;
-		drop = 0;
-		if (mp_head(&p, end, &k) == MP_OK && (k.type == MP_STR ||
-		    k.type == MP_BIN))
-			for (j = 0; j < 2; j++)
-				if (keys[j] && strlen(keys[j]) == k.len &&
-				    memcmp(keys[j], k.data, k.len) == 0)
-					drop = 1;
-		p = pair;
-		mp_skip(&p, end, NULL);
-		mp_skip(&p, end, NULL);
-		if (!drop) {
-			buf_put(&tmp, pair, p - pair);
-			kept++;
-		}
-	}
-	if (o.time_key) {
-		mp_put_strhdr(&tmp, strlen(o.time_key));
-		buf_puts(&tmp, o.time_key);
-		put_time_value(&tmp, ev->sec, ev->nsec);
-		kept++;
-	}
-	if (o.tag_key) {
-		mp_put_strhdr(&tmp, strlen(o.tag_key));
-		buf_puts(&tmp, o.tag_key);
-		mp_put_strhdr(&tmp, ev->tag_len);
-		buf_put(&tmp, ev->tag, ev->tag_len);
-		kept++;
-	}
-	/* rewrite the header in its smallest form */
-	body = tmp.len - hdr;
-	tmp.len = 0;
-	mp_put_maphdr(&tmp, kept);
-	memmove(tmp.p + tmp.len, tmp.p + hdr, body);
-	tmp.len += body;
-	*rec = tmp.p;
-	*len = tmp.len;
 }
 
 static void
@@ -271,10 +192,10 @@ format_setup(void)
 	else if (o.format == F_OUT_FILE)
 		tf_time = compile_time(o.time_format ? o.time_format :
 		    "%Y-%m-%dT%H:%M:%S%z");
-	if (o.time_key && o.time_format && !o.time_type_set)
-		o.time_type = T_STRING;
-	if (o.time_type == T_STRING)
-		tf_inject = compile_time(o.time_format ? o.time_format :
+	if (o.inject.time_key && o.time_format && !o.time_type_set)
+		o.inject.type = INJECT_STRING;
+	if (o.inject.time_key && o.inject.type == INJECT_STRING)
+		o.inject.tf = compile_time(o.time_format ? o.time_format :
 		    "iso8601");
 }
 
@@ -292,13 +213,12 @@ ends_add(struct ends *e, size_t at)
 void
 file_put(struct file *f, const struct event *ev)
 {
-	const char *rec = ev->rec;
-	size_t len = ev->rec_len;
+	const char *rec;
+	size_t len;
 
 	if (!f->b.len)
 		f->since = marks_seen();
-	if (o.time_key || o.tag_key)
-		inject(ev, &rec, &len);
+	rec = inject_record(&o.inject, ev, &len);
 	format(&f->b, ev, rec, len);
 	ends_add(&f->e, f->b.len);
 	if (f->b.len >= f->block && file_flush(f) < 0)
@@ -314,7 +234,7 @@ format_free(void)
 		free(fields[i]);
 	free(fields);
 	free(field_lens);
-	buf_free(&tmp);
 	timefmt_free(tf_time);
-	timefmt_free(tf_inject);
+	timefmt_free(o.inject.tf);
+	inject_free(&o.inject);
 }

@@ -183,22 +183,23 @@ setup(void)
 static void
 options(int argc, char **argv)
 {
-	static const char *const types[] = { "float", "unixtime", "string",
-		NULL };
 	const char *arg;
 	long long n;
 	int c;
 
 	while ((c = opt_get(argc, argv, &prog, &arg)) != -1) {
 		switch (c) {
-		case 'f': o.format = opt_choice_arg(arg, "format", format_names); break;
+		case 'f':
+			o.format = opt_choice_arg(arg, "format", format_names);
+			break;
 		case O_FIELDS: o.fields = arg; break;
 		case O_KEY: o.key = arg; break;
-		case O_TIME_KEY: o.time_key = arg; break;
-		case O_TAG_KEY: o.tag_key = arg; break;
+		case O_TIME_KEY: o.inject.time_key = arg; break;
+		case O_TAG_KEY: o.inject.tag_key = arg; break;
 		case O_TIME_FORMAT: o.time_format = arg; break;
 		case O_TIME_TYPE:
-			o.time_type = opt_choice_arg(arg, "time-type", types);
+			o.inject.type = opt_choice_arg(arg, "time-type",
+			    inject_types);
 			o.time_type_set = 1;
 			break;
 		case O_DELIM: o.delim = arg; break;

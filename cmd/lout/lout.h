@@ -6,13 +6,12 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "inject.h"
 #include "stream.h"
 
 enum format {
 	F_STDOUT, F_JSON, F_LTSV, F_CSV, F_TSV, F_SINGLE, F_MSGPACK, F_OUT_FILE
 };
-
-enum time_type { T_FLOAT, T_UNIXTIME, T_STRING };
 
 #define MAX_OPEN_DEFAULT 64     /* --max-open-files */
 #define MAX_OPEN_LIMIT 65536
@@ -22,8 +21,8 @@ enum time_type { T_FLOAT, T_UNIXTIME, T_STRING };
 /* The options (lout.c), set once before the first event. */
 struct options {
 	enum format format;
-	const char *fields, *key, *time_key, *tag_key, *time_format;
-	enum time_type time_type;
+	const char *fields, *key, *time_format;
+	struct inject inject;   /* --time-key, --tag-key, --time-type */
 	const char *delim, *label_delim, *tz, *path, *tag;
 	int gzip, time_type_set;
 	size_t max_open;
