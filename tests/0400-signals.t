@@ -18,16 +18,8 @@ exec 3>&-
 wait
 
 # SIGTERM: finish, flush, exit 0
-mkfifo "$T/in2"
-lout -f json <"$T/in2" >"$T/term.out" 2>"$T/term.err" &
-pid=$!
-exec 3>"$T/in2"
-printf '{"a":1}\n{"a":2}\n' | lcat t >&3
-wait_for "test -s '$T/term.out'"
-kill -TERM $pid
-wait $pid
-rc=$?
-exec 3>&-
+printf '{"a":1}\n{"a":2}\n' | lcat t >"$T/two.bin"
+sigterm_run 'cat "$T/two.bin"' lout -f json
 check "SIGTERM: exit status 0" "test $rc = 0"
 check_out "SIGTERM: everything read was written" "wc -l <'$T/term.out'" 2
 

@@ -4,44 +4,23 @@
 # after each restart every line arrives at least once, and the position
 # file never gets ahead of what lout wrote.
 . "${0%/*}/lib.sh"
-PY=/usr/bin/python3
-ROT="$DATA/ltail-rot.py"
+. "${0%/*}/lib-e2e.sh"
 N=30000
-# without the option every wait below would run to its limit
-if ! ltail --help | grep -q -- --end-to-end; then
-	echo "Bail out! ltail has no --end-to-end"
-	exit 1
-fi
+e2e_need
 plan 15
 
 # start DIR PATTERN: ltail | lparse | lout >>DIR/out in the background,
 # the line numbers only; ltail's exit status goes to DIR/t.rc
 start() {
 	rm -f "$1"/t.pid "$1"/p.pid "$1"/o.pid "$1"/t.rc
-	{ bg "$1/t" ltail --end-to-end --end-to-end-timeout 3s -r \
-		--pos-file "$1/pos" "$2" 2>>"$1/t.err"; echo $? >"$1/t.rc"; } |
-		bg "$1/p" lparse -e '^(?<n>[0-9]+) ' |
+	e2e_head "$1" "$2" |
 		bg "$1/o" lout -f single_value --key n >>"$1/out" &
 	pipe=$!
 	tp=$(pid_of "$1/t") pp=$(pid_of "$1/p") op=$(pid_of "$1/o")
+	stages="$tp $pp $op"
 }
-# stop [PID]: kill -9 of PID, then SIGTERM to the stages left; waits for
-# the pipeline to end
-stop() {
-	if [ $# = 1 ]; then
-		kill -KILL "$1"
-		wait_for "dead $1"
-	fi
-	kill -TERM $tp $pp $op 2>/dev/null
-	wait $pipe 2>/dev/null
-}
-lines() { wc -l <"$1/out" 2>/dev/null || echo 0; }
 # missing DIR N: the line numbers 1..N not in DIR/out, one a line
 missing() { seq -f %06g 1 "$2" | comm -23 - "$1/all"; }
-
-cd "$T" || exit 1
-mkdir -m 700 run
-export XDG_RUNTIME_DIR=$T/run
 
 # kill -9 of ltail, of lparse, then of lout, while the writer appends
 # and renames app.log to app.log.1, .2, ...: the pattern app.log* finds

@@ -115,16 +115,8 @@ check "idle flush: an event passes while the input stays open" \
 	"wait_for 'grep -q \"{\\\"n\\\":1,\\\"x\\\":\\\"1\\\"}\" \"$T/live.out\"' 50"
 exec 3>&-
 wait
-mkfifo "$T/in2"
-lreform -j '.' <"$T/in2" >"$T/term.out" 2>"$T/term.err" &
-pid=$!
-exec 3>"$T/in2"
-printf '{"a":1}\n{"a":2}\n' | lcat t >&3
-wait_for "test -s '$T/term.out'"
-kill -TERM $pid
-wait $pid
-rc=$?
-exec 3>&-
+printf '{"a":1}\n{"a":2}\n' | lcat t >"$T/two.bin"
+sigterm_run 'cat "$T/two.bin"' lreform -j '.'
 check "SIGTERM: exit status 0" "test $rc = 0"
 check_out "SIGTERM: everything read was written" "lout -f json <'$T/term.out' | wc -l" 2
 

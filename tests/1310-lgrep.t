@@ -57,16 +57,7 @@ check "idle flush: a selected event passes while the input stays open" \
 	"wait_for 'grep -q \"{\\\"n\\\":1}\" \"$T/live.out\"' 50"
 exec 3>&-
 wait
-mkfifo "$T/in2"
-lgrep <"$T/in2" >"$T/term.out" 2>"$T/term.err" &
-pid=$!
-exec 3>"$T/in2"
-cat "$T/three.bin" >&3
-wait_for "test -s '$T/term.out'"
-kill -TERM $pid
-wait $pid
-rc=$?
-exec 3>&-
+sigterm_run 'cat "$T/three.bin"' lgrep
 check "SIGTERM: exit status 0 (something was selected)" "test $rc = 0"
 check_out "SIGTERM: everything read was written" \
 	"lout -f json <'$T/term.out' | wc -l" 3

@@ -3,7 +3,7 @@
 # --key-passphrase-file, the --tls-* names lsyslog and lhttp use, and the
 # handshake failure message of a server that closes at once
 . "${0%/*}/lib.sh"
-PY=/usr/bin/python3
+. "${0%/*}/lib-tls.sh"
 FWD="$DATA/fwd.py"
 plan 17
 
@@ -18,45 +18,9 @@ $PY "$FWD" events 50 lf.tlsopts >"$T/ev.bin"
 HB="--heartbeat none --retry-max-times 0 --connect-timeout 5s"
 
 # a TLS 1.2-only server (python ssl) with a cipher list; it writes the
-# version and cipher of each connection, and what it read, to stdout
-cat >"$T/srv.py" <<'EOF'
-import socket, ssl, sys, threading
-cert, key, portfile, ciphers = sys.argv[1:5]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-ctx.set_ciphers(ciphers)
-ls = socket.socket()
-ls.bind(("127.0.0.1", 0))
-ls.listen(16)
-ls.settimeout(60)
-open(portfile, "w").write("%d\n" % ls.getsockname()[1])
-def serve(c):
-    c.settimeout(10)
-    try:
-        s = ctx.wrap_socket(c, server_side=True)
-        n = 0
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            n += len(d)
-        print(s.version(), s.cipher()[0], n, flush=True)
-    except Exception as e:
-        print("error", e, flush=True)
-    c.close()
-while True:
-    try:
-        c, _ = ls.accept()
-    except socket.timeout:
-        break
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-EOF
-$PY "$T/srv.py" "$T/server.pem" "$T/server.key" "$T/py.port" \
-	ECDHE-RSA-AES256-GCM-SHA384 >"$T/py.out" 2>"$T/py.err" &
-pypid=$!
-wait_for "test -s '$T/py.port'" || echo "# the TLS server did not start"
-pport=$(cat "$T/py.port")
+# version and cipher of each connection, and what it read, to $T/py.out
+tls12_start py ECDHE-RSA-AES256-GCM-SHA384
+pport=$tport
 
 check_exit 'a TLS 1.2 server: lforward --tls (1.2 and later) delivers' 0 \
 	'lforward $HB --tls --ca-file "$T/ca.pem" 127.0.0.1:$pport <"$T/ev.bin"'
@@ -68,7 +32,7 @@ check_err '--tls-ciphers with no cipher the server takes: the handshake fails' 4
 	'TLS handshake failed'
 check_exit '--tls-ciphers with the server'"'"'s cipher, and --tls-min-version 1.2: delivered' 0 \
 	'lforward $HB --tls --ca-file "$T/ca.pem" --tls-min-version 1.2 --tls-ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384 127.0.0.1:$pport <"$T/ev.bin"'
-kill $pypid 2>/dev/null; wait $pypid 2>/dev/null || :
+tls12_stop py
 check_same 'the server saw two TLS 1.2 connections with its cipher, with data' \
 	'awk "\$1 != \"error\" && \$3 > 0 { print \$1, \$2 }" "$T/py.out"' \
 	'echo "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384"; echo "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384"'

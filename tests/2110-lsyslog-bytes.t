@@ -3,26 +3,9 @@
 # RFC 3164 headers, octet counting and newline framing, one datagram per
 # message over UDP, messages cut to --max-size, the record as JSON
 . "${0%/*}/lib.sh"
-PY=/usr/bin/python3
-SRV="$DATA/lsyslog-server.py"
+. "${0%/*}/lib-syslog.sh"
 plan 21
 
-# srv NAME MODE [OPTION...]: a receiver capturing to $T/NAME.cap, its log in
-# $T/NAME.log; $sport is its port.  srv_stop NAME: stop it.
-srv() {
-	_sv=$1 _mode=$2
-	shift 2
-	$PY "$SRV" "$_mode" "$T/$_sv.port" --capture "$T/$_sv.cap" "$@" \
-		>"$T/$_sv.log" 2>&1 &
-	echo $! >"$T/$_sv.pid"
-	wait_for "test -s '$T/$_sv.port'"
-	sport=$(cat "$T/$_sv.port")
-}
-srv_stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")" 2>/dev/null
-	return 0
-}
 # ev JSON...: events of tag app.x, each at the time of its "time" field
 ev() { printf '%s\n' "$@" | lcat --time-key time --time-format float app.x; }
 LS="timeout 20 lsyslog --hostname h1"

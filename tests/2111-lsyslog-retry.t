@@ -3,25 +3,9 @@
 # with backoff, given up when the retries run out (exit 4 and the count),
 # writes with a deadline, SIGTERM with nowhere to send
 . "${0%/*}/lib.sh"
-PY=/usr/bin/python3
-SRV="$DATA/lsyslog-server.py"
+. "${0%/*}/lib-syslog.sh"
 plan 16
 
-srv() {
-	_sv=$1 _mode=$2
-	shift 2
-	rm -f "$T/$_sv.port"
-	$PY "$SRV" "$_mode" "$T/$_sv.port" --capture "$T/$_sv.cap" "$@" \
-		>"$T/$_sv.log" 2>&1 &
-	echo $! >"$T/$_sv.pid"
-	wait_for "test -s '$T/$_sv.port'"
-	sport=$(cat "$T/$_sv.port")
-}
-srv_stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")" 2>/dev/null
-	return 0
-}
 # evs N FROM: N events, messages mFROM...
 evs() {
 	awk -v n="$1" -v f="$2" 'BEGIN { for (i = f; i < f + n; i++)

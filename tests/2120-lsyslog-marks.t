@@ -4,26 +4,10 @@
 # never once a message was given up; marks never go on the wire.
 # The producer is tests/data/marks.py (python3-msgpack, not lkit's code).
 . "${0%/*}/lib.sh"
-PY=/usr/bin/python3
+. "${0%/*}/lib-syslog.sh"
 M="$PY $DATA/marks.py"
-SRV="$DATA/lsyslog-server.py"
 plan 18
 
-srv() {
-	_sv=$1 _mode=$2
-	shift 2
-	rm -f "$T/$_sv.port"
-	$PY "$SRV" "$_mode" "$T/$_sv.port" --capture "$T/$_sv.cap" "$@" \
-		>"$T/$_sv.log" 2>&1 &
-	echo $! >"$T/$_sv.pid"
-	wait_for "test -s '$T/$_sv.port'"
-	sport=$(cat "$T/$_sv.port")
-}
-srv_stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")" 2>/dev/null
-	return 0
-}
 # the messages a receiver got: "jN" for each {"j": N}
 msgs() { sed -n 's/^msg .*{"j": \([0-9]*\)}$/j\1/p' "$1" | tr '\n' ' '; echo; }
 LS="timeout -k 2 60 lsyslog --shutdown-timeout 300ms"

@@ -3,25 +3,9 @@
 # --tls-ca and the host name or --tls-verify-name, or not with
 # --tls-insecure; a client certificate with --tls-cert and --tls-key
 . "${0%/*}/lib.sh"
-PY=/usr/bin/python3
-SRV="$DATA/lsyslog-server.py"
+. "${0%/*}/lib-syslog.sh"
 plan 11
 
-srv() {
-	_sv=$1 _mode=$2
-	shift 2
-	rm -f "$T/$_sv.port"
-	$PY "$SRV" "$_mode" "$T/$_sv.port" --capture "$T/$_sv.cap" "$@" \
-		>"$T/$_sv.log" 2>&1 &
-	echo $! >"$T/$_sv.pid"
-	wait_for "test -s '$T/$_sv.port'"
-	sport=$(cat "$T/$_sv.port")
-}
-srv_stop() {
-	kill "$(cat "$T/$1.pid")" 2>/dev/null
-	wait "$(cat "$T/$1.pid")" 2>/dev/null
-	return 0
-}
 # a CA, a server certificate for 127.0.0.1 and localhost, a client one
 tls_certs
 awk 'BEGIN { for (i = 1; i <= 5000; i++) printf "{\"message\":\"m%d\"}\n", i }' |

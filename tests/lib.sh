@@ -97,6 +97,26 @@ bg() {
 pid_of() { wait_for "test -s $1.pid" 100 && cat "$1.pid"; }
 dead() { ! grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$1/status"; }
 
+# sigterm_run INPUT CMD...: CMD in the background on a fifo that stays open
+# (fd 3), its output in $T/term.out and .err; the output of the shell
+# command INPUT goes into the fifo; once CMD wrote something, SIGTERM; its
+# exit status in $rc
+sigterm_run() {
+	_in=$1
+	shift
+	rm -f "$T/term.in"
+	mkfifo "$T/term.in"
+	"$@" <"$T/term.in" >"$T/term.out" 2>"$T/term.err" &
+	_tpid=$!
+	exec 3>"$T/term.in"
+	(eval "$_in") >&3
+	wait_for "test -s '$T/term.out'"
+	kill -TERM $_tpid
+	wait $_tpid
+	rc=$?
+	exec 3>&-
+}
+
 # tls_ca: a CA for the tests, $T/ca.pem and ca.key.  tls_cert NAME CN
 # [SAN]: $T/NAME.pem and NAME.key, signed by it, with subjectAltName SAN
 # (none if empty).  tls_certs: the CA, "server" for localhost and

@@ -5,20 +5,10 @@
 #include "buf.h"
 #include "jqglue.h"
 #include "json.h"
+#include "mpjson.h"
 #include "tap.h"
 
 static struct buf in, out, text;
-
-static void
-mp_of(struct buf *b, const char *json)
-{
-	struct json_err err;
-	size_t used;
-
-	b->len = 0;
-	if (json_parse(json, strlen(json), 1, &used, b, &err) != JSON_OK)
-		printf("# bad test JSON %s\n", json);
-}
 
 static const char *
 json_of(const struct buf *b)

@@ -4,20 +4,9 @@
 
 #include "buf.h"
 #include "json.h"
+#include "mpjson.h"
 #include "recpath.h"
 #include "tap.h"
-
-/* The msgpack of a JSON text, in b. */
-static void
-mp_of(struct buf *b, const char *json)
-{
-	struct json_err err;
-	size_t used;
-
-	b->len = 0;
-	if (json_parse(json, strlen(json), 1, &used, b, &err) != JSON_OK)
-		printf("# bad test JSON %s\n", json);
-}
 
 /* The JSON text of the msgpack value p[0..len), in t. */
 static const char *

@@ -333,11 +333,14 @@ test_errors(void)
 	buf_free(&got);
 }
 
-/* Feeds d[0..n) in pieces of k bytes to a reader with no fd. */
+/*
+ * Feeds d[0..n) in pieces of k bytes, then the end, to r, a reader with no
+ * fd, the events described in desc; the reader's last result.
+ */
 static int
-read_fed(const char *d, size_t n, size_t k, struct buf *desc)
+feed_pieces(struct reader *r, const char *d, size_t n, size_t k,
+    struct buf *desc)
 {
-	struct reader *r = reader_new(-1, "fed");
 	struct event ev;
 	size_t off = 0, m;
 	int ret = READ_AGAIN;
@@ -352,6 +355,16 @@ read_fed(const char *d, size_t n, size_t k, struct buf *desc)
 		while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT)
 			describe(desc, &ev);
 	}
+	return ret;
+}
+
+/* Feeds d[0..n) in pieces of k bytes to a reader with no fd. */
+static int
+read_fed(const char *d, size_t n, size_t k, struct buf *desc)
+{
+	struct reader *r = reader_new(-1, "fed");
+	int ret = feed_pieces(r, d, n, k, desc);
+
 	reader_free(r);
 	return ret;
 }
@@ -1027,7 +1040,6 @@ read_marks(const char *d, size_t n, size_t k, struct buf *desc, int handle,
 {
 	struct reader *r;
 	struct event ev;
-	size_t off = 0, m;
 	int ret = READ_AGAIN, fds[2] = { -1, -1 };
 
 	if (!k && pipe(fds) < 0)
@@ -1050,16 +1062,8 @@ read_marks(const char *d, size_t n, size_t k, struct buf *desc, int handle,
 				describe(desc, &ev);
 		close(fds[0]);
 	}
-	while (k && ret == READ_AGAIN) {
-		m = n - off < k ? n - off : k;
-		if (m)
-			reader_feed(r, d + off, m);
-		else
-			reader_feed_eof(r);
-		off += m;
-		while ((ret = reader_next_buffered(r, &ev)) == READ_EVENT)
-			describe(desc, &ev);
-	}
+	if (k)
+		ret = feed_pieces(r, d, n, k, desc);
 	if (st)
 		*st = *reader_stats(r);
 	if (err)
