@@ -52,10 +52,10 @@ static const struct opt opts[] = {
 
 static const struct opt_exit exits[] = {
 	{ 0, "all input was read and written" },
-	{ 2, "usage error" },
+	OPT_EXIT_USAGE,
 	{ 3, "bad input data" },
 	{ 4, "system or I/O failure" },
-	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_PIPE,
 	OPT_EXIT_END
 };
 

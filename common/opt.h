@@ -23,6 +23,9 @@ struct opt_exit {
 	const char *what;
 };
 #define OPT_EXIT_END { -1, NULL }
+/* The lines every program, or every one writing a stream, has alike. */
+#define OPT_EXIT_USAGE { 2, "usage error" }
+#define OPT_EXIT_PIPE { 141, "the reader of standard output went away" }
 
 /* A program's command line: one table each, shared by --help and errors. */
 struct opt_prog {

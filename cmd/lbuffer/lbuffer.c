@@ -99,7 +99,7 @@ static const struct opt opts[] = {
 
 static const struct opt_exit exits[] = {
 	{ 0, "every event delivered, or stored in the directory at a signal" },
-	{ 2, "usage error" },
+	OPT_EXIT_USAGE,
 	{ 3, "bad input data: the events before it were delivered" },
 	{ 4, "events not delivered (the messages say how many), or a system "
 	    "error" },

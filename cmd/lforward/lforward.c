@@ -110,7 +110,7 @@ static const struct opt opts[] = {
 
 static const struct opt_exit exits[] = {
 	{ 0, "every event read was delivered (acknowledged, with --ack)" },
-	{ 2, "usage error" },
+	OPT_EXIT_USAGE,
 	{ 3, "bad input data: the events before it were delivered" },
 	{ 4, "some events were not delivered, or stdin could not be read: "
 	    "the message says which" },

@@ -123,9 +123,9 @@ static const struct opt opts[] = {
 
 static const struct opt_exit exits[] = {
 	{ 0, "stopped by a signal" },
-	{ 2, "usage error" },
+	OPT_EXIT_USAGE,
 	{ 4, "system failure: a port, standard output" },
-	{ 141, "the reader of standard output went away" },
+	OPT_EXIT_PIPE,
 	OPT_EXIT_END
 };
 

@@ -85,7 +85,7 @@ static const struct opt opts[] = {
 
 static const struct opt_exit exits[] = {
 	{ 0, "every event read was written to the server (sent, over udp)" },
-	{ 2, "usage error" },
+	OPT_EXIT_USAGE,
 	{ 3, "bad input data: the events before it were written" },
 	{ 4, "some events were not written, or stdin could not be read: "
 	    "the message says which" },
