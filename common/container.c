@@ -6,20 +6,7 @@
 #include "container.h"
 #include "json.h"
 #include "mp.h"
-
-/* Days from 1970-01-01 to y-m-d, proleptic Gregorian. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
+#include "timefmt.h"
 
 /* n decimal digits at s, or -1. */
 static int
@@ -102,7 +89,7 @@ cont_time(const char *s, size_t n, int64_t *sec, uint32_t *nsec)
 	}
 	if (zone(s + i, n - i, &off) < 0)
 		return -1;
-	*sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+	*sec = timefmt_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
 	    off;
 	*nsec = ns;
 	return 0;

@@ -76,7 +76,7 @@ static const struct ptab ptab[] = {
 
 /* Days from 1970-01-01 to the date y-m-d (proleptic Gregorian). */
 int64_t
-tf_days_from_civil(int64_t y, int m, int d)
+timefmt_days(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 

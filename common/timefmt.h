@@ -26,6 +26,9 @@ void timefmt_free(struct timefmt *tf);
 int timefmt_parse(struct timefmt *tf, const char *s, size_t len,
     int64_t *sec, uint32_t *nsec);
 
+/* Days from 1970-01-01 to the date y-m-d (proleptic Gregorian). */
+int64_t timefmt_days(int64_t y, int m, int d);
+
 /*
  * Formats the time into out (no NUL is written); returns the length, or 0
  * if it does not fit in cap.  The text for a second is cached, so events

@@ -102,13 +102,10 @@ struct timefmt {
 	int cvalid;
 };
 
-/* timefmt.c */
-int64_t tf_days_from_civil(int64_t y, int m, int d);
-
 static inline int64_t
 civil_secs(int y, int mon, int d, int h, int mi, int s)
 {
-	return tf_days_from_civil(y, mon, d) * 86400 + h * 3600 + mi * 60 + s;
+	return timefmt_days(y, mon, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 /* timefmt_zone.c */

@@ -404,7 +404,7 @@ cached_days(struct timefmt *tf, const int *v)
 	int32_t key = (v[F_YEAR] * 16 + v[F_MON]) * 32 + v[F_MDAY];
 
 	if (!tf->dvalid || key != tf->dkey) {
-		tf->days = tf_days_from_civil(v[F_YEAR], v[F_MON], v[F_MDAY]);
+		tf->days = timefmt_days(v[F_YEAR], v[F_MON], v[F_MDAY]);
 		tf->dkey = key;
 		tf->dvalid = 1;
 	}
