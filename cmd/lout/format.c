@@ -213,12 +213,13 @@ ends_add(struct ends *e, size_t at)
 void
 file_put(struct file *f, const struct event *ev)
 {
-	const char *rec;
-	size_t len;
+	const char *rec = ev->rec;
+	size_t len = ev->rec_len;
 
 	if (!f->b.len)
 		f->since = marks_seen();
-	rec = inject_record(&o.inject, ev, &len);
+	if (o.inject.time_key || o.inject.tag_key)      /* no call per event */
+		rec = inject_record(&o.inject, ev, &len);
 	format(&f->b, ev, rec, len);
 	ends_add(&f->e, f->b.len);
 	if (f->b.len >= f->block && file_flush(f) < 0)
