@@ -97,7 +97,7 @@ interval_ms(int n)
  * retry_randomize_width Fluentd fixes), clipped to the timeout.
  */
 static void
-retry_fail(struct retry *r, long long now)
+retry_fail(struct retry_state *r, long long now)
 {
 	double iv;
 
@@ -123,7 +123,7 @@ retry_fail(struct retry *r, long long now)
 }
 
 static int
-retry_limit(const struct retry *r)
+retry_limit(const struct retry_state *r)
 {
 	if (lb.o.forever)
 		return 0;

@@ -57,7 +57,7 @@ struct lb_opt {
 };
 
 /* Fluentd's retry state (plugin_helper/retry_state.rb), one per chunk. */
-struct retry {
+struct retry_state {
 	int active;
 	int steps;
 	int reached;            /* next hit the timeout once */
@@ -101,7 +101,7 @@ struct chunk {
 	struct buf blk;         /* --dir: HDR + pending payload; else events */
 	long long created_ms;   /* monotonic */
 	double created;         /* wall clock */
-	struct retry r;
+	struct retry_state r;
 	int failures;
 	int last_status;        /* wait status of the last failed attempt */
 	struct chunk *prev, *next;      /* every chunk, by id */
