@@ -84,9 +84,10 @@ static const struct opt opts[] = {
 	    "(default: the system's)" },
 	{ OPT_TLS_CERT, "cert", "FILE", "client certificate (PEM)" },
 	{ OPT_TLS_KEY, "key", "FILE", "client private key (PEM)" },
-	{ OPT_TLS_VERIFY_NAME, "tls-verify-hostname", "NAME", "name the server "
-	    "certificate must carry (default: HOST)" },
-	{ OPT_TLS_INSECURE, "insecure", NULL, "do not verify server certificates" },
+	{ OPT_TLS_VERIFY_NAME, "tls-verify-hostname", "NAME", "name the "
+	    "server certificate must carry (default: HOST)" },
+	{ OPT_TLS_INSECURE, "insecure", NULL, "do not verify server "
+	    "certificates" },
 	{ OPT_TLS_CA, "tls-ca", "FILE", "the same as --ca-file" },
 	{ OPT_TLS_CERT, "tls-cert", "FILE", "the same as --cert" },
 	{ OPT_TLS_KEY, "tls-key", "FILE", "the same as --key" },
@@ -94,8 +95,8 @@ static const struct opt opts[] = {
 	    "--tls-verify-hostname" },
 	{ OPT_TLS_INSECURE, "tls-insecure", NULL, "the same as --insecure" },
 	OPT_TLS_COMMON,
-	{ OPT_TLS_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
-	    "encrypted --key: the first line of FILE" },
+	{ OPT_TLS_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase "
+	    "of an encrypted --key: the first line of FILE" },
 	{ OPT_TLS_PASS_FILE, "tls-key-passphrase-file", "FILE", "the same as "
 	    "--key-passphrase-file" },
 	{ O_DNS_RR, "dns-round-robin", NULL, "each connection goes to the "

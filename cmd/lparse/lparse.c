@@ -154,13 +154,15 @@ options(int argc, char **argv)
 		case O_LABEL_DELIM: o.label_delim = arg; given |= 8; break;
 		case O_MESSAGE_KEY: o.message_key = arg; given |= 16; break;
 		case O_MESSAGE_FORMAT:
-			o.msgfmt = opt_choice_arg(arg, "message-format", msgfmts);
+			o.msgfmt = opt_choice_arg(arg, "message-format",
+			    msgfmts);
 			given |= 32;
 			break;
 		case O_WITH_PRI: o.with_pri = 1; given |= 32; break;
 		case O_RFC5424_TF: o.rfc5424_tf = arg; given |= 32; break;
 		case O_ENGINE:
-			o.string_engine = opt_choice_arg(arg, "parser-engine", engines);
+			o.string_engine = opt_choice_arg(arg, "parser-engine",
+			    engines);
 			given |= 32;
 			break;
 		case O_NO_COLONLESS: o.colonless = 0; given |= 32; break;

@@ -77,16 +77,16 @@ static const struct opt opts[] = {
 	    "(default 1024)" },
 	{ O_MEM_LIMIT, "memory-limit", "SIZE", "refuse requests that would "
 	    "take connection buffers beyond SIZE in all (default 1G)" },
-	{ OPT_TLS_CERT, "cert", "FILE", "serve TLS with this certificate chain "
-	    "(PEM)" },
+	{ OPT_TLS_CERT, "cert", "FILE", "serve TLS with this certificate "
+	    "chain (PEM)" },
 	{ OPT_TLS_KEY, "key", "FILE", "the private key of --cert (PEM)" },
-	{ OPT_TLS_CA, "ca-file", "FILE", "require client certificates signed by "
-	    "these CAs" },
-	{ OPT_TLS_CLIENT_NAME, "tls-client-name", "NAME", "with --ca-file: require "
-	    "a client certificate for NAME (repeatable)" },
+	{ OPT_TLS_CA, "ca-file", "FILE", "require client certificates signed "
+	    "by these CAs" },
+	{ OPT_TLS_CLIENT_NAME, "tls-client-name", "NAME", "with --ca-file: "
+	    "require a client certificate for NAME (repeatable)" },
 	OPT_TLS_COMMON,
-	{ OPT_TLS_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase of an "
-	    "encrypted --key: the first line of FILE" },
+	{ OPT_TLS_PASS_FILE, "key-passphrase-file", "FILE", "the passphrase "
+	    "of an encrypted --key: the first line of FILE" },
 	{ O_HTTP, "http", "[tls:][ADDR]:PORT", "accept HTTP POST /TAG (Fluentd "
 	    "in_http) here; tls: HTTPS, with --cert" },
 	{ O_BODY_LIMIT, "body-size-limit", "SIZE", "largest HTTP body, "

@@ -40,8 +40,8 @@ main(void)
 	    "no key: the record as it is");
 	ok(same, "... not copied");
 	inj.tag_key = "tag";
-	is_str(injected(&inj, "{\"a\":1}", &same), "{\"a\":1,\"tag\":\"app.web\"}",
-	    "--tag-key adds the tag");
+	is_str(injected(&inj, "{\"a\":1}", &same),
+	    "{\"a\":1,\"tag\":\"app.web\"}", "--tag-key adds the tag");
 	ok(!same, "... in a new record");
 	inj.time_key = "time";
 	is_str(injected(&inj, "{\"time\":\"x\",\"a\":1,\"tag\":2}", &same),

@@ -57,7 +57,8 @@ t_opt(void)
 
 	is_int(retry_opt(&r, OPT_RETRY_WAIT, "250ms"), 1, "--retry-wait");
 	is_int(r.wait_ms, 250, "... is 250 ms");
-	is_int(retry_opt(&r, OPT_RETRY_MAX_INT, "2m"), 1, "--retry-max-interval");
+	is_int(retry_opt(&r, OPT_RETRY_MAX_INT, "2m"), 1,
+	    "--retry-max-interval");
 	is_int(r.max_ms, 120000, "... is 2 minutes");
 	is_int(retry_opt(&r, OPT_RETRY_TIMEOUT, "1h"), 1, "--retry-timeout");
 	is_int(r.timeout_ms, 3600000, "... is an hour");
