@@ -53,13 +53,19 @@ run_one() {
 	if [ -n "$(ls "$sanlog")" ]; then
 		extra="$extra (sanitizer reports)"
 		f=$((f + 1))
-		cat "$sanlog"/* >>"$log"
+		# a process may still be writing its report: let it finish,
+		# and name each file (asan.PID), even an empty one
+		sleep 2
+		for r in "$sanlog"/*; do
+			echo "== ${r##*/}, $(wc -c <"$r") bytes"
+			cat "$r"
+		done >>"$log"
 		rm -f "$sanlog"/*
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 	if [ "$f" != 0 ]; then
 		printf '%-40s FAIL %d passed, %d failed%s\n' "$name" "$p" "$f" "$extra"
-		grep -v '^ok ' "$log" | sed 's/^/    /' | head -n 80
+		grep -v '^ok ' "$log" | sed 's/^/    /' | head -n 200
 		failed_files="$failed_files $name"
 	else
 		printf '%-40s ok %d%s\n' "$name" "$p" \
